@@ -1,0 +1,56 @@
+package org.cachedafs.client;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import org.cachedafs.protocol.Frame;
+import org.cachedafs.protocol.FrameHeader;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Replies;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+
+/**
+ * Answers the server's callbacks off the receive thread, so that a slow recall listener never holds
+ * up replies or one-sided transfers.
+ */
+final class CallbackDispatcher {
+  private final ClientSession session;
+  private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "dafs-callbacks");
+    t.setDaemon(true);
+    return t;
+  });
+
+  CallbackDispatcher(ClientSession session) {
+    this.session = session;
+  }
+
+  void dispatch(Connection c, FrameHeader h, ByteBuffer message) {
+    Opcode op = h.op();
+    if (op == null || !op.isCallback()) {
+      session.replyToCallback(c, h, Status.NOTSUPP, new Replies.Error("unknown callback " + h.opcode()));
+      return;
+    }
+    Frame f = ClientSession.decodeCallback(h, message);
+    if (f == null) {
+      session.replyToCallback(c, h, Status.BADXDR, new Replies.Error("malformed callback"));
+      return;
+    }
+    try {
+      executor.execute(() -> handle(c, f));
+    } catch (RejectedExecutionException e) {
+      session.replyToCallback(c, h, Status.BADSESSION, new Replies.Error("session is closing"));
+    }
+  }
+
+  private void handle(Connection c, Frame f) {
+    // With no delegation held there is nothing to flush: a recall is answered at once.
+    session.replyToCallback(c, f.header(), Status.OK, Replies.Empty.INSTANCE);
+  }
+
+  void shutdown() {
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,31 @@
+package org.cachedafs.client;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import org.cachedafs.transport.Transport;
+import org.cachedafs.transport.Transports;
+
+/** The entry point: connects to a DAFS server and opens a session. */
+public final class DafsClient {
+  private DafsClient() {}
+
+  /**
+   * Connects to {@code dafs://HOST:PORT} (transport from the options) or {@code tcp://HOST:PORT},
+   * authenticates and creates a session.
+   *
+   * @throws DafsException with {@code AUTH_FAILED} if the secret is wrong
+   * @throws IOException if the server cannot be reached
+   */
+  public static DafsSession connect(URI uri, ClientOptions options) throws IOException {
+    String scheme = uri.getScheme();
+    if (scheme == null || uri.getHost() == null || uri.getPort() < 0) {
+      throw new IllegalArgumentException("expected dafs://HOST:PORT or TRANSPORT://HOST:PORT, got " + uri);
+    }
+    String transportName = scheme.equalsIgnoreCase("dafs") ? options.transport() : scheme;
+    Transport transport = Transports.forScheme(transportName);
+    ClientSession session = new ClientSession(transport, new InetSocketAddress(uri.getHost(), uri.getPort()), options);
+    session.start();
+    return session;
+  }
+}

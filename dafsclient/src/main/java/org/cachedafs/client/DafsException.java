@@ -1,0 +1,27 @@
+package org.cachedafs.client;
+
+import java.io.IOException;
+import org.cachedafs.protocol.Status;
+
+/**
+ * A DAFS operation failed with a protocol status. The status says what happened: a missing file is
+ * {@link Status#NOENT}, a removed file's handle {@link Status#STALE}, a revoked delegation
+ * {@link Status#DELEG_REVOKED}; callers branch on {@link #status()}, not on the message.
+ */
+public class DafsException extends IOException {
+  private final Status status;
+
+  public DafsException(Status status, String message) {
+    super(status.name() + " (" + status.description() + ")" + (message == null || message.isEmpty() ? "" : ": " + message));
+    this.status = status;
+  }
+
+  public DafsException(Status status, String message, Throwable cause) {
+    this(status, message);
+    initCause(cause);
+  }
+
+  public Status status() {
+    return status;
+  }
+}

@@ -1,0 +1,225 @@
+package org.cachedafs.client;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.cachedafs.protocol.FileAttributes;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.FsStats;
+import org.cachedafs.protocol.LockRange;
+import org.cachedafs.protocol.Replies.DirPage;
+import org.cachedafs.protocol.Replies.HandleAttrs;
+import org.cachedafs.protocol.SetAttributes;
+import org.cachedafs.transport.Region;
+
+/**
+ * A session with a DAFS server, from {@link DafsClient#connect}.
+ *
+ * <p>Every operation comes in two forms: {@code fooAsync} returns a {@link CompletableFuture}, and
+ * {@code foo} waits for it and throws {@link DafsException}. Many requests may be in flight at once:
+ * up to the credits the server granted; further requests wait, in order, for a slot, so the caller is
+ * never refused for lack of credits. Outstanding requests have no order among themselves.
+ *
+ * <p>Futures complete on the transport's receive thread. Stages chained with the non-async
+ * {@code then...} methods run there and must not block; a blocking call made on that thread throws
+ * {@link IllegalStateException} rather than deadlock.
+ *
+ * <p>If the connection drops, the session reconnects, binds the new connection to itself and
+ * retransmits what was outstanding; the server's reply cache makes that exactly-once. The lease is
+ * renewed in the background. Closing the session destroys it on the server, which releases its opens
+ * and locks.
+ */
+public abstract class DafsSession implements AutoCloseable {
+  DafsSession() {}
+
+  /** The root of the export. */
+  public abstract FileHandle root();
+
+  public abstract long sessionId();
+
+  public abstract int credits();
+
+  public abstract Duration lease();
+
+  public abstract SessionStats stats();
+
+  /**
+   * Registers a direct buffer for direct reads and writes; do it once per buffer, not per I/O. The
+   * caller owns the returned region and closes it when done; the buffer must outlive the region.
+   */
+  public abstract Region register(ByteBuffer directBuffer);
+
+  abstract <T> T await(CompletableFuture<T> future) throws DafsException;
+
+  // --- namespace -------------------------------------------------------------------------------
+
+  /** Resolves a relative path (one or more components) under {@code dir}. */
+  public abstract CompletableFuture<HandleAttrs> lookupAsync(FileHandle dir, String path);
+
+  public final HandleAttrs lookup(FileHandle dir, String path) throws DafsException {
+    return await(lookupAsync(dir, path));
+  }
+
+  public abstract CompletableFuture<FileAttributes> getattrAsync(FileHandle handle);
+
+  public final FileAttributes getattr(FileHandle handle) throws DafsException {
+    return await(getattrAsync(handle));
+  }
+
+  /** Changes size, mode or times; {@code through} is the open the change is made by, or null. */
+  public abstract CompletableFuture<FileAttributes> setattrAsync(FileHandle handle, OpenFile through, SetAttributes attributes);
+
+  public final FileAttributes setattr(FileHandle handle, OpenFile through, SetAttributes attributes) throws DafsException {
+    return await(setattrAsync(handle, through, attributes));
+  }
+
+  /** Creates a regular file without opening it; {@code exclusive} fails with EXIST if it is there. */
+  public abstract CompletableFuture<HandleAttrs> createAsync(FileHandle dir, String name, int mode, boolean exclusive);
+
+  public final HandleAttrs create(FileHandle dir, String name, int mode, boolean exclusive) throws DafsException {
+    return await(createAsync(dir, name, mode, exclusive));
+  }
+
+  public abstract CompletableFuture<HandleAttrs> mkdirAsync(FileHandle dir, String name, int mode);
+
+  public final HandleAttrs mkdir(FileHandle dir, String name, int mode) throws DafsException {
+    return await(mkdirAsync(dir, name, mode));
+  }
+
+  /** Removes a name that is not a directory. Opens of the file stay usable, as after unlink(2). */
+  public abstract CompletableFuture<Void> removeAsync(FileHandle dir, String name);
+
+  public final void remove(FileHandle dir, String name) throws DafsException {
+    await(removeAsync(dir, name));
+  }
+
+  public abstract CompletableFuture<Void> rmdirAsync(FileHandle dir, String name);
+
+  public final void rmdir(FileHandle dir, String name) throws DafsException {
+    await(rmdirAsync(dir, name));
+  }
+
+  /** Renames atomically, replacing a target as rename(2) does; handles stay valid. */
+  public abstract CompletableFuture<Void> renameAsync(FileHandle fromDir, String fromName, FileHandle toDir, String toName);
+
+  public final void rename(FileHandle fromDir, String fromName, FileHandle toDir, String toName) throws DafsException {
+    await(renameAsync(fromDir, fromName, toDir, toName));
+  }
+
+  /** One page of a directory, resuming after {@code cookie} (0 for the first page). */
+  public abstract CompletableFuture<DirPage> readdirAsync(FileHandle dir, long cookie, int maxEntries);
+
+  public final DirPage readdir(FileHandle dir, long cookie, int maxEntries) throws DafsException {
+    return await(readdirAsync(dir, cookie, maxEntries));
+  }
+
+  public abstract CompletableFuture<FsStats> statfsAsync(FileHandle handle);
+
+  public final FsStats statfs(FileHandle handle) throws DafsException {
+    return await(statfsAsync(handle));
+  }
+
+  // --- opens and data --------------------------------------------------------------------------
+
+  public abstract CompletableFuture<OpenFile> openAsync(FileHandle dir, String name, OpenMode mode);
+
+  public final OpenFile open(FileHandle dir, String name, OpenMode mode) throws DafsException {
+    return await(openAsync(dir, name, mode));
+  }
+
+  /** Closes the open; the server releases its share reservation and, with the last open, the locks. */
+  public abstract CompletableFuture<Void> closeAsync(OpenFile file);
+
+  public final void close(OpenFile file) throws DafsException {
+    await(closeAsync(file));
+  }
+
+  /**
+   * Reads inline into {@code dst} from {@code offset}, as many requests as the size needs. Completes
+   * with the number of bytes read, which is short only at end of file (0 at or past it), and then
+   * advances {@code dst}'s position by that much.
+   */
+  public abstract CompletableFuture<Integer> readAsync(OpenFile file, long offset, ByteBuffer dst);
+
+  public final int read(OpenFile file, long offset, ByteBuffer dst) throws DafsException {
+    return await(readAsync(file, offset, dst));
+  }
+
+  /** Writes {@code src} inline at {@code offset}; completes with the count and advances {@code src}. */
+  public abstract CompletableFuture<Integer> writeAsync(OpenFile file, long offset, ByteBuffer src);
+
+  public final int write(OpenFile file, long offset, ByteBuffer src) throws DafsException {
+    return await(writeAsync(file, offset, src));
+  }
+
+  /**
+   * Direct read: the server places {@code length} bytes of the file at {@code offset} straight into
+   * {@code region} at {@code regionOffset} by a one-sided write, then replies with the count (short
+   * only at end of file).
+   *
+   * @throws IllegalArgumentException (in the future) if the region is not this session's or the
+   *     range lies outside it
+   */
+  public abstract CompletableFuture<Integer> readDirectAsync(OpenFile file, long offset, Region region, int regionOffset, int length);
+
+  public final int readDirect(OpenFile file, long offset, Region region, int regionOffset, int length) throws DafsException {
+    return await(readDirectAsync(file, offset, region, regionOffset, length));
+  }
+
+  /** Direct write: the server pulls the bytes out of {@code region} by a one-sided read. */
+  public abstract CompletableFuture<Integer> writeDirectAsync(OpenFile file, long offset, Region region, int regionOffset, int length);
+
+  public final int writeDirect(OpenFile file, long offset, Region region, int regionOffset, int length) throws DafsException {
+    return await(writeDirectAsync(file, offset, region, regionOffset, length));
+  }
+
+  /** Makes the file's data ({@code dataOnly}) or data and metadata durable on the server's disk. */
+  public abstract CompletableFuture<Void> fsyncAsync(FileHandle handle, boolean dataOnly);
+
+  public final void fsync(FileHandle handle, boolean dataOnly) throws DafsException {
+    await(fsyncAsync(handle, dataOnly));
+  }
+
+  // --- byte-range locks ------------------------------------------------------------------------
+
+  /** Takes a byte-range lock through an open; fails at once with DENIED if another session holds a conflicting one. */
+  public abstract CompletableFuture<Void> lockAsync(OpenFile file, LockRange range);
+
+  public final void lock(OpenFile file, LockRange range) throws DafsException {
+    await(lockAsync(file, range));
+  }
+
+  /** The first lock of another session that conflicts with {@code range}, if any. */
+  public abstract CompletableFuture<Optional<LockRange>> testLockAsync(FileHandle handle, LockRange range);
+
+  public final Optional<LockRange> testLock(FileHandle handle, LockRange range) throws DafsException {
+    return await(testLockAsync(handle, range));
+  }
+
+  public abstract CompletableFuture<Void> unlockAsync(OpenFile file, LockRange range);
+
+  public final void unlock(OpenFile file, LockRange range) throws DafsException {
+    await(unlockAsync(file, range));
+  }
+
+  // --- delegations and lease -------------------------------------------------------------------
+
+  /** Hands a delegation back to the server. */
+  public abstract CompletableFuture<Void> returnDelegationAsync(long delegationId, FileHandle handle);
+
+  public final void returnDelegation(long delegationId, FileHandle handle) throws DafsException {
+    await(returnDelegationAsync(delegationId, handle));
+  }
+
+  /** Renews the lease now; the session also does this by itself. */
+  public abstract CompletableFuture<Void> renewAsync();
+
+  public final void renew() throws DafsException {
+    await(renewAsync());
+  }
+
+  /** Destroys the session on the server and closes the connection. Idempotent. */
+  @Override
+  public abstract void close();
+}

@@ -1,0 +1,6 @@
+package org.cachedafs.protocol;
+
+@FunctionalInterface
+interface BodyDecoder {
+  Body decode(WireReader r) throws MalformedFrameException;
+}

@@ -1,0 +1,14 @@
+package org.cachedafs.protocol;
+
+/** One READDIR entry: the name, its handle and attributes, and the cookie that resumes after it. */
+public record DirEntry(String name, FileHandle handle, FileAttributes attributes, long cookie) {
+  void encode(WireWriter w) {
+    w.putString(name).putHandle(handle);
+    attributes.encode(w);
+    w.putLong(cookie);
+  }
+
+  static DirEntry decode(WireReader r) throws MalformedFrameException {
+    return new DirEntry(r.getString("entry name", Limits.MAX_NAME), r.getHandle(), FileAttributes.decode(r), r.getLong());
+  }
+}

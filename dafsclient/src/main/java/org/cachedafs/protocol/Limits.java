@@ -1,0 +1,37 @@
+package org.cachedafs.protocol;
+
+/**
+ * Every length and count the protocol accepts, checked by the decoder before anything is allocated.
+ *
+ * <p>Both sides enforce these numbers: the transport refuses a frame longer than {@link #MAX_FRAME}
+ * before reading it, and {@link WireReader} refuses a string, byte array or list longer than its limit
+ * or than what is left of the frame. A client splits larger transfers into several requests.
+ */
+public final class Limits {
+  /** The largest protocol message (header and body), in bytes. */
+  public static final int MAX_FRAME = (1 << 20) + 64 * 1024;
+  /** The largest inline READ or WRITE payload. */
+  public static final int MAX_INLINE = 1 << 20;
+  /** The largest transfer a single READ_DIRECT or WRITE_DIRECT request may name. */
+  public static final int MAX_DIRECT = 16 << 20;
+  /** The largest one-sided transfer a transport moves in one data frame. */
+  public static final int MAX_ONE_SIDED = 16 << 20;
+  /** The longest single name in a directory, in UTF-8 bytes (as Linux NAME_MAX). */
+  public static final int MAX_NAME = 255;
+  /** The longest relative path a LOOKUP may carry, in UTF-8 bytes (as Linux PATH_MAX). */
+  public static final int MAX_PATH = 4096;
+  /** The length of a file handle, in bytes. */
+  public static final int HANDLE_BYTES = 16;
+  /** The length of the challenge nonces and of the HMAC-SHA256 proofs. */
+  public static final int NONCE_BYTES = 32;
+  /** The most entries one READDIR reply carries. */
+  public static final int MAX_READDIR_ENTRIES = 1024;
+  /** The most credits (slots) a session can be granted. */
+  public static final int MAX_CREDITS = 128;
+  /** The longest client name, in UTF-8 bytes. */
+  public static final int MAX_CLIENT_NAME = 256;
+  /** The longest error message a reply may carry, in UTF-8 bytes. */
+  public static final int MAX_MESSAGE = 1024;
+
+  private Limits() {}
+}

@@ -1,0 +1,104 @@
+package org.cachedafs.protocol;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The operations, with their wire codes and body shapes.
+ *
+ * <p>A <em>sequenced</em> operation travels on a credit slot with a sequence number, so the server's
+ * per-slot reply cache can answer a retransmission. The reply of an <em>idempotent</em> one is not
+ * cached: a retransmission simply runs it again. The others (creates, removes, renames, writes, opens,
+ * locks) are answered from the cache, which is what makes them exactly-once across a reconnect.
+ */
+public enum Opcode {
+  AUTH_INIT(1, false, true, Requests.AuthInit::decode, Replies.Challenge::decode),
+  SESSION_CREATE(2, false, false, Requests.SessionCreate::decode, Replies.SessionGranted::decode),
+  SESSION_BIND(3, false, false, Requests.SessionBind::decode, Replies.SessionGranted::decode),
+  SESSION_DESTROY(4, false, true, Requests.NoArgs::decode, Replies.Empty::decode),
+  SESSION_RENEW(5, false, true, Requests.NoArgs::decode, Replies.Empty::decode),
+
+  LOOKUP(10, true, true, Requests.Lookup::decode, Replies.HandleAttrs::decode),
+  GETATTR(11, true, true, Requests.HandleArg::decode, Replies.Attrs::decode),
+  SETATTR(12, true, false, Requests.SetAttr::decode, Replies.Attrs::decode),
+  OPEN(13, true, false, Requests.Open::decode, Replies.Opened::decode),
+  CLOSE(14, true, false, Requests.StateArg::decode, Replies.Empty::decode),
+  READ(15, true, true, Requests.Read::decode, Replies.ReadData::decode),
+  WRITE(16, true, false, Requests.Write::decode, Replies.Count::decode),
+  READ_DIRECT(17, true, true, Requests.Direct::decode, Replies.Count::decode),
+  WRITE_DIRECT(18, true, false, Requests.Direct::decode, Replies.Count::decode),
+  CREATE(19, true, false, Requests.Entry::decode, Replies.HandleAttrs::decode),
+  MKDIR(20, true, false, Requests.Entry::decode, Replies.HandleAttrs::decode),
+  REMOVE(21, true, false, Requests.Entry::decode, Replies.Empty::decode),
+  RMDIR(22, true, false, Requests.Entry::decode, Replies.Empty::decode),
+  RENAME(23, true, false, Requests.Rename::decode, Replies.Empty::decode),
+  READDIR(24, true, true, Requests.ReadDir::decode, Replies.DirPage::decode),
+  FSYNC(25, true, true, Requests.HandleArg::decode, Replies.Empty::decode),
+  STATFS(26, true, true, Requests.HandleArg::decode, Replies.StatFs::decode),
+  LOCK(27, true, false, Requests.Lock::decode, Replies.Empty::decode),
+  LOCKT(28, true, true, Requests.Lock::decode, Replies.LockTest::decode),
+  LOCKU(29, true, false, Requests.Lock::decode, Replies.Empty::decode),
+  DELEGRETURN(30, true, false, Requests.Delegation::decode, Replies.Empty::decode),
+
+  CB_RECALL(40, false, true, Requests.Delegation::decode, Replies.Empty::decode),
+  CB_PING(41, false, true, Requests.NoArgs::decode, Replies.Empty::decode);
+
+  private static final Map<Integer, Opcode> BY_CODE = new HashMap<>();
+
+  static {
+    for (Opcode o : values()) {
+      BY_CODE.put(o.code, o);
+    }
+  }
+
+  private final int code;
+  private final boolean sequenced;
+  private final boolean idempotent;
+  private final BodyDecoder requestDecoder;
+  private final BodyDecoder replyDecoder;
+
+  Opcode(int code, boolean sequenced, boolean idempotent, BodyDecoder requestDecoder, BodyDecoder replyDecoder) {
+    this.code = code;
+    this.sequenced = sequenced;
+    this.idempotent = idempotent;
+    this.requestDecoder = requestDecoder;
+    this.replyDecoder = replyDecoder;
+  }
+
+  public int code() {
+    return code;
+  }
+
+  /** Whether the operation travels on a credit slot. */
+  public boolean sequenced() {
+    return sequenced;
+  }
+
+  /** Whether running it twice is harmless, so its reply need not be cached. */
+  public boolean idempotent() {
+    return idempotent;
+  }
+
+  /** Whether the server sends it to the client. */
+  public boolean isCallback() {
+    return code >= 40;
+  }
+
+  /** Whether a connection may send it before it belongs to a session. */
+  public boolean beforeSession() {
+    return this == AUTH_INIT || this == SESSION_CREATE || this == SESSION_BIND;
+  }
+
+  BodyDecoder requestDecoder() {
+    return requestDecoder;
+  }
+
+  BodyDecoder replyDecoder() {
+    return replyDecoder;
+  }
+
+  /** The opcode for a wire code, or null. */
+  public static Opcode ofCode(int code) {
+    return BY_CODE.get(code);
+  }
+}

@@ -1,0 +1,181 @@
+package org.cachedafs.protocol;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The reply bodies. A reply whose status is not OK carries an {@link Error} body instead. */
+public final class Replies {
+  private Replies() {}
+
+  /** Marker for reply bodies. */
+  public interface Reply extends Body {}
+
+  public record Empty() implements Reply {
+    public static final Empty INSTANCE = new Empty();
+
+    public void encode(WireWriter w) {}
+
+    static Empty decode(WireReader r) {
+      return INSTANCE;
+    }
+  }
+
+  /** The body of every reply whose status is not OK: a human-readable reason. */
+  public record Error(String message) implements Reply {
+    public void encode(WireWriter w) {
+      String m = message == null ? "" : message;
+      if (m.length() > Limits.MAX_MESSAGE / 4) {
+        m = m.substring(0, Limits.MAX_MESSAGE / 4);
+      }
+      w.putString(m);
+    }
+
+    static Error decode(WireReader r) throws MalformedFrameException {
+      return new Error(r.getString("error message", Limits.MAX_MESSAGE));
+    }
+  }
+
+  public record Challenge(byte[] serverNonce) implements Reply {
+    public void encode(WireWriter w) {
+      w.putBytes(serverNonce);
+    }
+
+    static Challenge decode(WireReader r) throws MalformedFrameException {
+      return new Challenge(r.getBytes("server nonce", Limits.NONCE_BYTES));
+    }
+  }
+
+  /** SESSION_CREATE and SESSION_BIND: the session, what was granted, and the server's own proof. */
+  public record SessionGranted(long sessionId, int credits, int leaseMillis, byte[] serverProof, FileHandle root) implements Reply {
+    public void encode(WireWriter w) {
+      w.putLong(sessionId).putInt(credits).putInt(leaseMillis).putBytes(serverProof).putHandle(root);
+    }
+
+    static SessionGranted decode(WireReader r) throws MalformedFrameException {
+      return new SessionGranted(
+          r.getLong(),
+          r.getInt("credits", 1, Limits.MAX_CREDITS),
+          r.getInt("lease", 1, Integer.MAX_VALUE),
+          r.getBytes("server proof", Limits.NONCE_BYTES),
+          r.getHandle());
+    }
+  }
+
+  public record HandleAttrs(FileHandle handle, FileAttributes attributes) implements Reply {
+    public void encode(WireWriter w) {
+      w.putHandle(handle);
+      attributes.encode(w);
+    }
+
+    static HandleAttrs decode(WireReader r) throws MalformedFrameException {
+      return new HandleAttrs(r.getHandle(), FileAttributes.decode(r));
+    }
+  }
+
+  public record Attrs(FileAttributes attributes) implements Reply {
+    public void encode(WireWriter w) {
+      attributes.encode(w);
+    }
+
+    static Attrs decode(WireReader r) throws MalformedFrameException {
+      return new Attrs(FileAttributes.decode(r));
+    }
+  }
+
+  /**
+   * OPEN: the open's state id, the file, and the delegation granted with it ({@code delegation} is
+   * one of the {@code DELEGATION_*} values; {@code delegationId} is 0 when none was granted).
+   */
+  public record Opened(long stateId, FileHandle handle, FileAttributes attributes, int delegation, long delegationId) implements Reply {
+    public static final int DELEGATION_NONE = 0;
+    public static final int DELEGATION_READ = 1;
+    public static final int DELEGATION_WRITE = 2;
+
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putHandle(handle);
+      attributes.encode(w);
+      w.putByte(delegation).putLong(delegationId);
+    }
+
+    static Opened decode(WireReader r) throws MalformedFrameException {
+      long stateId = r.getLong();
+      FileHandle h = r.getHandle();
+      FileAttributes a = FileAttributes.decode(r);
+      int d = r.getByte();
+      if (d > DELEGATION_WRITE) {
+        throw new MalformedFrameException("delegation type " + d);
+      }
+      return new Opened(stateId, h, a, d, r.getLong());
+    }
+  }
+
+  /** An inline READ's data, a view of the received frame. */
+  public record ReadData(boolean eof, ByteBuffer data) implements Reply {
+    public void encode(WireWriter w) {
+      w.putBoolean(eof).putData(data);
+    }
+
+    static ReadData decode(WireReader r) throws MalformedFrameException {
+      return new ReadData(r.getBoolean(), r.getData("data", Limits.MAX_INLINE));
+    }
+  }
+
+  /** WRITE, READ_DIRECT and WRITE_DIRECT: how many bytes moved, and for reads whether EOF was reached. */
+  public record Count(int count, boolean eof) implements Reply {
+    public void encode(WireWriter w) {
+      w.putInt(count).putBoolean(eof);
+    }
+
+    static Count decode(WireReader r) throws MalformedFrameException {
+      return new Count(r.getInt("count", 0, Limits.MAX_DIRECT), r.getBoolean());
+    }
+  }
+
+  public record DirPage(List<DirEntry> entries, long nextCookie, boolean eof) implements Reply {
+    public DirPage {
+      entries = List.copyOf(entries);
+    }
+
+    public void encode(WireWriter w) {
+      w.putInt(entries.size());
+      for (DirEntry e : entries) {
+        e.encode(w);
+      }
+      w.putLong(nextCookie).putBoolean(eof);
+    }
+
+    static DirPage decode(WireReader r) throws MalformedFrameException {
+      int n = r.getCount("entries", Limits.MAX_READDIR_ENTRIES);
+      List<DirEntry> list = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        list.add(DirEntry.decode(r));
+      }
+      return new DirPage(list, r.getLong(), r.getBoolean());
+    }
+  }
+
+  public record StatFs(FsStats stats) implements Reply {
+    public void encode(WireWriter w) {
+      stats.encode(w);
+    }
+
+    static StatFs decode(WireReader r) throws MalformedFrameException {
+      return new StatFs(FsStats.decode(r));
+    }
+  }
+
+  /** LOCKT: the first conflicting lock held by another owner, or null. */
+  public record LockTest(LockRange conflict) implements Reply {
+    public void encode(WireWriter w) {
+      w.putBoolean(conflict != null);
+      if (conflict != null) {
+        conflict.encode(w);
+      }
+    }
+
+    static LockTest decode(WireReader r) throws MalformedFrameException {
+      return new LockTest(r.getBoolean() ? LockRange.decode(r) : null);
+    }
+  }
+}

@@ -1,0 +1,231 @@
+package org.cachedafs.protocol;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The request bodies, one record for each operation a client sends (and the two callbacks a server
+ * sends). Each record encodes itself; its {@code decode} checks every field against {@link Limits}.
+ */
+public final class Requests {
+  private Requests() {}
+
+  /** Marker for request and callback bodies. */
+  public interface Request extends Body {}
+
+  public record AuthInit(String clientName) implements Request {
+    public void encode(WireWriter w) {
+      w.putString(clientName);
+    }
+
+    static AuthInit decode(WireReader r) throws MalformedFrameException {
+      return new AuthInit(r.getString("client name", Limits.MAX_CLIENT_NAME));
+    }
+  }
+
+  /** Proves knowledge of the secret over the server's challenge: see {@link Handshake}. */
+  public record SessionCreate(byte[] clientNonce, byte[] proof, int credits, int leaseMillis) implements Request {
+    public void encode(WireWriter w) {
+      w.putBytes(clientNonce).putBytes(proof).putInt(credits).putInt(leaseMillis);
+    }
+
+    static SessionCreate decode(WireReader r) throws MalformedFrameException {
+      return new SessionCreate(
+          r.getBytes("client nonce", Limits.NONCE_BYTES),
+          r.getBytes("proof", Limits.NONCE_BYTES),
+          r.getInt("credits", 1, Limits.MAX_CREDITS),
+          r.getInt("lease", 1, Integer.MAX_VALUE));
+    }
+  }
+
+  /** Binds a new connection to an existing session after a reconnect. */
+  public record SessionBind(long sessionId, byte[] clientNonce, byte[] proof) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(sessionId).putBytes(clientNonce).putBytes(proof);
+    }
+
+    static SessionBind decode(WireReader r) throws MalformedFrameException {
+      return new SessionBind(r.getLong(), r.getBytes("client nonce", Limits.NONCE_BYTES), r.getBytes("proof", Limits.NONCE_BYTES));
+    }
+  }
+
+  /** A request with no arguments: SESSION_DESTROY, SESSION_RENEW and the PING callback. */
+  public record NoArgs() implements Request {
+    public static final NoArgs INSTANCE = new NoArgs();
+
+    public void encode(WireWriter w) {}
+
+    static NoArgs decode(WireReader r) {
+      return INSTANCE;
+    }
+  }
+
+  /** Resolves a relative path of one or more components under {@code dir}. */
+  public record Lookup(FileHandle dir, String path) implements Request {
+    public void encode(WireWriter w) {
+      w.putHandle(dir).putString(path);
+    }
+
+    static Lookup decode(WireReader r) throws MalformedFrameException {
+      return new Lookup(r.getHandle(), r.getString("path", Limits.MAX_PATH));
+    }
+  }
+
+  /** GETATTR, FSYNC (data only unless {@code flag}) and STATFS name just a handle. */
+  public record HandleArg(FileHandle handle, boolean flag) implements Request {
+    public void encode(WireWriter w) {
+      w.putHandle(handle).putBoolean(flag);
+    }
+
+    static HandleArg decode(WireReader r) throws MalformedFrameException {
+      return new HandleArg(r.getHandle(), r.getBoolean());
+    }
+  }
+
+  /** {@code stateId} is the open the change is made through, or 0 for none (then no delegation is spared). */
+  public record SetAttr(FileHandle handle, long stateId, SetAttributes attributes) implements Request {
+    public void encode(WireWriter w) {
+      w.putHandle(handle).putLong(stateId);
+      attributes.encode(w);
+    }
+
+    static SetAttr decode(WireReader r) throws MalformedFrameException {
+      return new SetAttr(r.getHandle(), r.getLong(), SetAttributes.decode(r));
+    }
+  }
+
+  /**
+   * Opens (and with {@link #CREATE} creates) {@code name} in {@code dir}, with an access and a deny
+   * share mode as in NFSv4 share reservations.
+   */
+  public record Open(FileHandle dir, String name, int access, int deny, int flags, int mode) implements Request {
+    public static final int ACCESS_READ = 1;
+    public static final int ACCESS_WRITE = 2;
+    public static final int DENY_NONE = 0;
+    public static final int DENY_READ = 1;
+    public static final int DENY_WRITE = 2;
+    public static final int CREATE = 1;
+    public static final int EXCLUSIVE = 2;
+    public static final int TRUNCATE = 4;
+    /** The client will not take a delegation on this open. */
+    public static final int NO_DELEGATION = 8;
+    static final int ALL_FLAGS = CREATE | EXCLUSIVE | TRUNCATE | NO_DELEGATION;
+
+    public void encode(WireWriter w) {
+      w.putHandle(dir).putString(name).putByte(access).putByte(deny).putInt(flags).putInt(mode);
+    }
+
+    static Open decode(WireReader r) throws MalformedFrameException {
+      FileHandle dir = r.getHandle();
+      String name = r.getString("name", Limits.MAX_NAME);
+      int access = r.getByte();
+      int deny = r.getByte();
+      int flags = r.getInt();
+      if (access < 1 || access > 3 || deny > 3 || (flags & ~ALL_FLAGS) != 0) {
+        throw new MalformedFrameException("open modes access=" + access + " deny=" + deny + " flags=" + flags);
+      }
+      return new Open(dir, name, access, deny, flags, r.getInt());
+    }
+  }
+
+  /** CLOSE and other operations that name only an open's state id. */
+  public record StateArg(long stateId) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(stateId);
+    }
+
+    static StateArg decode(WireReader r) throws MalformedFrameException {
+      return new StateArg(r.getLong());
+    }
+  }
+
+  public record Read(long stateId, long offset, int length) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putLong(offset).putInt(length);
+    }
+
+    static Read decode(WireReader r) throws MalformedFrameException {
+      return new Read(r.getLong(), r.getOffset("offset"), r.getInt("length", 0, Limits.MAX_INLINE));
+    }
+  }
+
+  /** An inline write; {@code data} is a view of the received frame. */
+  public record Write(long stateId, long offset, ByteBuffer data) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putLong(offset).putData(data);
+    }
+
+    static Write decode(WireReader r) throws MalformedFrameException {
+      return new Write(r.getLong(), r.getOffset("offset"), r.getData("data", Limits.MAX_INLINE));
+    }
+  }
+
+  /**
+   * READ_DIRECT and WRITE_DIRECT: the server moves {@code length} bytes between the file at
+   * {@code offset} and the client's registered region {@code regionTag} at {@code regionOffset} by a
+   * one-sided transfer, then replies.
+   */
+  public record Direct(long stateId, long offset, int length, int regionTag, long regionOffset) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putLong(offset).putInt(length).putInt(regionTag).putLong(regionOffset);
+    }
+
+    static Direct decode(WireReader r) throws MalformedFrameException {
+      return new Direct(r.getLong(), r.getOffset("offset"), r.getInt("length", 0, Limits.MAX_DIRECT), r.getInt(), r.getOffset("region offset"));
+    }
+  }
+
+  /** CREATE (a regular file, {@code flag} = exclusive), MKDIR, REMOVE and RMDIR name an entry of a directory. */
+  public record Entry(FileHandle dir, String name, int mode, boolean flag) implements Request {
+    public void encode(WireWriter w) {
+      w.putHandle(dir).putString(name).putInt(mode).putBoolean(flag);
+    }
+
+    static Entry decode(WireReader r) throws MalformedFrameException {
+      return new Entry(r.getHandle(), r.getString("name", Limits.MAX_NAME), r.getInt(), r.getBoolean());
+    }
+  }
+
+  public record Rename(FileHandle fromDir, String fromName, FileHandle toDir, String toName) implements Request {
+    public void encode(WireWriter w) {
+      w.putHandle(fromDir).putString(fromName).putHandle(toDir).putString(toName);
+    }
+
+    static Rename decode(WireReader r) throws MalformedFrameException {
+      return new Rename(r.getHandle(), r.getString("from name", Limits.MAX_NAME), r.getHandle(), r.getString("to name", Limits.MAX_NAME));
+    }
+  }
+
+  /** Reads a page of a directory, resuming after {@code cookie} (0 starts at the beginning). */
+  public record ReadDir(FileHandle dir, long cookie, int maxEntries) implements Request {
+    public void encode(WireWriter w) {
+      w.putHandle(dir).putLong(cookie).putInt(maxEntries);
+    }
+
+    static ReadDir decode(WireReader r) throws MalformedFrameException {
+      return new ReadDir(r.getHandle(), r.getLong(), r.getInt("max entries", 1, Limits.MAX_READDIR_ENTRIES));
+    }
+  }
+
+  /** LOCK and LOCKU act through an open; LOCKT tests a range of a handle. */
+  public record Lock(long stateId, FileHandle handle, LockRange range) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putHandle(handle);
+      range.encode(w);
+    }
+
+    static Lock decode(WireReader r) throws MalformedFrameException {
+      return new Lock(r.getLong(), r.getHandle(), LockRange.decode(r));
+    }
+  }
+
+  /** DELEGRETURN, and the RECALL callback, name a delegation and its file. */
+  public record Delegation(long delegationId, FileHandle handle) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(delegationId).putHandle(handle);
+    }
+
+    static Delegation decode(WireReader r) throws MalformedFrameException {
+      return new Delegation(r.getLong(), r.getHandle());
+    }
+  }
+}

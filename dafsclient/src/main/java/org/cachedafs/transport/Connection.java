@@ -1,0 +1,43 @@
+package org.cachedafs.transport;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/** One reliable, ordered connection to a peer (a queue pair). Thread-safe. */
+public interface Connection extends AutoCloseable {
+  /**
+   * Sends one message. The bytes are copied to the wire before this returns, so the caller keeps
+   * {@code message}; its position is not moved.
+   */
+  void send(ByteBuffer message) throws IOException;
+
+  /**
+   * One-sided write: moves {@code length} bytes of the local {@code source} region at
+   * {@code sourceOffset} into the peer's {@code target} region at {@code targetOffset}. Completes when
+   * the bytes have left this side (local completion, as with RDMA WRITE); a message sent afterwards
+   * is delivered after them.
+   */
+  CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length);
+
+  /**
+   * One-sided read: moves {@code length} bytes of the peer's {@code source} region at
+   * {@code sourceOffset} into the local {@code target} region at {@code targetOffset}. Completes when
+   * they are in local memory, or fails with {@link RemoteAccessException}.
+   */
+  CompletableFuture<Void> read(Region target, int targetOffset, RemoteRegion source, long sourceOffset, int length);
+
+  InetSocketAddress remoteAddress();
+
+  boolean isOpen();
+
+  /** An object the layer above keeps with the connection (its session, for the server). */
+  Object attachment();
+
+  void attach(Object attachment);
+
+  /** Closes the connection; pending one-sided reads fail. Idempotent. */
+  @Override
+  void close();
+}

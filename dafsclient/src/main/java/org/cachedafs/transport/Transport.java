@@ -1,0 +1,31 @@
+package org.cachedafs.transport;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/** A transport provider: the factory for domains, connections and listeners of one kind. */
+public interface Transport {
+  /** The scheme that names this transport in addresses, such as {@code tcp}. */
+  String scheme();
+
+  /** Whether this provider can run on this machine; {@link #unavailableReason} says why not. */
+  default boolean isAvailable() {
+    return true;
+  }
+
+  default String unavailableReason() {
+    return "";
+  }
+
+  /** A new protection domain. The caller owns it and closes it after the connections that use it. */
+  MemoryDomain openDomain();
+
+  /**
+   * Connects to a listener. Messages and one-sided operations from the peer are served with the
+   * regions of {@code domain}; {@code handler} is called on the connection's receive thread.
+   */
+  Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException;
+
+  /** Listens for connections; each accepted one uses {@code domain} and {@code handler}. */
+  Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException;
+}

@@ -1,0 +1,328 @@
+package org.cachedafs.transport.tcp;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.ConnectionHandler;
+import org.cachedafs.transport.Region;
+import org.cachedafs.transport.RemoteAccessException;
+import org.cachedafs.transport.RemoteRegion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A tcp connection: one blocking socket, a receive thread that reads frames and places one-sided
+ * data, and a lock that keeps each outgoing frame contiguous on the wire.
+ */
+final class TcpConnection implements Connection {
+  private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
+
+  private final SocketChannel channel;
+  private final TcpDomain domain;
+  private final ConnectionHandler handler;
+  private final InetSocketAddress remote;
+  private final ReentrantLock sendLock = new ReentrantLock();
+  /** Guarded by sendLock. */
+  private final ByteBuffer outHeader = ByteBuffer.allocateDirect(TcpWire.HEADER_BYTES);
+  private final ByteBuffer inHeader = ByteBuffer.allocateDirect(TcpWire.HEADER_BYTES);
+  private final Map<Long, PendingRead> pendingReads = new ConcurrentHashMap<>();
+  private final AtomicLong nextOperation = new AtomicLong(1);
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Thread receiver;
+  private volatile Object attachment;
+
+  private record PendingRead(TcpRegion target, int offset, int length, CompletableFuture<Void> done) {}
+
+  TcpConnection(SocketChannel channel, TcpDomain domain, ConnectionHandler handler) throws IOException {
+    this.channel = channel;
+    this.domain = domain;
+    this.handler = handler;
+    this.remote = (InetSocketAddress) channel.getRemoteAddress();
+    this.receiver = new Thread(this::receiveLoop, "dafs-tcp-rx-" + remote.getPort());
+    receiver.setDaemon(true);
+  }
+
+  void start() {
+    handler.onOpen(this);
+    receiver.start();
+  }
+
+  @Override
+  public void send(ByteBuffer message) throws IOException {
+    if (message.remaining() > TcpWire.MAX_MESSAGE) {
+      throw new IllegalArgumentException("message of " + message.remaining() + " bytes exceeds " + TcpWire.MAX_MESSAGE);
+    }
+    sendFrame(TcpWire.MSG, TcpWire.STATUS_OK, 0, 0, 0, 0, message.duplicate());
+  }
+
+  @Override
+  public CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length) {
+    try {
+      TcpRegion src = local(source, sourceOffset, length);
+      if (targetOffset < 0 || length > target.length() - targetOffset) {
+        throw new IllegalArgumentException("write of " + length + " at " + targetOffset + " outside " + target);
+      }
+      sendFrame(TcpWire.WRITE, TcpWire.STATUS_OK, target.tag(), 0, targetOffset, 0, src.slice(sourceOffset, length));
+      return CompletableFuture.completedFuture(null);
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> read(Region target, int targetOffset, RemoteRegion source, long sourceOffset, int length) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      TcpRegion dst = local(target, targetOffset, length);
+      if (sourceOffset < 0 || length > source.length() - sourceOffset) {
+        throw new IllegalArgumentException("read of " + length + " at " + sourceOffset + " outside " + source);
+      }
+      long op = nextOperation.getAndIncrement();
+      pendingReads.put(op, new PendingRead(dst, targetOffset, length, done));
+      if (closed.get()) {
+        failPending(new ClosedChannelException());
+      }
+      try {
+        sendFrame(TcpWire.READ_REQ, TcpWire.STATUS_OK, source.tag(), length, sourceOffset, op, null);
+      } catch (IOException e) {
+        pendingReads.remove(op);
+        throw e;
+      }
+    } catch (IOException | RuntimeException e) {
+      done.completeExceptionally(e);
+    }
+    return done;
+  }
+
+  private TcpRegion local(Region region, int offset, int length) {
+    if (!(region instanceof TcpRegion r) || !region.belongsTo(domain)) {
+      throw new IllegalArgumentException(region + " is not registered in this connection's domain");
+    }
+    if (r.isClosed()) {
+      throw new IllegalArgumentException(region + " is closed");
+    }
+    if (length < 0 || length > TcpWire.MAX_ONE_SIDED) {
+      throw new IllegalArgumentException("one-sided length " + length + " outside [0, " + TcpWire.MAX_ONE_SIDED + "]");
+    }
+    if (!r.contains(offset, length)) {
+      throw new IllegalArgumentException(length + " bytes at " + offset + " outside " + region);
+    }
+    return r;
+  }
+
+  private void sendFrame(byte type, byte status, int tag, int length, long offset, long op, ByteBuffer payload) throws IOException {
+    int payloadLength = payload == null ? 0 : payload.remaining();
+    sendLock.lock();
+    try {
+      if (closed.get()) {
+        throw new ClosedChannelException();
+      }
+      outHeader.clear();
+      outHeader.putInt(payloadLength).put(type).put(status).putShort((short) 0).putInt(tag).putInt(length).putLong(offset).putLong(op);
+      outHeader.flip();
+      if (payload == null) {
+        while (outHeader.hasRemaining()) {
+          channel.write(outHeader);
+        }
+      } else {
+        ByteBuffer[] both = {outHeader, payload};
+        while (payload.hasRemaining() || outHeader.hasRemaining()) {
+          channel.write(both);
+        }
+      }
+    } catch (IOException e) {
+      close(e);
+      throw e;
+    } finally {
+      sendLock.unlock();
+    }
+  }
+
+  private void receiveLoop() {
+    Throwable cause = null;
+    try {
+      while (true) {
+        inHeader.clear();
+        if (!readFully(inHeader, true)) {
+          break;
+        }
+        inHeader.flip();
+        int payloadLength = inHeader.getInt();
+        byte type = inHeader.get();
+        byte status = inHeader.get();
+        short reserved = inHeader.getShort();
+        int tag = inHeader.getInt();
+        int length = inHeader.getInt();
+        long offset = inHeader.getLong();
+        long op = inHeader.getLong();
+        if (reserved != 0 || payloadLength < 0) {
+          throw new ProtocolViolation("bad transport header");
+        }
+        switch (type) {
+          case TcpWire.MSG -> receiveMessage(payloadLength);
+          case TcpWire.WRITE -> receiveWrite(tag, offset, payloadLength);
+          case TcpWire.READ_REQ -> serveRead(tag, offset, length, op, payloadLength);
+          case TcpWire.READ_RESP -> receiveReadResponse(op, status, payloadLength);
+          default -> throw new ProtocolViolation("unknown transport frame type " + type);
+        }
+      }
+    } catch (ProtocolViolation e) {
+      log.debug("closing connection from {}: {}", remote, e.getMessage());
+      cause = e;
+    } catch (IOException e) {
+      if (!closed.get()) {
+        cause = e;
+      }
+    } catch (RuntimeException | Error e) {
+      log.warn("receive thread of connection to {} failed", remote, e);
+      cause = e;
+    }
+    close(cause);
+  }
+
+  private void receiveMessage(int payloadLength) throws IOException {
+    if (payloadLength > TcpWire.MAX_MESSAGE) {
+      throw new ProtocolViolation("message of " + payloadLength + " bytes exceeds " + TcpWire.MAX_MESSAGE);
+    }
+    ByteBuffer message = ByteBuffer.allocate(payloadLength);
+    domain.messageAllocated(payloadLength);
+    readFully(message, false);
+    message.flip();
+    handler.onMessage(this, message);
+  }
+
+  private void receiveWrite(int tag, long offset, int payloadLength) throws IOException {
+    TcpRegion region = domain.lookup(tag);
+    if (region == null || region.isClosed() || !region.access().remoteWrite()) {
+      throw new ProtocolViolation("one-sided write to region " + Integer.toHexString(tag) + " that is not remotely writable");
+    }
+    if (payloadLength > TcpWire.MAX_ONE_SIDED || !region.contains(offset, payloadLength)) {
+      throw new ProtocolViolation("one-sided write of " + payloadLength + " at " + offset + " outside " + region);
+    }
+    readFully(region.slice(offset, payloadLength), false);
+    domain.placed(payloadLength);
+  }
+
+  private void serveRead(int tag, long offset, int length, long op, int payloadLength) throws IOException {
+    if (payloadLength != 0) {
+      throw new ProtocolViolation("read request with a payload");
+    }
+    TcpRegion region = domain.lookup(tag);
+    boolean ok = region != null && !region.isClosed() && region.access().remoteRead()
+        && length >= 0 && length <= TcpWire.MAX_ONE_SIDED && region.contains(offset, length);
+    if (ok) {
+      sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_OK, 0, 0, 0, op, region.slice(offset, length));
+    } else {
+      sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null);
+    }
+  }
+
+  private void receiveReadResponse(long op, byte status, int payloadLength) throws IOException {
+    PendingRead p = pendingReads.remove(op);
+    if (p == null) {
+      throw new ProtocolViolation("read response for unknown operation " + op);
+    }
+    if (status != TcpWire.STATUS_OK) {
+      if (payloadLength != 0) {
+        throw new ProtocolViolation("failed read response with a payload");
+      }
+      p.done.completeExceptionally(new RemoteAccessException("peer refused a one-sided read of " + p.length + " bytes"));
+      return;
+    }
+    if (payloadLength != p.length) {
+      throw new ProtocolViolation("read response of " + payloadLength + " bytes for a read of " + p.length);
+    }
+    if (p.target.isClosed()) {
+      readFully(ByteBuffer.allocate(payloadLength), false);
+      p.done.completeExceptionally(new IllegalStateException(p.target + " was closed during the read"));
+      return;
+    }
+    readFully(p.target.slice(p.offset, payloadLength), false);
+    domain.placed(payloadLength);
+    p.done.complete(null);
+  }
+
+  /** Reads until {@code b} is full; false on a clean end of stream before the first byte, if allowed. */
+  private boolean readFully(ByteBuffer b, boolean endAllowed) throws IOException {
+    boolean first = true;
+    while (b.hasRemaining()) {
+      int n = channel.read(b);
+      if (n < 0) {
+        if (first && endAllowed) {
+          return false;
+        }
+        throw new EOFException("connection closed in the middle of a frame");
+      }
+      first = false;
+    }
+    return true;
+  }
+
+  @Override
+  public InetSocketAddress remoteAddress() {
+    return remote;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return !closed.get();
+  }
+
+  @Override
+  public Object attachment() {
+    return attachment;
+  }
+
+  @Override
+  public void attach(Object attachment) {
+    this.attachment = attachment;
+  }
+
+  @Override
+  public void close() {
+    close(null);
+  }
+
+  private void close(Throwable cause) {
+    if (closed.compareAndSet(false, true)) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("closing socket to {}", remote, e);
+      }
+      failPending(cause != null ? cause : new ClosedChannelException());
+      handler.onClosed(this, cause);
+    }
+  }
+
+  private void failPending(Throwable cause) {
+    for (Long op : pendingReads.keySet()) {
+      PendingRead p = pendingReads.remove(op);
+      if (p != null) {
+        p.done.completeExceptionally(cause);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TcpConnection[" + remote + (closed.get() ? ", closed" : "") + "]";
+  }
+
+  /** The peer broke the transport's rules: the connection is closed. */
+  private static final class ProtocolViolation extends IOException {
+    ProtocolViolation(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,18 @@
+package org.cachedafs.transport.tcp;
+
+import org.cachedafs.protocol.Limits;
+
+/** Constants of the tcp transport's frame header (see package-info). */
+final class TcpWire {
+  static final int HEADER_BYTES = 32;
+  static final byte MSG = 1;
+  static final byte WRITE = 2;
+  static final byte READ_REQ = 3;
+  static final byte READ_RESP = 4;
+  static final byte STATUS_OK = 0;
+  static final byte STATUS_ACCESS_ERROR = 1;
+  static final int MAX_MESSAGE = Limits.MAX_FRAME;
+  static final int MAX_ONE_SIDED = Limits.MAX_ONE_SIDED;
+
+  private TcpWire() {}
+}

@@ -1,0 +1,74 @@
+package org.cachedafs.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.cachedafs.protocol.LockRange;
+
+/**
+ * The byte-range locks on one file, with POSIX record-lock semantics per owner (a session): a new
+ * lock replaces the owner's own locks over its range, unlocking splits ranges, and locks of different
+ * owners conflict when they overlap and either is exclusive.
+ */
+final class ByteRangeLocks {
+  private record Held(ServerSession owner, long start, long end, boolean exclusive) {
+    LockRange range() {
+      return new LockRange(start, end == Long.MAX_VALUE ? 0 : end - start, exclusive);
+    }
+  }
+
+  /** Guarded by this. */
+  private final List<Held> held = new ArrayList<>();
+
+  /** The first lock of another owner that conflicts with {@code r}, or null. */
+  synchronized LockRange conflict(ServerSession owner, LockRange r) {
+    long end = r.end();
+    for (Held h : held) {
+      if (h.owner != owner && h.start < end && r.offset() < h.end && (h.exclusive || r.exclusive())) {
+        return h.range();
+      }
+    }
+    return null;
+  }
+
+  /** Takes {@code r} for {@code owner}, or returns the conflicting lock and changes nothing. */
+  synchronized LockRange lock(ServerSession owner, LockRange r) {
+    LockRange c = conflict(owner, r);
+    if (c != null) {
+      return c;
+    }
+    removeOwn(owner, r.offset(), r.end());
+    held.add(new Held(owner, r.offset(), r.end(), r.exclusive()));
+    return null;
+  }
+
+  synchronized void unlock(ServerSession owner, LockRange r) {
+    removeOwn(owner, r.offset(), r.end());
+  }
+
+  synchronized void releaseAll(ServerSession owner) {
+    held.removeIf(h -> h.owner == owner);
+  }
+
+  synchronized boolean isEmpty() {
+    return held.isEmpty();
+  }
+
+  /** Guarded by this: cuts {@code [start, end)} out of the owner's ranges, splitting where needed. */
+  private void removeOwn(ServerSession owner, long start, long end) {
+    List<Held> keep = new ArrayList<>();
+    for (Held h : held) {
+      if (h.owner != owner || h.end <= start || end <= h.start) {
+        keep.add(h);
+        continue;
+      }
+      if (h.start < start) {
+        keep.add(new Held(owner, h.start, start, h.exclusive));
+      }
+      if (end < h.end) {
+        keep.add(new Held(owner, end, h.end, h.exclusive));
+      }
+    }
+    held.clear();
+    held.addAll(keep);
+  }
+}

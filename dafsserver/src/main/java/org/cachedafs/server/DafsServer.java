@@ -1,0 +1,139 @@
+package org.cachedafs.server;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.security.SecureRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.cachedafs.transport.Listener;
+import org.cachedafs.transport.MemoryDomain;
+import org.cachedafs.transport.Transport;
+import org.cachedafs.transport.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A DAFS server exporting one directory.
+ *
+ * <p>Structure: the transport's {@link Listener} accepts connections; the {@link Dispatcher} decodes
+ * their frames, authenticates, checks sessions and slots, and hands operations to a worker pool;
+ * {@link NamespaceOps} and {@link DataOps} carry them out on the {@link Export}, whose
+ * {@link HandleTable} maps random handles to files. Direct I/O moves data through a
+ * {@link StagingPool} registered once at start. A housekeeping thread ends sessions whose lease ran
+ * out, which closes their opens and releases their locks.
+ */
+public final class DafsServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DafsServer.class);
+  private static final int STAGING_CHUNKS = 16;
+  private static final int STAGING_CHUNK_BYTES = 1 << 20;
+
+  private final ServerOptions options;
+  private final MemoryDomain domain;
+  private final StagingPool staging;
+  private final SessionTable sessions;
+  private final Export export;
+  private final ExecutorService workers;
+  private final ScheduledExecutorService housekeeping;
+  private final Dispatcher dispatcher;
+  private final Listener listener;
+  private volatile boolean closed;
+
+  private DafsServer(ServerOptions options) throws IOException {
+    this.options = options;
+    Transport transport = Transports.forScheme(options.transport());
+    SecureRandom random = new SecureRandom();
+    this.export = new Export(options.export());
+    this.domain = transport.openDomain();
+    this.staging = new StagingPool(domain, STAGING_CHUNKS, STAGING_CHUNK_BYTES);
+    this.sessions = new SessionTable(random);
+    this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
+    this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("dafs-housekeeping"));
+    this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export), new DataOps(export, staging, random),
+        workers, housekeeping, random);
+    long period = Math.max(20, options.lease().toMillis() / 4);
+    housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
+    try {
+      this.listener = transport.listen(options.listen(), domain, dispatcher);
+    } catch (IOException e) {
+      shutdownThreads();
+      staging.close();
+      domain.close();
+      throw e;
+    }
+    log.info("exporting {} on {}://{}", export.root(), options.transport(), hostPort(listener.localAddress()));
+  }
+
+  /** Starts a server; it accepts connections when this returns. */
+  public static DafsServer start(ServerOptions options) throws IOException {
+    return new DafsServer(options);
+  }
+
+  public InetSocketAddress address() {
+    return listener.localAddress();
+  }
+
+  /** {@code TRANSPORT://HOST:PORT}, the address a client connects to. */
+  public URI uri() {
+    return URI.create(options.transport() + "://" + hostPort(address()));
+  }
+
+  public ServerStats stats() {
+    return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
+        dispatcher.authFailures.sum(), dispatcher.refused.sum(), domain.stats());
+  }
+
+  private void expireLeases() {
+    for (ServerSession s : sessions.removeExpired(System.nanoTime())) {
+      log.info("{} expired: its lease of {} ran out; releasing its opens and locks", s, options.lease());
+      s.end(export.handles());
+    }
+  }
+
+  /** Stops accepting, ends every session (closing its files) and releases the registered memory. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    listener.close();
+    shutdownThreads();
+    for (ServerSession s : sessions.removeAll()) {
+      s.end(export.handles());
+    }
+    staging.close();
+    domain.close();
+    log.info("server on {} stopped", hostPort(address()));
+  }
+
+  private void shutdownThreads() {
+    housekeeping.shutdownNow();
+    workers.shutdown();
+    try {
+      if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+        workers.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      workers.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static String hostPort(InetSocketAddress a) {
+    String host = a.getAddress().getHostAddress();
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+  }
+
+  private static java.util.concurrent.ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,302 @@
+package org.cachedafs.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.cachedafs.protocol.LockRange;
+import org.cachedafs.protocol.Replies.Count;
+import org.cachedafs.protocol.Replies.LockTest;
+import org.cachedafs.protocol.Replies.Opened;
+import org.cachedafs.protocol.Replies.ReadData;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.RemoteAccessException;
+import org.cachedafs.transport.RemoteRegion;
+
+/** Opens, data transfer (inline and direct) and byte-range locks. */
+final class DataOps {
+  /** How long a direct write waits for the client's memory before giving up. */
+  private static final long ONE_SIDED_TIMEOUT_SECONDS = 60;
+
+  private final Export export;
+  private final HandleTable handles;
+  private final StagingPool staging;
+  private final SecureRandom random;
+
+  DataOps(Export export, StagingPool staging, SecureRandom random) {
+    this.export = export;
+    this.handles = export.handles();
+    this.staging = staging;
+    this.random = random;
+  }
+
+  Opened open(Requests.Open r, ServerSession s) throws OpException, IOException {
+    FileNode dir = export.directory(r.dir());
+    Export.checkName(r.name());
+    boolean write = (r.access() & Requests.Open.ACCESS_WRITE) != 0;
+    boolean create = (r.flags() & Requests.Open.CREATE) != 0;
+    boolean exclusive = (r.flags() & Requests.Open.EXCLUSIVE) != 0;
+    boolean truncate = (r.flags() & Requests.Open.TRUNCATE) != 0;
+    if (truncate && !write) {
+      throw new OpException(Status.INVAL, "truncating needs write access");
+    }
+    Path p = dir.path().resolve(r.name());
+    BasicFileAttributes existing = null;
+    try {
+      existing = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (java.nio.file.NoSuchFileException e) {
+      if (!create) {
+        throw new OpException(Status.NOENT, r.name());
+      }
+    }
+    if (existing != null && exclusive) {
+      throw new OpException(Status.EXIST, r.name());
+    }
+    if (existing != null && existing.isSymbolicLink()) {
+      p = export.confine(p); // follow it, as open(2) does, but only inside the export
+      existing = Files.readAttributes(p, BasicFileAttributes.class);
+    }
+    FileChannel channel = null;
+    if (existing != null && existing.isDirectory()) {
+      if (write) {
+        throw new OpException(Status.ISDIR, r.name() + " is a directory");
+      }
+    } else {
+      Set<OpenOption> opts = new HashSet<>();
+      opts.add(LinkOption.NOFOLLOW_LINKS);
+      if ((r.access() & Requests.Open.ACCESS_READ) != 0) {
+        opts.add(StandardOpenOption.READ);
+      }
+      if (write) {
+        opts.add(StandardOpenOption.WRITE);
+      }
+      if (create) {
+        opts.add(exclusive ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE);
+      }
+      channel = existing == null && create
+          ? FileChannel.open(p, opts, NamespaceOps.permissions(r.mode()))
+          : FileChannel.open(p, opts);
+    }
+    try {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
+      OpenState o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny());
+      synchronized (node) {
+        for (OpenState other : node.opens()) {
+          if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {
+            throw new OpException(Status.SHARE_DENIED, "another open denies this access, or has access this open denies");
+          }
+        }
+        // Truncate only once the share check passed, so a refused open changes nothing.
+        if (truncate && channel != null) {
+          channel.truncate(0);
+        }
+        node.opens().add(o);
+      }
+      s.addOpen(o);
+      channel = null;
+      return new Opened(o.stateId(), node.handle(), Export.attributes(p), Opened.DELEGATION_NONE, 0);
+    } finally {
+      if (channel != null) {
+        channel.close();
+      }
+    }
+  }
+
+  void close(Requests.StateArg r, ServerSession s) throws OpException {
+    OpenState o = s.removeOpen(r.stateId());
+    FileNode node = o.node();
+    synchronized (node) {
+      node.opens().remove(o);
+    }
+    if (!s.hasOpenOn(node)) {
+      node.locks().releaseAll(s);
+    }
+    ServerSession.closeQuietly(o);
+    handles.released(node);
+  }
+
+  private static FileChannel readable(OpenState o) throws OpException {
+    if (o.channel() == null) {
+      throw new OpException(Status.ISDIR, "is a directory");
+    }
+    if (!o.canRead()) {
+      throw new OpException(Status.ACCES, "the open is not for reading");
+    }
+    return o.channel();
+  }
+
+  private static FileChannel writable(OpenState o) throws OpException {
+    if (o.channel() == null) {
+      throw new OpException(Status.ISDIR, "is a directory");
+    }
+    if (!o.canWrite()) {
+      throw new OpException(Status.ACCES, "the open is not for writing");
+    }
+    return o.channel();
+  }
+
+  ReadData read(Requests.Read r, ServerSession s) throws OpException, IOException {
+    FileChannel ch = readable(s.open(r.stateId()));
+    ByteBuffer buf = ByteBuffer.allocate(r.length());
+    long pos = r.offset();
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        break;
+      }
+      pos += n;
+    }
+    buf.flip();
+    return new ReadData(pos >= ch.size(), buf);
+  }
+
+  Count write(Requests.Write r, ServerSession s) throws OpException, IOException {
+    FileChannel ch = writable(s.open(r.stateId()));
+    checkEnd(r.offset(), r.data().remaining());
+    ByteBuffer data = r.data().duplicate();
+    long pos = r.offset();
+    while (data.hasRemaining()) {
+      pos += ch.write(data, pos);
+    }
+    return new Count(r.data().remaining(), false);
+  }
+
+  /** Direct read: file → staging chunk → one-sided write into the client's region, chunk by chunk. */
+  Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException {
+    FileChannel ch = readable(s.open(r.stateId()));
+    Connection c = connectionOf(s);
+    RemoteRegion target = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
+    int done = 0;
+    boolean eof = false;
+    while (done < r.length() && !eof) {
+      int want = Math.min(staging.chunkSize(), r.length() - done);
+      int chunk = acquire();
+      try {
+        ByteBuffer view = staging.view(chunk, want);
+        long pos = r.offset() + done;
+        while (view.hasRemaining()) {
+          int n = ch.read(view, pos);
+          if (n < 0) {
+            eof = true;
+            break;
+          }
+          pos += n;
+        }
+        int got = view.position();
+        if (got > 0) {
+          await(c.write(staging.region(), chunk, target, r.regionOffset() + done, got));
+        }
+        done += got;
+      } finally {
+        staging.release(chunk);
+      }
+    }
+    return new Count(done, r.offset() + done >= ch.size());
+  }
+
+  /** Direct write: one-sided read of the client's region into a staging chunk → file, chunk by chunk. */
+  Count writeDirect(Requests.Direct r, ServerSession s) throws OpException, IOException {
+    FileChannel ch = writable(s.open(r.stateId()));
+    checkEnd(r.offset(), r.length());
+    Connection c = connectionOf(s);
+    RemoteRegion source = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
+    int done = 0;
+    while (done < r.length()) {
+      int want = Math.min(staging.chunkSize(), r.length() - done);
+      int chunk = acquire();
+      try {
+        await(c.read(staging.region(), chunk, source, r.regionOffset() + done, want));
+        ByteBuffer view = staging.view(chunk, want);
+        long pos = r.offset() + done;
+        while (view.hasRemaining()) {
+          pos += ch.write(view, pos);
+        }
+        done += want;
+      } finally {
+        staging.release(chunk);
+      }
+    }
+    return new Count(done, false);
+  }
+
+  private static void checkEnd(long offset, long length) throws OpException {
+    if (offset > Long.MAX_VALUE - length) {
+      throw new OpException(Status.FBIG, "write past the largest file offset");
+    }
+  }
+
+  private static Connection connectionOf(ServerSession s) throws OpException {
+    Connection c = s.connection();
+    if (c == null || !c.isOpen()) {
+      throw new OpException(Status.CONNECTION_LOST, "the session has no connection for the transfer");
+    }
+    return c;
+  }
+
+  private int acquire() throws OpException {
+    try {
+      return staging.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OpException(Status.SERVERFAULT, "interrupted");
+    }
+  }
+
+  private static void await(java.util.concurrent.CompletableFuture<Void> f) throws OpException {
+    try {
+      f.get(ONE_SIDED_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RemoteAccessException || cause instanceof IllegalArgumentException) {
+        throw new OpException(Status.BAD_REGION, cause.getMessage());
+      }
+      throw new OpException(Status.CONNECTION_LOST, "one-sided transfer failed: " + cause);
+    } catch (TimeoutException e) {
+      throw new OpException(Status.CONNECTION_LOST, "one-sided transfer timed out");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OpException(Status.SERVERFAULT, "interrupted");
+    }
+  }
+
+  void lock(Requests.Lock r, ServerSession s) throws OpException {
+    OpenState o = s.open(r.stateId());
+    if (!o.node().handle().equals(r.handle())) {
+      throw new OpException(Status.BAD_STATEID, "the state id belongs to another file");
+    }
+    if (o.channel() == null) {
+      throw new OpException(Status.ISDIR, "cannot lock a directory");
+    }
+    if (r.range().exclusive() ? !o.canWrite() : !o.canRead()) {
+      throw new OpException(Status.ACCES, "a " + (r.range().exclusive() ? "write" : "read") + " lock needs the open to allow it");
+    }
+    LockRange conflict = o.node().locks().lock(s, r.range());
+    if (conflict != null) {
+      throw new OpException(Status.DENIED, "held by another session: " + conflict.offset() + "+" + conflict.length());
+    }
+  }
+
+  LockTest testLock(Requests.Lock r, ServerSession s) throws OpException {
+    FileNode n = handles.resolve(r.handle());
+    return new LockTest(n.locks().conflict(s, r.range()));
+  }
+
+  void unlock(Requests.Lock r, ServerSession s) throws OpException {
+    OpenState o = s.open(r.stateId());
+    o.node().locks().unlock(s, r.range());
+  }
+}

@@ -1,0 +1,297 @@
+package org.cachedafs.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.protocol.Body;
+import org.cachedafs.protocol.Codec;
+import org.cachedafs.protocol.FrameHeader;
+import org.cachedafs.protocol.FrameKind;
+import org.cachedafs.protocol.Handshake;
+import org.cachedafs.protocol.MalformedFrameException;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Replies;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.ConnectionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns received frames into operations and their results into replies.
+ *
+ * <p>On the receive thread: decode the header (a bad one closes the connection), decode the body (a
+ * bad one gets BADXDR), run the handshake, check the session and the slot. Operations then run on the
+ * worker pool, and their reply goes to the session's current connection, which after a reconnect is
+ * not the one the request came in on.
+ */
+final class Dispatcher implements ConnectionHandler {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+  private final ServerOptions options;
+  private final SessionTable sessions;
+  private final Export export;
+  private final NamespaceOps namespace;
+  private final DataOps data;
+  private final ExecutorService workers;
+  private final ScheduledExecutorService housekeeping;
+  private final SecureRandom random;
+  final LongAdder executed = new LongAdder();
+  final LongAdder replayed = new LongAdder();
+  final LongAdder malformed = new LongAdder();
+  final LongAdder authFailures = new LongAdder();
+  final LongAdder refused = new LongAdder();
+
+  Dispatcher(ServerOptions options, SessionTable sessions, Export export, NamespaceOps namespace, DataOps data,
+      ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random) {
+    this.options = options;
+    this.sessions = sessions;
+    this.export = export;
+    this.namespace = namespace;
+    this.data = data;
+    this.workers = workers;
+    this.housekeeping = housekeeping;
+    this.random = random;
+  }
+
+  @Override
+  public void onOpen(Connection c) {
+    if (!options.hasSecret() && !c.remoteAddress().getAddress().isLoopbackAddress()) {
+      refused.increment();
+      log.warn("refusing {}: without a secret this server serves loopback clients only", c.remoteAddress());
+      c.close();
+      return;
+    }
+    Peer peer = new Peer();
+    c.attach(peer);
+    housekeeping.schedule(() -> {
+      if (peer.session == null && c.isOpen()) {
+        log.debug("closing {}: no session within {} ms", c.remoteAddress(), options.handshakeTimeout().toMillis());
+        c.close();
+      }
+    }, options.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void onClosed(Connection c, Throwable cause) {
+    // The session outlives the connection until its lease runs out.
+  }
+
+  @Override
+  public void onMessage(Connection c, ByteBuffer message) {
+    if (!(c.attachment() instanceof Peer peer)) {
+      return;
+    }
+    FrameHeader h;
+    try {
+      h = Codec.decodeHeader(message);
+    } catch (MalformedFrameException e) {
+      malformed.increment();
+      log.debug("closing {}: {}", c.remoteAddress(), e.getMessage());
+      c.close();
+      return;
+    }
+    if (h.kind() != FrameKind.REQUEST) {
+      if (h.kind() != FrameKind.CALLBACK_REPLY) {
+        malformed.increment();
+        c.close();
+      }
+      return;
+    }
+    Opcode op = h.op();
+    if (op == null || op.isCallback()) {
+      malformed.increment();
+      reply(c, h, Status.NOTSUPP, "unknown opcode " + h.opcode());
+      return;
+    }
+    Body body;
+    try {
+      body = Codec.decodeBody(h, message);
+    } catch (MalformedFrameException e) {
+      malformed.increment();
+      reply(c, h, Status.BADXDR, e.getMessage());
+      return;
+    }
+    if (op.beforeSession()) {
+      handshake(c, peer, h, op, body);
+      return;
+    }
+    ServerSession s = peer.session;
+    if (s == null || s.ended() || h.sessionId() != s.id()) {
+      reply(c, h, Status.BADSESSION, s == null ? "this connection has no session" : "the frame names another session");
+      return;
+    }
+    s.renew(System.nanoTime());
+    if (!op.sequenced()) {
+      if (op == Opcode.SESSION_DESTROY) {
+        sessions.remove(s);
+        reply(c, h, Status.OK, (String) null);
+        s.end(export.handles());
+      } else {
+        reply(c, h, Status.OK, (String) null);
+      }
+      return;
+    }
+    ReplySlot slot = s.slot(h.slot());
+    if (slot == null) {
+      reply(c, h, Status.BADSLOT, "slot " + h.slot() + " outside the " + s.credits() + " granted");
+      return;
+    }
+    switch (slot.admit(h.sequence(), op)) {
+      case MISORDERED -> reply(c, h, Status.SEQ_MISORDERED, "slot " + h.slot() + " sequence " + h.sequence());
+      case DELAY -> reply(c, h, Status.DELAY, (String) null);
+      case REPLAY -> {
+        replayed.increment();
+        send(c, Codec.withRequestId(slot.cachedReply(), h.requestId()));
+      }
+      case EXECUTE -> {
+        try {
+          workers.execute(() -> run(s, slot, h, op, body));
+        } catch (RejectedExecutionException e) {
+          slot.finish(op, null);
+          reply(c, h, Status.DELAY, "server shutting down");
+        }
+      }
+    }
+  }
+
+  private void run(ServerSession s, ReplySlot slot, FrameHeader h, Opcode op, Body body) {
+    Status status = Status.OK;
+    Body result;
+    try {
+      result = execute(s, op, body);
+      executed.increment();
+    } catch (OpException e) {
+      status = e.status();
+      result = new Replies.Error(e.getMessage());
+    } catch (IOException e) {
+      status = IoErrors.status(e);
+      result = new Replies.Error(e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("{} from {} failed", op, s, e);
+      status = Status.SERVERFAULT;
+      result = new Replies.Error(e.toString());
+    }
+    ByteBuffer reply = Codec.encode(h.reply(status), result);
+    slot.finish(op, reply);
+    Connection c = s.connection();
+    if (c != null) {
+      send(c, reply);
+    }
+  }
+
+  private Body execute(ServerSession s, Opcode op, Body body) throws OpException, IOException {
+    Replies.Empty ok = Replies.Empty.INSTANCE;
+    switch (op) {
+      case LOOKUP: return namespace.lookup((Requests.Lookup) body);
+      case GETATTR: return namespace.getattr((Requests.HandleArg) body);
+      case SETATTR: return namespace.setattr((Requests.SetAttr) body, s);
+      case CREATE: return namespace.create((Requests.Entry) body);
+      case MKDIR: return namespace.mkdir((Requests.Entry) body);
+      case REMOVE: namespace.remove((Requests.Entry) body); return ok;
+      case RMDIR: namespace.rmdir((Requests.Entry) body); return ok;
+      case RENAME: namespace.rename((Requests.Rename) body); return ok;
+      case READDIR: return namespace.readdir((Requests.ReadDir) body);
+      case STATFS: return namespace.statfs((Requests.HandleArg) body);
+      case FSYNC: namespace.fsync((Requests.HandleArg) body); return ok;
+      case OPEN: return data.open((Requests.Open) body, s);
+      case CLOSE: data.close((Requests.StateArg) body, s); return ok;
+      case READ: return data.read((Requests.Read) body, s);
+      case WRITE: return data.write((Requests.Write) body, s);
+      case READ_DIRECT: return data.readDirect((Requests.Direct) body, s);
+      case WRITE_DIRECT: return data.writeDirect((Requests.Direct) body, s);
+      case LOCK: data.lock((Requests.Lock) body, s); return ok;
+      case LOCKT: return data.testLock((Requests.Lock) body, s);
+      case LOCKU: data.unlock((Requests.Lock) body, s); return ok;
+      case DELEGRETURN: throw new OpException(Status.BAD_STATEID, "no such delegation");
+      default: throw new OpException(Status.NOTSUPP, op + " is not a session operation");
+    }
+  }
+
+  // --- handshake -------------------------------------------------------------------------------
+
+  private void handshake(Connection c, Peer peer, FrameHeader h, Opcode op, Body body) {
+    synchronized (peer) {
+      if (op == Opcode.AUTH_INIT) {
+        peer.serverNonce = Handshake.nonce(random);
+        peer.clientName = ((Requests.AuthInit) body).clientName();
+        reply(c, h, Status.OK, new Replies.Challenge(peer.serverNonce));
+        return;
+      }
+      byte[] serverNonce = peer.serverNonce;
+      peer.serverNonce = null;
+      if (serverNonce == null) {
+        reply(c, h, Status.AUTH_FAILED, "no challenge on this connection: send AUTH_INIT first");
+        return;
+      }
+      if (peer.session != null) {
+        reply(c, h, Status.INVAL, "this connection already has a session");
+        return;
+      }
+      byte[] clientNonce;
+      byte[] proof;
+      if (op == Opcode.SESSION_CREATE) {
+        Requests.SessionCreate r = (Requests.SessionCreate) body;
+        clientNonce = r.clientNonce();
+        proof = r.proof();
+      } else {
+        Requests.SessionBind r = (Requests.SessionBind) body;
+        clientNonce = r.clientNonce();
+        proof = r.proof();
+      }
+      byte[] secret = options.secret();
+      if (!Handshake.matches(Handshake.clientProof(secret, serverNonce, clientNonce, peer.clientName), proof)) {
+        authFailures.increment();
+        log.warn("authentication failed for '{}' from {}", peer.clientName, c.remoteAddress());
+        reply(c, h, Status.AUTH_FAILED, "wrong secret");
+        c.close();
+        return;
+      }
+      byte[] serverProof = Handshake.serverProof(secret, serverNonce, clientNonce, peer.clientName);
+      long now = System.nanoTime();
+      ServerSession s;
+      if (op == Opcode.SESSION_CREATE) {
+        Requests.SessionCreate r = (Requests.SessionCreate) body;
+        int credits = Math.min(r.credits(), options.maxCredits());
+        s = new ServerSession(sessions.newId(), peer.clientName, credits, options.lease().toNanos(), c, now);
+        sessions.add(s);
+        log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
+      } else {
+        s = sessions.get(((Requests.SessionBind) body).sessionId());
+        if (s == null || s.ended()) {
+          reply(c, h, Status.BADSESSION, "no such session: it ended or its lease expired");
+          return;
+        }
+        s.bind(c);
+        s.renew(now);
+        log.debug("{} rebound to {}", s, c.remoteAddress());
+      }
+      peer.session = s;
+      reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), serverProof, export.handles().root().handle()));
+    }
+  }
+
+  /** An error reply, or with {@code message} null an empty OK (or DELAY) reply. */
+  private void reply(Connection c, FrameHeader h, Status status, String message) {
+    Body b = status == Status.OK ? Replies.Empty.INSTANCE : new Replies.Error(message == null ? "" : message);
+    send(c, Codec.encode(h.reply(status), b));
+  }
+
+  private void reply(Connection c, FrameHeader h, Status status, Body body) {
+    send(c, Codec.encode(h.reply(status), body));
+  }
+
+  private static void send(Connection c, ByteBuffer frame) {
+    try {
+      c.send(frame);
+    } catch (IOException e) {
+      log.debug("reply to {} not sent: {}", c.remoteAddress(), e.toString());
+    }
+  }
+}

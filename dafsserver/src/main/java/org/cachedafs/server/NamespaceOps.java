@@ -1,0 +1,298 @@
+package org.cachedafs.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.cachedafs.protocol.DirEntry;
+import org.cachedafs.protocol.FileAttributes;
+import org.cachedafs.protocol.FsStats;
+import org.cachedafs.protocol.Limits;
+import org.cachedafs.protocol.Replies.Attrs;
+import org.cachedafs.protocol.Replies.DirPage;
+import org.cachedafs.protocol.Replies.HandleAttrs;
+import org.cachedafs.protocol.Replies.StatFs;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.SetAttributes;
+import org.cachedafs.protocol.Status;
+
+/** The operations on names and attributes: lookup, getattr, setattr, create, mkdir, remove, rmdir, rename, readdir, statfs, fsync. */
+final class NamespaceOps {
+  private final Export export;
+  private final HandleTable handles;
+
+  NamespaceOps(Export export) {
+    this.export = export;
+    this.handles = export.handles();
+  }
+
+  HandleAttrs lookup(Requests.Lookup r) throws OpException, IOException {
+    FileNode n = export.lookup(export.directory(r.dir()), r.path());
+    return new HandleAttrs(n.handle(), Export.attributes(n.path()));
+  }
+
+  Attrs getattr(Requests.HandleArg r) throws OpException, IOException {
+    FileNode n = handles.peek(r.handle());
+    if (n != null && n.isRemoved() && !n.opens().isEmpty()) {
+      return new Attrs(unlinkedAttributes(n));
+    }
+    return new Attrs(Export.attributes(handles.resolve(r.handle()).path()));
+  }
+
+  /** fstat of a file removed while open: what its open channel still knows. */
+  private static FileAttributes unlinkedAttributes(FileNode n) throws IOException {
+    OpenState o = n.opens().iterator().next();
+    long size = o.channel() == null ? 0 : o.channel().size();
+    return new FileAttributes(n.type(), size, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+
+  Attrs setattr(Requests.SetAttr r, ServerSession s) throws OpException, IOException {
+    FileNode n = handles.resolve(r.handle());
+    SetAttributes a = r.attributes();
+    Path p = n.path();
+    if (a.has(SetAttributes.SIZE)) {
+      if (n.isDirectory()) {
+        throw new OpException(Status.ISDIR, "cannot set the size of a directory");
+      }
+      if (r.stateId() != 0 && !s.open(r.stateId()).canWrite()) {
+        throw new OpException(Status.ACCES, "the open is not for writing");
+      }
+      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        resize(ch, a.size());
+      }
+    }
+    if (a.has(SetAttributes.MODE)) {
+      Files.setAttribute(p, "unix:mode", a.mode() & 07777, LinkOption.NOFOLLOW_LINKS);
+    }
+    if (a.has(SetAttributes.ATIME) || a.has(SetAttributes.MTIME)) {
+      BasicFileAttributeView v = Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      FileTime m = a.has(SetAttributes.MTIME) ? FileTime.from(a.modifyTimeNanos(), TimeUnit.NANOSECONDS) : null;
+      FileTime at = a.has(SetAttributes.ATIME) ? FileTime.from(a.accessTimeNanos(), TimeUnit.NANOSECONDS) : null;
+      v.setTimes(m, at, null);
+    }
+    return new Attrs(Export.attributes(p));
+  }
+
+  /** Truncates or extends with zeros, as ftruncate(2). */
+  static void resize(FileChannel ch, long size) throws IOException {
+    long current = ch.size();
+    if (size < current) {
+      ch.truncate(size);
+    } else if (size > current) {
+      ch.write(ByteBuffer.wrap(new byte[1]), size - 1);
+    }
+  }
+
+  HandleAttrs create(Requests.Entry r) throws OpException, IOException {
+    FileNode dir = export.directory(r.dir());
+    Export.checkName(r.name());
+    Path p = dir.path().resolve(r.name());
+    if (r.flag()) {
+      Files.createFile(p, permissions(r.mode()));
+    } else {
+      try {
+        Files.createFile(p, permissions(r.mode()));
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (a.isDirectory()) {
+          throw new OpException(Status.ISDIR, r.name() + " is a directory");
+        }
+      }
+    }
+    return entry(dir, r.name());
+  }
+
+  HandleAttrs mkdir(Requests.Entry r) throws OpException, IOException {
+    FileNode dir = export.directory(r.dir());
+    Export.checkName(r.name());
+    Files.createDirectory(dir.path().resolve(r.name()), permissions(r.mode()));
+    return entry(dir, r.name());
+  }
+
+  private HandleAttrs entry(FileNode dir, String name) throws IOException {
+    Path p = dir.path().resolve(name);
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    FileNode n = handles.child(dir, name, a);
+    return new HandleAttrs(n.handle(), Export.attributes(p));
+  }
+
+  void remove(Requests.Entry r) throws OpException, IOException {
+    FileNode dir = export.directory(r.dir());
+    Export.checkName(r.name());
+    Path p = dir.path().resolve(r.name());
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (a.isDirectory()) {
+      throw new OpException(Status.ISDIR, r.name() + " is a directory; use rmdir");
+    }
+    Files.delete(p);
+    forgetIfGone(a.fileKey(), p);
+  }
+
+  void rmdir(Requests.Entry r) throws OpException, IOException {
+    FileNode dir = export.directory(r.dir());
+    Export.checkName(r.name());
+    Path p = dir.path().resolve(r.name());
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!a.isDirectory()) {
+      throw new OpException(Status.NOTDIR, r.name() + " is not a directory");
+    }
+    Files.delete(p);
+    forgetIfGone(a.fileKey(), p);
+  }
+
+  /** After a name went away: if no other link keeps the file, its handle goes stale. */
+  private void forgetIfGone(Object fileKey, Path removedPath) {
+    FileNode n = handles.existing(fileKey);
+    if (n != null && n.path().equals(removedPath)) {
+      handles.forget(n);
+    }
+  }
+
+  void rename(Requests.Rename r) throws OpException, IOException {
+    FileNode fromDir = export.directory(r.fromDir());
+    FileNode toDir = export.directory(r.toDir());
+    Export.checkName(r.fromName());
+    Export.checkName(r.toName());
+    Path from = fromDir.path().resolve(r.fromName());
+    Path to = toDir.path().resolve(r.toName());
+    BasicFileAttributes src = Files.readAttributes(from, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    BasicFileAttributes dst = null;
+    try {
+      dst = Files.readAttributes(to, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // No target: a plain rename.
+    }
+    if (dst != null) {
+      if (Objects.equals(src.fileKey(), dst.fileKey())) {
+        return; // rename(2): both names are the same file, nothing to do
+      }
+      if (src.isDirectory() && !dst.isDirectory()) {
+        throw new OpException(Status.NOTDIR, r.toName() + " is not a directory");
+      }
+      if (!src.isDirectory() && dst.isDirectory()) {
+        throw new OpException(Status.ISDIR, r.toName() + " is a directory");
+      }
+    }
+    FileNode moving = handles.existing(src.fileKey());
+    if (src.isDirectory() && moving != null && toDir.isUnder(moving)) {
+      throw new OpException(Status.INVAL, "cannot move a directory into itself");
+    }
+    Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    if (dst != null) {
+      forgetIfGone(dst.fileKey(), to);
+    }
+    if (moving != null) {
+      handles.moved(moving, toDir, r.toName());
+    }
+  }
+
+  /**
+   * A page of a directory in the order of a 63-bit hash of the names; the cookie is the last hash
+   * returned. Entries that stay in the directory are listed exactly once however it changes between
+   * pages, as with ext4's hash-ordered directories.
+   */
+  DirPage readdir(Requests.ReadDir r) throws OpException, IOException {
+    if (r.cookie() < 0) {
+      throw new OpException(Status.BAD_COOKIE, "negative cookie");
+    }
+    FileNode dir = export.directory(r.dir());
+    Path dp = dir.path();
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dp)) {
+      for (Path p : ds) {
+        String name = p.getFileName().toString();
+        if (cookie(name) > r.cookie()) {
+          names.add(name);
+        }
+      }
+    }
+    names.sort((a, b) -> {
+      int c = Long.compare(cookie(a), cookie(b));
+      return c != 0 ? c : a.compareTo(b);
+    });
+    List<DirEntry> entries = new ArrayList<>();
+    int i = 0;
+    for (; i < names.size(); i++) {
+      String name = names.get(i);
+      long c = cookie(name);
+      // Never split a run of equal hashes across pages: the cookie could not resume inside it.
+      if (entries.size() >= r.maxEntries() && c != entries.get(entries.size() - 1).cookie()) {
+        break;
+      }
+      Path p = dp.resolve(name);
+      try {
+        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        FileNode n = handles.child(dir, name, a);
+        entries.add(new DirEntry(name, n.handle(), Export.attributes(p), c));
+      } catch (java.nio.file.NoSuchFileException e) {
+        // Removed since the listing: it is simply not there any more.
+      }
+    }
+    boolean eof = i >= names.size();
+    long next = entries.isEmpty() ? r.cookie() : entries.get(entries.size() - 1).cookie();
+    return new DirPage(entries, next, eof);
+  }
+
+  /** FNV-1a over the UTF-8 name, folded to a positive 63-bit cookie. */
+  static long cookie(String name) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    long c = h >>> 1;
+    return c == 0 ? 1 : c;
+  }
+
+  StatFs statfs(Requests.HandleArg r) throws OpException, IOException {
+    handles.resolve(r.handle());
+    FileStore store = Files.getFileStore(export.root());
+    long block = store.getBlockSize();
+    return new StatFs(new FsStats(store.getTotalSpace(), store.getUnallocatedSpace(), store.getUsableSpace(),
+        (int) Math.min(Integer.MAX_VALUE, block), Limits.MAX_NAME, Limits.MAX_INLINE, Limits.MAX_DIRECT));
+  }
+
+  /** Forces the file's (or directory's) data, and metadata unless data only, to the server's disk. */
+  void fsync(Requests.HandleArg r) throws OpException, IOException {
+    FileNode n = handles.peek(r.handle());
+    if (n != null && n.isRemoved()) {
+      for (OpenState o : n.opens()) {
+        if (o.channel() != null) {
+          o.channel().force(!r.flag());
+        }
+      }
+      return;
+    }
+    n = handles.resolve(r.handle());
+    try (FileChannel ch = FileChannel.open(n.path(), StandardOpenOption.READ)) {
+      ch.force(!r.flag());
+    }
+  }
+
+  static FileAttribute<Set<PosixFilePermission>> permissions(int mode) {
+    StringBuilder sb = new StringBuilder(9);
+    String rwx = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++) {
+      sb.append((mode & (1 << (8 - i))) != 0 ? rwx.charAt(i) : '-');
+    }
+    return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(sb.toString()));
+  }
+}

@@ -1,0 +1,10 @@
+package org.cachedafs.server;
+
+/** What the server knows about one connection: its handshake progress and the session it is bound to. */
+final class Peer {
+  /** Guarded by this. The challenge sent on this connection; single use. */
+  byte[] serverNonce;
+  /** Guarded by this. */
+  String clientName;
+  volatile ServerSession session;
+}

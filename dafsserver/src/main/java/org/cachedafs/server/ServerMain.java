@@ -1,0 +1,73 @@
+package org.cachedafs.server;
+
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The server's command line: {@code java -jar dafs-server.jar --export DIR --listen tcp://HOST:PORT [--secret-file FILE]}. */
+@Command(name = "dafs-server", mixinStandardHelpOptions = true, version = "dafs-server 0.1.0",
+    description = "Exports a directory to DAFS clients. Prints 'listening on TRANSPORT://HOST:PORT' once it accepts connections; stops cleanly on SIGTERM or SIGINT.")
+public final class ServerMain implements Callable<Integer> {
+  @Option(names = "--export", required = true, paramLabel = "DIR", description = "The directory to export.")
+  Path export;
+
+  @Option(names = "--listen", defaultValue = "tcp://127.0.0.1:5450", paramLabel = "TRANSPORT://HOST:PORT",
+      description = "Where to listen (default: ${DEFAULT-VALUE}). Port 0 picks a free port.")
+  URI listen;
+
+  @Option(names = "--secret-file", paramLabel = "FILE",
+      description = "The shared secret clients must prove they know. Without it only loopback clients are served.")
+  Path secretFile;
+
+  @Option(names = "--lease-ms", defaultValue = "30000", description = "Session lease in milliseconds (default: ${DEFAULT-VALUE}).")
+  long leaseMillis;
+
+  @Option(names = "--credits", defaultValue = "64", description = "Most outstanding requests per session (default: ${DEFAULT-VALUE}).")
+  int credits;
+
+  @Option(names = "--workers", defaultValue = "16", description = "Threads that run operations (default: ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = new PrintWriter(System.out, true);
+    if (listen.getScheme() == null || listen.getHost() == null || listen.getPort() < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--listen must look like tcp://HOST:PORT, not " + listen);
+    }
+    if (leaseMillis < 100 || credits < 1 || workers < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be at least 100, --credits and --workers positive");
+    }
+    byte[] secret = new byte[0];
+    if (secretFile != null) {
+      secret = Files.readString(secretFile).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      if (secret.length == 0) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "the secret file " + secretFile + " is empty");
+      }
+    } else {
+      out.println("no secret file given: serving loopback clients only");
+    }
+    ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
+        Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10));
+    CountDownLatch stop = new CountDownLatch(1);
+    try (DafsServer server = DafsServer.start(options)) {
+      SignalStop.install(stop);
+      out.println("listening on " + server.uri());
+      stop.await();
+      out.println("stopping");
+    }
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new ServerMain()).execute(args);
+    System.exit(code);
+  }
+}

@@ -1,0 +1,64 @@
+package org.cachedafs.server;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How a server runs.
+ *
+ * @param export the directory to export
+ * @param listen where to listen; port 0 picks a free port
+ * @param secret the shared secret; empty means none, and then only loopback clients are served
+ * @param lease how long a session lives without renewal
+ * @param maxCredits the most slots a session is granted
+ * @param workers threads that run operations
+ * @param transport the transport scheme
+ * @param handshakeTimeout how long a connection may stay without a session
+ */
+public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport, Duration handshakeTimeout) {
+  public ServerOptions {
+    secret = secret.clone();
+    if (maxCredits < 1 || workers < 1) {
+      throw new IllegalArgumentException("credits and workers must be positive");
+    }
+  }
+
+  /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp. */
+  public static ServerOptions of(Path export) {
+    return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10));
+  }
+
+  @Override
+  public byte[] secret() {
+    return secret.clone();
+  }
+
+  public boolean hasSecret() {
+    return secret.length > 0;
+  }
+
+  public ServerOptions withListen(InetSocketAddress a) {
+    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout);
+  }
+
+  public ServerOptions withSecret(byte[] s) {
+    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout);
+  }
+
+  public ServerOptions withLease(Duration l) {
+    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout);
+  }
+
+  public ServerOptions withMaxCredits(int c) {
+    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout);
+  }
+
+  public ServerOptions withWorkers(int w) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout);
+  }
+
+  public ServerOptions withHandshakeTimeout(Duration d) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d);
+  }
+}

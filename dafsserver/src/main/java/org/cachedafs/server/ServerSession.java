@@ -1,0 +1,153 @@
+package org.cachedafs.server;
+
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client's session on the server: its slots and reply cache, its opens, and its lease. It outlives
+ * any one connection; a reconnecting client binds its new connection to it.
+ */
+final class ServerSession {
+  private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
+
+  private final long id;
+  private final String clientName;
+  private final ReplySlot[] slots;
+  private final long leaseNanos;
+  private final Map<Long, OpenState> opens = new ConcurrentHashMap<>();
+  private volatile Connection connection;
+  private volatile long lastRenewal;
+  private volatile boolean ended;
+
+  ServerSession(long id, String clientName, int credits, long leaseNanos, Connection connection, long now) {
+    this.id = id;
+    this.clientName = clientName;
+    this.slots = new ReplySlot[credits];
+    for (int i = 0; i < credits; i++) {
+      slots[i] = new ReplySlot();
+    }
+    this.leaseNanos = leaseNanos;
+    this.connection = connection;
+    this.lastRenewal = now;
+  }
+
+  long id() {
+    return id;
+  }
+
+  String clientName() {
+    return clientName;
+  }
+
+  int credits() {
+    return slots.length;
+  }
+
+  /** The slot, or null if outside the granted credits. */
+  ReplySlot slot(int slot) {
+    return slot >= 0 && slot < slots.length ? slots[slot] : null;
+  }
+
+  Connection connection() {
+    return connection;
+  }
+
+  void bind(Connection c) {
+    Connection old = connection;
+    connection = c;
+    if (old != null && old != c) {
+      old.close();
+    }
+  }
+
+  void renew(long now) {
+    lastRenewal = now;
+  }
+
+  boolean expired(long now) {
+    return now - lastRenewal > leaseNanos;
+  }
+
+  boolean ended() {
+    return ended;
+  }
+
+  long newStateId(SecureRandom random) {
+    while (true) {
+      long id = random.nextLong();
+      if (id != 0 && !opens.containsKey(id)) {
+        return id;
+      }
+    }
+  }
+
+  void addOpen(OpenState o) {
+    opens.put(o.stateId(), o);
+  }
+
+  /** This session's open for a state id; BAD_STATEID for an unknown id or another session's. */
+  OpenState open(long stateId) throws OpException {
+    OpenState o = opens.get(stateId);
+    if (o == null) {
+      throw new OpException(Status.BAD_STATEID, "no open with that state id in this session");
+    }
+    return o;
+  }
+
+  OpenState removeOpen(long stateId) throws OpException {
+    OpenState o = opens.remove(stateId);
+    if (o == null) {
+      throw new OpException(Status.BAD_STATEID, "no open with that state id in this session");
+    }
+    return o;
+  }
+
+  boolean hasOpenOn(FileNode node) {
+    for (OpenState o : opens.values()) {
+      if (o.node() == node) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Ends the session: closes its opens, releases its locks, closes its connection. Idempotent. */
+  void end(HandleTable handles) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    for (OpenState o : opens.values()) {
+      opens.remove(o.stateId());
+      o.node().opens().remove(o);
+      o.node().locks().releaseAll(this);
+      closeQuietly(o);
+      handles.released(o.node());
+    }
+    Connection c = connection;
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  static void closeQuietly(OpenState o) {
+    if (o.channel() != null) {
+      try {
+        o.channel().close();
+      } catch (IOException e) {
+        log.debug("closing {}", o.node(), e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "session " + Long.toHexString(id) + " (" + clientName + ")";
+  }
+}

@@ -1,0 +1,16 @@
+package org.cachedafs.server;
+
+import org.cachedafs.transport.DomainStats;
+
+/**
+ * Counters of a running server.
+ *
+ * @param sessions live sessions
+ * @param executed operations run to completion (a replay from the reply cache does not count)
+ * @param replayed retransmissions answered from the reply cache
+ * @param malformed frames refused as malformed (bad header, bad body, unknown opcode)
+ * @param authFailures handshakes refused for a wrong secret
+ * @param refused connections refused (non-loopback peers of a server without a secret)
+ * @param domain the server's registered memory and received message sizes
+ */
+public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused, DomainStats domain) {}

@@ -1,0 +1,59 @@
+package org.cachedafs.server;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The live sessions, by id. Ids are random, so one client cannot guess another's. */
+final class SessionTable {
+  private final Map<Long, ServerSession> sessions = new ConcurrentHashMap<>();
+  private final SecureRandom random;
+
+  SessionTable(SecureRandom random) {
+    this.random = random;
+  }
+
+  long newId() {
+    while (true) {
+      long id = random.nextLong();
+      if (id != 0 && !sessions.containsKey(id)) {
+        return id;
+      }
+    }
+  }
+
+  void add(ServerSession s) {
+    sessions.put(s.id(), s);
+  }
+
+  ServerSession get(long id) {
+    return sessions.get(id);
+  }
+
+  boolean remove(ServerSession s) {
+    return sessions.remove(s.id(), s);
+  }
+
+  int size() {
+    return sessions.size();
+  }
+
+  /** Removes and returns the sessions whose lease ran out. */
+  List<ServerSession> removeExpired(long now) {
+    List<ServerSession> out = new ArrayList<>();
+    for (ServerSession s : sessions.values()) {
+      if (s.expired(now) && sessions.remove(s.id(), s)) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  List<ServerSession> removeAll() {
+    List<ServerSession> out = new ArrayList<>(sessions.values());
+    sessions.clear();
+    return out;
+  }
+}

@@ -1,0 +1,59 @@
+package org.cachedafs.server;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import org.cachedafs.transport.Access;
+import org.cachedafs.transport.MemoryDomain;
+import org.cachedafs.transport.Region;
+
+/**
+ * The server's registered memory for direct I/O: one slab, registered once when the server starts,
+ * carved into fixed chunks. A direct read fills a chunk from the file and writes it into the client's
+ * region; a direct write reads the client's region into a chunk and writes it to the file.
+ *
+ * <p>The pool owns the slab and its region; a worker owns a chunk from {@link #acquire} until it
+ * passes the same index to {@link #release}. Closing the pool deregisters the slab.
+ */
+final class StagingPool implements AutoCloseable {
+  private final Region region;
+  private final int chunkSize;
+  private final BlockingQueue<Integer> free;
+
+  StagingPool(MemoryDomain domain, int chunks, int chunkSize) {
+    this.chunkSize = chunkSize;
+    ByteBuffer slab = ByteBuffer.allocateDirect(chunks * chunkSize);
+    this.region = domain.register(slab, Access.LOCAL);
+    this.free = new ArrayBlockingQueue<>(chunks);
+    for (int i = 0; i < chunks; i++) {
+      free.add(i);
+    }
+  }
+
+  Region region() {
+    return region;
+  }
+
+  int chunkSize() {
+    return chunkSize;
+  }
+
+  /** Waits for a free chunk; returns its offset in the region. */
+  int acquire() throws InterruptedException {
+    return free.take() * chunkSize;
+  }
+
+  void release(int offset) {
+    free.add(offset / chunkSize);
+  }
+
+  /** A view of a chunk, limited to {@code length} bytes; valid until the chunk is released. */
+  ByteBuffer view(int offset, int length) {
+    return region.buffer().position(offset).limit(offset + length).slice();
+  }
+
+  @Override
+  public void close() {
+    region.close();
+  }
+}

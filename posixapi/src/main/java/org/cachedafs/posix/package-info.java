@@ -1,0 +1,2 @@
+/** The POSIX facade and the java.nio FileSystemProvider, both over the cache. */
+package org.cachedafs.posix;

@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * The request bodies, one record for each operation a client sends (and the two callbacks a server
  * sends). Each record encodes itself; its {@code decode} checks every field against {@link Limits}.
+ * Names are bounded here only by {@link Limits#MAX_PATH}, so that a name longer than
+ * {@link Limits#MAX_NAME} gets the server's NAMETOOLONG rather than a bare BADXDR.
  */
 public final class Requests {
   private Requests() {}
@@ -116,7 +118,7 @@ public final class Requests {
 
     static Open decode(WireReader r) throws MalformedFrameException {
       FileHandle dir = r.getHandle();
-      String name = r.getString("name", Limits.MAX_NAME);
+      String name = r.getString("name", Limits.MAX_PATH);
       int access = r.getByte();
       int deny = r.getByte();
       int flags = r.getInt();
@@ -181,7 +183,7 @@ public final class Requests {
     }
 
     static Entry decode(WireReader r) throws MalformedFrameException {
-      return new Entry(r.getHandle(), r.getString("name", Limits.MAX_NAME), r.getInt(), r.getBoolean());
+      return new Entry(r.getHandle(), r.getString("name", Limits.MAX_PATH), r.getInt(), r.getBoolean());
     }
   }
 
@@ -191,7 +193,7 @@ public final class Requests {
     }
 
     static Rename decode(WireReader r) throws MalformedFrameException {
-      return new Rename(r.getHandle(), r.getString("from name", Limits.MAX_NAME), r.getHandle(), r.getString("to name", Limits.MAX_NAME));
+      return new Rename(r.getHandle(), r.getString("from name", Limits.MAX_PATH), r.getHandle(), r.getString("to name", Limits.MAX_PATH));
     }
   }
 

@@ -42,6 +42,9 @@ public final class ServerMain implements Callable<Integer> {
     if (listen.getScheme() == null || listen.getHost() == null || listen.getPort() < 0) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--listen must look like tcp://HOST:PORT, not " + listen);
     }
+    if (!Files.isDirectory(export)) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--export " + export + " is not a directory");
+    }
     if (leaseMillis < 100 || credits < 1 || workers < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be at least 100, --credits and --workers positive");
     }

@@ -1,0 +1,96 @@
+package org.cachedafs.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.cachedafs.client.ClientOptions;
+import org.cachedafs.client.DafsClient;
+import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.OpenFile;
+import org.cachedafs.client.OpenMode;
+import org.cachedafs.protocol.Opcode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The connection is cut after the server ran a non-idempotent operation and before its reply
+ * arrived. The client reconnects, binds the session again and retransmits; the reply cache answers
+ * with the original reply, and the operation ran once. Running it twice would have failed (EXIST,
+ * NOENT), so these tests fail without the reply cache.
+ */
+class ExactlyOnceTest {
+  @TempDir Path tmp;
+  ServerFixture fixture;
+  CuttingProxy proxy;
+  DafsSession s;
+
+  @BeforeEach
+  void start() throws Exception {
+    fixture = new ServerFixture(tmp);
+    proxy = new CuttingProxy(fixture.server.address());
+    s = DafsClient.connect(proxy.uri(), ClientOptions.defaults());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    s.close();
+    proxy.close();
+    fixture.close();
+  }
+
+  private void assertReplayedOnce(long replayedBefore) {
+    assertEquals(1, proxy.cuts(), "the connection was cut after the reply");
+    assertEquals(1, s.stats().reconnects());
+    assertTrue(s.stats().retransmissions() >= 1);
+    assertEquals(replayedBefore + 1, fixture.server.stats().replayed(), "answered from the reply cache");
+  }
+
+  @Test
+  void exclusiveCreate() throws Exception {
+    long replayed = fixture.server.stats().replayed();
+    proxy.cutAfterReplyTo(Opcode.CREATE.code());
+    s.create(s.root(), "once", 0644, true); // would be EXIST if it ran again
+    assertReplayedOnce(replayed);
+    assertTrue(Files.exists(fixture.export.resolve("once")));
+  }
+
+  @Test
+  void exclusiveOpen() throws Exception {
+    long replayed = fixture.server.stats().replayed();
+    proxy.cutAfterReplyTo(Opcode.OPEN.code());
+    OpenFile o = s.open(s.root(), "opened-once", OpenMode.write().create(0644).exclusive());
+    assertReplayedOnce(replayed);
+    s.write(o, 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    s.close(o);
+    assertEquals(3, Files.size(fixture.export.resolve("opened-once")));
+  }
+
+  @Test
+  void rename() throws Exception {
+    Files.writeString(fixture.export.resolve("before"), "x");
+    long replayed = fixture.server.stats().replayed();
+    proxy.cutAfterReplyTo(Opcode.RENAME.code());
+    s.rename(s.root(), "before", s.root(), "after"); // would be NOENT if it ran again
+    assertReplayedOnce(replayed);
+    assertFalse(Files.exists(fixture.export.resolve("before")));
+    assertEquals("x", Files.readString(fixture.export.resolve("after")));
+  }
+
+  @Test
+  void remove() throws Exception {
+    Files.writeString(fixture.export.resolve("doomed"), "x");
+    long replayed = fixture.server.stats().replayed();
+    proxy.cutAfterReplyTo(Opcode.REMOVE.code());
+    s.remove(s.root(), "doomed"); // would be NOENT if it ran again
+    assertReplayedOnce(replayed);
+    assertFalse(Files.exists(fixture.export.resolve("doomed")));
+    // The session goes on working over the new connection.
+    s.create(s.root(), "after-reconnect", 0644, true);
+  }
+}

@@ -1,0 +1,140 @@
+package org.cachedafs.server;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import org.cachedafs.protocol.Codec;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.FrameHeader;
+import org.cachedafs.protocol.Handshake;
+import org.cachedafs.protocol.MalformedFrameException;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Replies;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.Status;
+
+/** A hand-driven connection for sending exactly the bytes a test wants, well-formed or not. */
+final class RawClient implements AutoCloseable {
+  /** What came back after a frame. */
+  record Outcome(FrameHeader reply, int transportType, boolean closed) {
+    static final Outcome CLOSED = new Outcome(null, 0, true);
+    static final Outcome NOTHING = new Outcome(null, 0, false);
+
+    boolean answered() {
+      return closed || transportType != 0;
+    }
+  }
+
+  final Socket socket;
+  private final DataInputStream in;
+  private final OutputStream out;
+  long sessionId;
+  FileHandle root;
+  private long nextId = 1;
+
+  RawClient(InetSocketAddress server) throws IOException {
+    socket = new Socket(server.getAddress(), server.getPort());
+    socket.setTcpNoDelay(true);
+    in = new DataInputStream(socket.getInputStream());
+    out = socket.getOutputStream();
+  }
+
+  void sendRaw(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+  }
+
+  /** Wraps a protocol frame in a tcp transport MSG header. */
+  static byte[] msg(ByteBuffer frame) {
+    ByteBuffer b = ByteBuffer.allocate(32 + frame.remaining());
+    b.putInt(frame.remaining()).put((byte) 1).put((byte) 0).putShort((short) 0).putInt(0).putInt(0).putLong(0).putLong(0);
+    b.put(frame.duplicate());
+    return b.array();
+  }
+
+  void send(ByteBuffer frame) throws IOException {
+    sendRaw(msg(frame));
+  }
+
+  ByteBuffer request(Opcode op, Requests.Request body, int slot, int sequence) {
+    return Codec.encode(FrameHeader.request(op, nextId++, sessionId, slot, sequence), body);
+  }
+
+  /** Waits for the next message, or for the server to close the connection. */
+  Outcome await(int timeoutMillis) throws IOException {
+    socket.setSoTimeout(timeoutMillis);
+    try {
+      byte[] header = new byte[32];
+      in.readFully(header);
+      int length = ByteBuffer.wrap(header).getInt(0);
+      byte[] payload = new byte[length];
+      in.readFully(payload);
+      int type = header[4];
+      if (type != 1) {
+        return new Outcome(null, type, false);
+      }
+      return new Outcome(Codec.decodeHeader(ByteBuffer.wrap(payload)), type, false);
+    } catch (EOFException | java.net.SocketException e) {
+      return Outcome.CLOSED;
+    } catch (SocketTimeoutException e) {
+      return Outcome.NOTHING;
+    } catch (MalformedFrameException e) {
+      throw new IOException("the server sent a malformed frame", e);
+    }
+  }
+
+  /** Runs the handshake; returns the status of SESSION_CREATE. */
+  Status handshake(byte[] secret) throws IOException {
+    send(request(Opcode.AUTH_INIT, new Requests.AuthInit("raw"), -1, 0));
+    ByteBuffer reply = readMessage();
+    FrameHeader h = decodeHeader(reply);
+    byte[] serverNonce = ((Replies.Challenge) decodeBody(h, reply)).serverNonce();
+    byte[] clientNonce = Handshake.nonce(new SecureRandom());
+    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, "raw");
+    send(request(Opcode.SESSION_CREATE, new Requests.SessionCreate(clientNonce, proof, 4, 30_000), -1, 0));
+    reply = readMessage();
+    h = decodeHeader(reply);
+    if (h.status() == Status.OK) {
+      Replies.SessionGranted g = (Replies.SessionGranted) decodeBody(h, reply);
+      sessionId = g.sessionId();
+      root = g.root();
+    }
+    return h.status();
+  }
+
+  ByteBuffer readMessage() throws IOException {
+    socket.setSoTimeout(10_000);
+    byte[] header = new byte[32];
+    in.readFully(header);
+    byte[] payload = new byte[ByteBuffer.wrap(header).getInt(0)];
+    in.readFully(payload);
+    return ByteBuffer.wrap(payload);
+  }
+
+  static FrameHeader decodeHeader(ByteBuffer b) throws IOException {
+    try {
+      return Codec.decodeHeader(b);
+    } catch (MalformedFrameException e) {
+      throw new IOException(e);
+    }
+  }
+
+  static org.cachedafs.protocol.Body decodeBody(FrameHeader h, ByteBuffer b) throws IOException {
+    try {
+      return Codec.decodeBody(h, b);
+    } catch (MalformedFrameException e) {
+      throw new IOException(e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +87,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private final LongAdder retransmissions = new LongAdder();
   private final LongAdder reconnects = new LongAdder();
   private final CallbackDispatcher callbacks;
+  /** Sends requests started on the receive thread (a reply freed a slot, or a continuation made a call). */
+  private final ExecutorService sender;
 
   private volatile Connection connection;
   private volatile CreditSlots slots;
@@ -128,6 +131,11 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
       return t;
     });
     this.callbacks = new CallbackDispatcher(this);
+    this.sender = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "dafs-sender");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** Connects, authenticates and creates the session; on failure releases everything. */
@@ -151,6 +159,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
       }
       timer.shutdownNow();
       callbacks.shutdown();
+      sender.shutdownNow();
       domain.close();
       throw e;
     }
@@ -225,6 +234,15 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   }
 
   private void begin(Outstanding o, int slot, int sequence) {
+    if (onReceiveThread.get()) {
+      // The receive thread must not send (see ConnectionHandler): hand the request over.
+      try {
+        sender.execute(() -> begin(o, slot, sequence));
+        return;
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // The session is closing: fall through and fail it below.
+      }
+    }
     DafsException d = dead;
     if (d != null) {
       if (slot >= 0) {
@@ -707,6 +725,9 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     if (closing) {
       return;
     }
+    // Set first: the server closes the connection right after answering SESSION_DESTROY, and that
+    // close must not start a reconnect.
+    closing = true;
     if (dead == null && connection != null) {
       try {
         call(Opcode.SESSION_DESTROY, Requests.NoArgs.INSTANCE).get(DESTROY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -716,10 +737,10 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
         Thread.currentThread().interrupt();
       }
     }
-    closing = true;
     die(new DafsException(Status.BADSESSION, "the session is closed"));
     timer.shutdownNow();
     callbacks.shutdown();
+    sender.shutdownNow();
     domain.close();
   }
 

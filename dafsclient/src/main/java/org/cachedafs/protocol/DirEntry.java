@@ -1,6 +1,10 @@
 package org.cachedafs.protocol;
 
-/** One READDIR entry: the name, its handle and attributes, and the cookie that resumes after it. */
+/**
+ * One READDIR entry: the name, its handle and attributes, and the cookie that resumes after it. A name
+ * on disk that is not valid UTF-8 arrives with replacement characters, so it may exceed
+ * {@link Limits#MAX_NAME} bytes; it is bounded by {@link Limits#MAX_PATH} instead.
+ */
 public record DirEntry(String name, FileHandle handle, FileAttributes attributes, long cookie) {
   void encode(WireWriter w) {
     w.putString(name).putHandle(handle);
@@ -9,6 +13,6 @@ public record DirEntry(String name, FileHandle handle, FileAttributes attributes
   }
 
   static DirEntry decode(WireReader r) throws MalformedFrameException {
-    return new DirEntry(r.getString("entry name", Limits.MAX_NAME), r.getHandle(), FileAttributes.decode(r), r.getLong());
+    return new DirEntry(r.getString("entry name", Limits.MAX_PATH), r.getHandle(), FileAttributes.decode(r), r.getLong());
   }
 }

@@ -46,7 +46,7 @@ public final class Handshake {
   private static byte[] hmac(byte[] secret, String role, byte[] first, byte[] second, String name) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      // An empty key is legal for HMAC but not for SecretKeySpec; a one-byte zero key is its stand-in.
+      // SecretKeySpec refuses an empty key; HMAC pads keys with zeros, so a single zero byte is the same key.
       byte[] key = secret.length == 0 ? new byte[1] : secret;
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       mac.update(role.getBytes(StandardCharsets.US_ASCII));

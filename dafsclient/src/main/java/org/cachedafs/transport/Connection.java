@@ -17,7 +17,8 @@ public interface Connection extends AutoCloseable {
    * One-sided write: moves {@code length} bytes of the local {@code source} region at
    * {@code sourceOffset} into the peer's {@code target} region at {@code targetOffset}. Completes when
    * the bytes have left this side (local completion, as with RDMA WRITE); a message sent afterwards
-   * is delivered after them.
+   * is delivered after them. If the peer closed the target region meanwhile, the bytes are dropped
+   * there; a target it never exposed for remote writing breaks the connection.
    */
   CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length);
 

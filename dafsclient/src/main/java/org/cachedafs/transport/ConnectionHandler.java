@@ -3,8 +3,9 @@ package org.cachedafs.transport;
 import java.nio.ByteBuffer;
 
 /**
- * Receives a connection's events, on its receive thread. Implementations must not block there for
- * long: the same thread places the peer's one-sided writes.
+ * Receives a connection's events, on its receive thread. Implementations must neither block there
+ * nor send from there: the same thread places the peer's one-sided writes, and a receive thread stuck
+ * on a full socket stops reading, which over a byte stream lets two peers wait on each other forever.
  */
 public interface ConnectionHandler {
   /** A connection was accepted or established. */

@@ -187,6 +187,19 @@ public abstract class TransportConformanceTest {
   }
 
   @Test
+  void aWriteIntoARegionClosedMeanwhileIsDroppedAndTheConnectionLives() throws Exception {
+    Region closing = serverDomain.register(ByteBuffer.allocateDirect(64), Access.REMOTE_WRITE);
+    RemoteRegion name = closing.remote();
+    closing.close();
+    Region source = clientDomain.register(random(64, 4), Access.LOCAL);
+    client.write(source, 0, name, 0, 64).get(10, TimeUnit.SECONDS);
+    client.send(ByteBuffer.wrap(new byte[] {5}));
+    assertArrayEquals(new byte[] {5}, atServer.poll(10, TimeUnit.SECONDS));
+    assertTrue(client.isOpen());
+    assertEquals(64, serverDomain.stats().discardedBytes());
+  }
+
+  @Test
   void localMisuseIsRefusedBeforeAnythingIsSent() throws Exception {
     Region mine = clientDomain.register(ByteBuffer.allocateDirect(64), Access.LOCAL);
     Region theirs = serverDomain.register(ByteBuffer.allocateDirect(64), Access.REMOTE_READ_WRITE);

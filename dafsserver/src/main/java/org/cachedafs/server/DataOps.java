@@ -176,7 +176,7 @@ final class DataOps {
   }
 
   /** Direct read: file → staging chunk → one-sided write into the client's region, chunk by chunk. */
-  Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException {
+  Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted {
     FileChannel ch = readable(s.open(r.stateId()));
     Connection c = connectionOf(s);
     RemoteRegion target = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
@@ -205,11 +205,12 @@ final class DataOps {
         staging.release(chunk);
       }
     }
+    sameConnection(s, c);
     return new Count(done, r.offset() + done >= ch.size());
   }
 
   /** Direct write: one-sided read of the client's region into a staging chunk → file, chunk by chunk. */
-  Count writeDirect(Requests.Direct r, ServerSession s) throws OpException, IOException {
+  Count writeDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted {
     FileChannel ch = writable(s.open(r.stateId()));
     checkEnd(r.offset(), r.length());
     Connection c = connectionOf(s);
@@ -230,6 +231,7 @@ final class DataOps {
         staging.release(chunk);
       }
     }
+    sameConnection(s, c);
     return new Count(done, false);
   }
 
@@ -239,12 +241,19 @@ final class DataOps {
     }
   }
 
-  private static Connection connectionOf(ServerSession s) throws OpException {
+  private static Connection connectionOf(ServerSession s) throws TransferInterrupted {
     Connection c = s.connection();
     if (c == null || !c.isOpen()) {
-      throw new OpException(Status.CONNECTION_LOST, "the session has no connection for the transfer");
+      throw new TransferInterrupted("the session has no connection for the transfer");
     }
     return c;
+  }
+
+  /** A reply is sent on the session's current connection: only if the data went there too. */
+  private static void sameConnection(ServerSession s, Connection c) throws TransferInterrupted {
+    if (s.connection() != c || !c.isOpen()) {
+      throw new TransferInterrupted("the session moved to another connection during the transfer");
+    }
   }
 
   private int acquire() throws OpException {
@@ -256,7 +265,7 @@ final class DataOps {
     }
   }
 
-  private static void await(java.util.concurrent.CompletableFuture<Void> f) throws OpException {
+  private static void await(java.util.concurrent.CompletableFuture<Void> f) throws OpException, TransferInterrupted {
     try {
       f.get(ONE_SIDED_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -264,9 +273,9 @@ final class DataOps {
       if (cause instanceof RemoteAccessException || cause instanceof IllegalArgumentException) {
         throw new OpException(Status.BAD_REGION, cause.getMessage());
       }
-      throw new OpException(Status.CONNECTION_LOST, "one-sided transfer failed: " + cause);
+      throw new TransferInterrupted("one-sided transfer failed: " + cause);
     } catch (TimeoutException e) {
-      throw new OpException(Status.CONNECTION_LOST, "one-sided transfer timed out");
+      throw new TransferInterrupted("one-sided transfer timed out");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new OpException(Status.SERVERFAULT, "interrupted");
@@ -297,6 +306,9 @@ final class DataOps {
 
   void unlock(Requests.Lock r, ServerSession s) throws OpException {
     OpenState o = s.open(r.stateId());
+    if (!o.node().handle().equals(r.handle())) {
+      throw new OpException(Status.BAD_STATEID, "the state id belongs to another file");
+    }
     o.node().locks().unlock(s, r.range());
   }
 }

@@ -85,7 +85,7 @@ final class Dispatcher implements ConnectionHandler {
 
   @Override
   public void onMessage(Connection c, ByteBuffer message) {
-    if (!(c.attachment() instanceof Peer peer)) {
+    if (!(c.attachment() instanceof Peer peer) || peer.refused) {
       return;
     }
     FrameHeader h;
@@ -131,8 +131,11 @@ final class Dispatcher implements ConnectionHandler {
     if (!op.sequenced()) {
       if (op == Opcode.SESSION_DESTROY) {
         sessions.remove(s);
-        reply(c, h, Status.OK, (String) null);
-        s.end(export.handles());
+        ByteBuffer done = Codec.encode(h.reply(Status.OK), Replies.Empty.INSTANCE);
+        offReceiveThread(() -> {
+          sendNow(c, done);
+          s.end(export.handles());
+        });
       } else {
         reply(c, h, Status.OK, (String) null);
       }
@@ -167,6 +170,10 @@ final class Dispatcher implements ConnectionHandler {
     try {
       result = execute(s, op, body);
       executed.increment();
+    } catch (TransferInterrupted e) {
+      log.debug("{} from {} not answered: {}", op, s, e.getMessage());
+      slot.abandon();
+      return;
     } catch (OpException e) {
       status = e.status();
       result = new Replies.Error(e.getMessage());
@@ -182,11 +189,11 @@ final class Dispatcher implements ConnectionHandler {
     slot.finish(op, reply);
     Connection c = s.connection();
     if (c != null) {
-      send(c, reply);
+      sendNow(c, reply);
     }
   }
 
-  private Body execute(ServerSession s, Opcode op, Body body) throws OpException, IOException {
+  private Body execute(ServerSession s, Opcode op, Body body) throws OpException, IOException, TransferInterrupted {
     Replies.Empty ok = Replies.Empty.INSTANCE;
     switch (op) {
       case LOOKUP: return namespace.lookup((Requests.Lookup) body);
@@ -249,8 +256,12 @@ final class Dispatcher implements ConnectionHandler {
       if (!Handshake.matches(Handshake.clientProof(secret, serverNonce, clientNonce, peer.clientName), proof)) {
         authFailures.increment();
         log.warn("authentication failed for '{}' from {}", peer.clientName, c.remoteAddress());
-        reply(c, h, Status.AUTH_FAILED, "wrong secret");
-        c.close();
+        peer.refused = true;
+        ByteBuffer refusal = Codec.encode(h.reply(Status.AUTH_FAILED), new Replies.Error("wrong secret"));
+        offReceiveThread(() -> {
+          sendNow(c, refusal);
+          c.close();
+        });
         return;
       }
       byte[] serverProof = Handshake.serverProof(secret, serverNonce, clientNonce, peer.clientName);
@@ -264,8 +275,8 @@ final class Dispatcher implements ConnectionHandler {
         log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
       } else {
         s = sessions.get(((Requests.SessionBind) body).sessionId());
-        if (s == null || s.ended()) {
-          reply(c, h, Status.BADSESSION, "no such session: it ended or its lease expired");
+        if (s == null || s.ended() || !s.clientName().equals(peer.clientName)) {
+          reply(c, h, Status.BADSESSION, "no such session for this client: it ended or its lease expired");
           return;
         }
         s.bind(c);
@@ -287,7 +298,23 @@ final class Dispatcher implements ConnectionHandler {
     send(c, Codec.encode(h.reply(status), body));
   }
 
-  private static void send(Connection c, ByteBuffer frame) {
+  /**
+   * Sends a reply made on the receive thread. The receive thread itself never sends: blocked on a
+   * full socket it would stop reading, and over a byte stream two such peers wait on each other.
+   */
+  private void send(Connection c, ByteBuffer frame) {
+    offReceiveThread(() -> sendNow(c, frame));
+  }
+
+  private void offReceiveThread(Runnable r) {
+    try {
+      workers.execute(r);
+    } catch (RejectedExecutionException e) {
+      log.debug("dropping a reply: the server is shutting down");
+    }
+  }
+
+  private static void sendNow(Connection c, ByteBuffer frame) {
     try {
       c.send(frame);
     } catch (IOException e) {

@@ -72,8 +72,14 @@ final class NamespaceOps {
       if (n.isDirectory()) {
         throw new OpException(Status.ISDIR, "cannot set the size of a directory");
       }
-      if (r.stateId() != 0 && !s.open(r.stateId()).canWrite()) {
-        throw new OpException(Status.ACCES, "the open is not for writing");
+      if (r.stateId() != 0) {
+        OpenState o = s.open(r.stateId());
+        if (o.node() != n) {
+          throw new OpException(Status.BAD_STATEID, "the state id belongs to another file");
+        }
+        if (!o.canWrite()) {
+          throw new OpException(Status.ACCES, "the open is not for writing");
+        }
       }
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
         resize(ch, a.size());

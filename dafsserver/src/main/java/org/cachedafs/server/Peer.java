@@ -7,4 +7,6 @@ final class Peer {
   /** Guarded by this. */
   String clientName;
   volatile ServerSession session;
+  /** Authentication failed: the connection closes once the refusal is sent, and nothing more is read from it. */
+  volatile boolean refused;
 }

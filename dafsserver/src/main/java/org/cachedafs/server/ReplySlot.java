@@ -52,6 +52,12 @@ final class ReplySlot {
     cachedReply = op.idempotent() ? null : reply;
   }
 
+  /** The request ran but got no reply (its transfer was interrupted): a retransmission runs it again. */
+  synchronized void abandon() {
+    inProgress = false;
+    cachedReply = null;
+  }
+
   synchronized ByteBuffer cachedReply() {
     return cachedReply;
   }

@@ -45,8 +45,8 @@ public final class ServerMain implements Callable<Integer> {
     if (!Files.isDirectory(export)) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--export " + export + " is not a directory");
     }
-    if (leaseMillis < 100 || credits < 1 || workers < 1) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be at least 100, --credits and --workers positive");
+    if (leaseMillis < 100 || leaseMillis > Integer.MAX_VALUE || credits < 1 || workers < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be between 100 and " + Integer.MAX_VALUE + ", --credits and --workers positive");
     }
     byte[] secret = new byte[0];
     if (secretFile != null) {

@@ -22,6 +22,9 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
     if (maxCredits < 1 || workers < 1) {
       throw new IllegalArgumentException("credits and workers must be positive");
     }
+    if (lease.toMillis() < 1 || lease.toMillis() > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("the lease must be between 1 ms and " + Integer.MAX_VALUE + " ms");
+    }
   }
 
   /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp. */

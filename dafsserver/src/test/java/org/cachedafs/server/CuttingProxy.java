@@ -21,6 +21,7 @@ final class CuttingProxy implements AutoCloseable {
   private final InetSocketAddress upstream;
   private final AtomicInteger armedOpcode = new AtomicInteger(-1);
   private final AtomicInteger cuts = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicBoolean cutOnData = new java.util.concurrent.atomic.AtomicBoolean();
 
   CuttingProxy(InetSocketAddress upstream) throws IOException {
     this.upstream = upstream;
@@ -37,6 +38,11 @@ final class CuttingProxy implements AutoCloseable {
   /** The next reply with this opcode is dropped and the connection cut. */
   void cutAfterReplyTo(int opcode) {
     armedOpcode.set(opcode);
+  }
+
+  /** The next one-sided data frame from the server is dropped and the connection cut, mid-transfer. */
+  void cutOnNextDataFrame() {
+    cutOnData.set(true);
   }
 
   int cuts() {
@@ -85,6 +91,11 @@ final class CuttingProxy implements AutoCloseable {
         byte[] payload = new byte[length];
         in.readFully(payload);
         int type = header[4];
+        if (type == 2 && cutOnData.compareAndSet(true, false)) {
+          cuts.incrementAndGet();
+          closeBoth(server, client);
+          return;
+        }
         if (type == 1 && length >= 8) {
           int opcode = ByteBuffer.wrap(payload).getShort(6) & 0xFFFF;
           if (armedOpcode.compareAndSet(opcode, -1)) {

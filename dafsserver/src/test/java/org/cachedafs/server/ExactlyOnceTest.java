@@ -83,6 +83,25 @@ class ExactlyOnceTest {
   }
 
   @Test
+  void directReadCutInTheMiddleOfItsDataIsRunAgainNotAnsweredEmpty() throws Exception {
+    byte[] data = new byte[3 << 20];
+    new java.util.Random(5).nextBytes(data);
+    Files.write(fixture.export.resolve("direct"), data);
+    OpenFile o = s.open(s.root(), "direct", OpenMode.read());
+    ByteBuffer memory = ByteBuffer.allocateDirect(data.length);
+    try (org.cachedafs.transport.Region region = s.register(memory)) {
+      proxy.cutOnNextDataFrame();
+      assertEquals(data.length, s.readDirect(o, 0, region, 0, data.length));
+      byte[] got = new byte[data.length];
+      memory.get(got);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(data, got, "every byte arrived, over the new connection");
+    }
+    assertEquals(1, proxy.cuts());
+    assertEquals(1, s.stats().reconnects());
+    s.close(o);
+  }
+
+  @Test
   void remove() throws Exception {
     Files.writeString(fixture.export.resolve("doomed"), "x");
     long replayed = fixture.server.stats().replayed();

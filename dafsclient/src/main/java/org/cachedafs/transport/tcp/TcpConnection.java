@@ -9,6 +9,9 @@ import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -39,6 +42,11 @@ final class TcpConnection implements Connection {
   private final AtomicLong nextOperation = new AtomicLong(1);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread receiver;
+  /**
+   * Serves the peer's one-sided reads. The receive thread never sends: if it blocked on a full
+   * socket it would stop reading, and two peers doing so would wait on each other forever.
+   */
+  private final ExecutorService responder;
   private volatile Object attachment;
 
   private record PendingRead(TcpRegion target, int offset, int length, CompletableFuture<Void> done) {}
@@ -50,6 +58,11 @@ final class TcpConnection implements Connection {
     this.remote = (InetSocketAddress) channel.getRemoteAddress();
     this.receiver = new Thread(this::receiveLoop, "dafs-tcp-rx-" + remote.getPort());
     receiver.setDaemon(true);
+    this.responder = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "dafs-tcp-tx-" + remote.getPort());
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   void start() {
@@ -203,6 +216,13 @@ final class TcpConnection implements Connection {
 
   private void receiveWrite(int tag, long offset, int payloadLength) throws IOException {
     TcpRegion region = domain.lookup(tag);
+    if (region == null && domain.recentlyClosed(tag) && payloadLength <= TcpWire.MAX_ONE_SIDED) {
+      // The owner closed the region while a transfer into it was on its way: the bytes have nowhere
+      // to go, but the peer did nothing wrong, so the connection stays up.
+      drain(payloadLength);
+      domain.discarded(payloadLength);
+      return;
+    }
     if (region == null || region.isClosed() || !region.access().remoteWrite()) {
       throw new ProtocolViolation("one-sided write to region " + Integer.toHexString(tag) + " that is not remotely writable");
     }
@@ -220,10 +240,30 @@ final class TcpConnection implements Connection {
     TcpRegion region = domain.lookup(tag);
     boolean ok = region != null && !region.isClosed() && region.access().remoteRead()
         && length >= 0 && length <= TcpWire.MAX_ONE_SIDED && region.contains(offset, length);
-    if (ok) {
-      sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_OK, 0, 0, 0, op, region.slice(offset, length));
-    } else {
-      sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null);
+    try {
+      responder.execute(() -> {
+        try {
+          if (ok) {
+            sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_OK, 0, 0, 0, op, region.slice(offset, length));
+          } else {
+            sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null);
+          }
+        } catch (IOException e) {
+          log.debug("read response to {} not sent: {}", remote, e.toString());
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      throw new ClosedChannelException();
+    }
+  }
+
+  private void drain(int length) throws IOException {
+    ByteBuffer scratch = ByteBuffer.allocate(Math.min(length, 64 * 1024));
+    int left = length;
+    while (left > 0) {
+      scratch.clear().limit(Math.min(left, scratch.capacity()));
+      readFully(scratch, false);
+      left -= scratch.limit();
     }
   }
 
@@ -300,6 +340,7 @@ final class TcpConnection implements Connection {
       } catch (IOException e) {
         log.debug("closing socket to {}", remote, e);
       }
+      responder.shutdownNow();
       failPending(cause != null ? cause : new ClosedChannelException());
       handler.onClosed(this, cause);
     }

@@ -19,6 +19,10 @@ final class TcpDomain implements MemoryDomain {
   private final LongAdder registrations = new LongAdder();
   private final LongAdder placedBytes = new LongAdder();
   private final AtomicLong largestMessage = new AtomicLong();
+  private final LongAdder discardedBytes = new LongAdder();
+  /** Guarded by itself: tags deregistered lately, oldest first, so late transfers into them are drained. */
+  private final java.util.LinkedHashSet<Integer> recentlyClosed = new java.util.LinkedHashSet<>();
+  private static final int RECENTLY_CLOSED = 4096;
   private volatile boolean closed;
 
   @Override
@@ -32,7 +36,7 @@ final class TcpDomain implements MemoryDomain {
     ByteBuffer memory = buffer.slice();
     while (true) {
       int tag = random.nextInt();
-      if (tag == 0) {
+      if (tag == 0 || recentlyClosed(tag)) {
         continue;
       }
       TcpRegion region = new TcpRegion(this, tag, memory, access);
@@ -44,7 +48,25 @@ final class TcpDomain implements MemoryDomain {
   }
 
   void deregister(TcpRegion region) {
-    regions.remove(region.tag(), region);
+    if (regions.remove(region.tag(), region)) {
+      synchronized (recentlyClosed) {
+        recentlyClosed.add(region.tag());
+        if (recentlyClosed.size() > RECENTLY_CLOSED) {
+          recentlyClosed.remove(recentlyClosed.iterator().next());
+        }
+      }
+    }
+  }
+
+  /** Whether the tag named a region of this domain that has since been closed. */
+  boolean recentlyClosed(int tag) {
+    synchronized (recentlyClosed) {
+      return recentlyClosed.contains(tag);
+    }
+  }
+
+  void discarded(long bytes) {
+    discardedBytes.add(bytes);
   }
 
   /** The region a peer names, or null. */
@@ -62,7 +84,7 @@ final class TcpDomain implements MemoryDomain {
 
   @Override
   public DomainStats stats() {
-    return new DomainStats(registrations.sum(), placedBytes.sum(), 0, largestMessage.get());
+    return new DomainStats(registrations.sum(), placedBytes.sum(), 0, discardedBytes.sum(), largestMessage.get());
   }
 
   @Override

@@ -1,0 +1,312 @@
+package org.cachedafs.delegation;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * The server's delegation state: which clients have which files open, which delegations are granted,
+ * which are being recalled, and which were revoked. Pure logic over a {@link Ticker}: it sends nothing,
+ * it tells the caller whom to recall and hands out futures that complete when recalls resolve.
+ *
+ * <p>The life of a delegation, after RFC 8881 sections 10.2 and 10.4:
+ * <pre>
+ *   grant(open)          check(conflicting access by another holder)
+ *  ───────────► GRANTED ───────────────────────────────────────► RECALLING
+ *                  │                                                │   │
+ *                  │ returned()                        returned()   │   │ lease passes with no return:
+ *                  ▼                                                ▼   ▼ expire()
+ *              (removed)                                    (removed)  REVOKED (id remembered for
+ *                                                                       the holder's later use)
+ * </pre>
+ * A holder whose session ends ({@link #holderGone}) loses everything without a recall. A conflicting
+ * operation waits on {@link Conflict#resolved()}, which completes on return or revocation, so it never
+ * proceeds early and never waits longer than the lease.
+ *
+ * <p>Grant policy: a READ delegation when no other holder has the file open for writing (and none
+ * holds a WRITE delegation on it); a WRITE delegation when no other holder has it open at all or holds
+ * any delegation on it. Nothing is granted on a file while one of its delegations is being recalled.
+ * A holder that already holds a delegation on the file gets the same one again.
+ *
+ * <p>Thread-safe: every method holds the table's monitor, and futures are completed after it is
+ * released, so no waiting operation runs under it.
+ *
+ * @param <F> the file identity
+ * @param <H> the holder (a client session)
+ */
+public final class DelegationTable<F, H> {
+  /** Guarded by this. */
+  private static final class Entry<F, H> {
+    final Grant<F, H> grant;
+    final CompletableFuture<Void> resolved = new CompletableFuture<>();
+    boolean recalling;
+    long deadline;
+    long recalledAt;
+
+    Entry(Grant<F, H> grant) {
+      this.grant = grant;
+    }
+  }
+
+  private final Ticker ticker;
+  private final long leaseNanos;
+  private final LongSupplier ids;
+  /** Guarded by this. */
+  private final Map<Long, Entry<F, H>> byId = new HashMap<>();
+  /** Guarded by this. */
+  private final Map<F, List<Entry<F, H>>> byFile = new HashMap<>();
+  /** Guarded by this: per file, per holder, {readers, writers}. */
+  private final Map<F, Map<H, int[]>> opens = new HashMap<>();
+  /** Guarded by this: revoked ids and their holders, for answering the holder's later use. */
+  private final Map<Long, H> revoked = new HashMap<>();
+
+  /**
+   * @param leaseNanos how long a recalled delegation may stay unreturned before it is revoked
+   * @param ids a source of unique, unguessable, non-zero ids
+   */
+  public DelegationTable(Ticker ticker, long leaseNanos, LongSupplier ids) {
+    this.ticker = ticker;
+    this.leaseNanos = leaseNanos;
+    this.ids = ids;
+  }
+
+  /** A holder opened the file; call it before {@link #grant}. */
+  public synchronized void opened(F file, H holder, boolean read, boolean write) {
+    int[] c = opens.computeIfAbsent(file, f -> new HashMap<>()).computeIfAbsent(holder, h -> new int[2]);
+    c[0] += read ? 1 : 0;
+    c[1] += write ? 1 : 0;
+  }
+
+  public synchronized void closed(F file, H holder, boolean read, boolean write) {
+    Map<H, int[]> m = opens.get(file);
+    int[] c = m == null ? null : m.get(holder);
+    if (c == null) {
+      return;
+    }
+    c[0] -= read ? 1 : 0;
+    c[1] -= write ? 1 : 0;
+    if (c[0] <= 0 && c[1] <= 0) {
+      m.remove(holder);
+      if (m.isEmpty()) {
+        opens.remove(file);
+      }
+    }
+  }
+
+  /**
+   * Decides the delegation for an open the holder just made ({@link #opened} already called).
+   *
+   * @param write whether the open is for writing (then only a WRITE delegation is useful)
+   * @param refuse the client declined a delegation
+   * @return the grant, or null for none
+   */
+  public synchronized Grant<F, H> grant(F file, H holder, boolean write, boolean refuse) {
+    List<Entry<F, H>> entries = byFile.getOrDefault(file, List.of());
+    for (Entry<F, H> e : entries) {
+      if (e.grant.holder().equals(holder) && !e.recalling) {
+        return e.grant;
+      }
+    }
+    if (refuse) {
+      return null;
+    }
+    for (Entry<F, H> e : entries) {
+      if (e.recalling || e.grant.holder().equals(holder)) {
+        return null;
+      }
+      if (write || e.grant.type() == DelegationType.WRITE) {
+        return null; // a WRITE delegation excludes every other delegation
+      }
+    }
+    for (Map.Entry<H, int[]> o : opens.getOrDefault(file, Map.of()).entrySet()) {
+      if (o.getKey().equals(holder)) {
+        continue;
+      }
+      int[] c = o.getValue();
+      if (write ? c[0] > 0 || c[1] > 0 : c[1] > 0) {
+        return null;
+      }
+    }
+    long id;
+    do {
+      id = ids.getAsLong();
+    } while (id == 0 || byId.containsKey(id) || revoked.containsKey(id));
+    Entry<F, H> e = new Entry<>(new Grant<>(id, file, holder, write ? DelegationType.WRITE : DelegationType.READ));
+    byId.put(id, e);
+    byFile.computeIfAbsent(file, f -> new ArrayList<>()).add(e);
+    return e.grant;
+  }
+
+  /**
+   * Checks an operation by {@code requester} against the other holders' delegations on the file.
+   * Conflicting delegations not yet recalled move to recalling, with the lease as their deadline; the
+   * caller must send each one in {@link Conflict#toRecall()} a recall and wait for
+   * {@link Conflict#resolved()} before doing the operation.
+   */
+  public synchronized Conflict<F, H> check(F file, H requester, FileAccess access) {
+    List<Entry<F, H>> entries = byFile.get(file);
+    if (entries == null) {
+      return Conflict.none();
+    }
+    List<Grant<F, H>> toRecall = new ArrayList<>();
+    List<CompletableFuture<Void>> waits = new ArrayList<>();
+    long now = ticker.read();
+    for (Entry<F, H> e : entries) {
+      if (e.grant.holder().equals(requester) || !access.conflictsWith(e.grant.type())) {
+        continue;
+      }
+      if (!e.recalling) {
+        e.recalling = true;
+        e.recalledAt = now;
+        e.deadline = now + leaseNanos;
+        toRecall.add(e.grant);
+      }
+      waits.add(e.resolved);
+    }
+    if (waits.isEmpty()) {
+      return Conflict.none();
+    }
+    return new Conflict<>(toRecall, CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)));
+  }
+
+  /** The holder hands a delegation back (on recall or of its own accord). */
+  public ReturnResult returned(long id, H holder) {
+    Entry<F, H> e;
+    synchronized (this) {
+      e = byId.get(id);
+      if (e == null || !e.grant.holder().equals(holder)) {
+        return Objects.equals(revoked.get(id), holder) ? ReturnResult.REVOKED : ReturnResult.UNKNOWN;
+      }
+      remove(e);
+    }
+    e.resolved.complete(null);
+    return ReturnResult.RETURNED;
+  }
+
+  /** Revokes every recalled delegation whose deadline has passed; returns them. */
+  public List<Grant<F, H>> expire() {
+    List<Entry<F, H>> gone = new ArrayList<>();
+    synchronized (this) {
+      long now = ticker.read();
+      for (Iterator<Entry<F, H>> it = byId.values().iterator(); it.hasNext(); ) {
+        Entry<F, H> e = it.next();
+        if (e.recalling && now - e.deadline >= 0) {
+          it.remove();
+          removeFromFile(e);
+          revoked.put(e.grant.id(), e.grant.holder());
+          gone.add(e);
+        }
+      }
+    }
+    return resolveAll(gone);
+  }
+
+  /** The holder's session ended (lease expired, destroyed): all its delegations and opens go, without recall. */
+  public List<Grant<F, H>> holderGone(H holder) {
+    List<Entry<F, H>> gone = new ArrayList<>();
+    synchronized (this) {
+      for (Iterator<Entry<F, H>> it = byId.values().iterator(); it.hasNext(); ) {
+        Entry<F, H> e = it.next();
+        if (e.grant.holder().equals(holder)) {
+          it.remove();
+          removeFromFile(e);
+          gone.add(e);
+        }
+      }
+      revoked.values().removeIf(holder::equals);
+      for (Iterator<Map<H, int[]>> it = opens.values().iterator(); it.hasNext(); ) {
+        Map<H, int[]> m = it.next();
+        m.remove(holder);
+        if (m.isEmpty()) {
+          it.remove();
+        }
+      }
+    }
+    return resolveAll(gone);
+  }
+
+  /** The file no longer exists: its delegations (already recalled by the removal) and opens go. */
+  public List<Grant<F, H>> fileGone(F file) {
+    List<Entry<F, H>> gone;
+    synchronized (this) {
+      gone = new ArrayList<>(byFile.getOrDefault(file, List.of()));
+      for (Entry<F, H> e : gone) {
+        remove(e);
+      }
+    }
+    return resolveAll(gone);
+  }
+
+  /** The holder's delegations being recalled, to recall again after it reconnects. */
+  public synchronized List<Grant<F, H>> recalling(H holder) {
+    List<Grant<F, H>> out = new ArrayList<>();
+    for (Entry<F, H> e : byId.values()) {
+      if (e.recalling && e.grant.holder().equals(holder)) {
+        out.add(e.grant);
+      }
+    }
+    return out;
+  }
+
+  /** The earliest recall deadline, in ticker time, or {@link Long#MAX_VALUE} when nothing is being recalled. */
+  public synchronized long nextDeadline() {
+    long next = Long.MAX_VALUE;
+    for (Entry<F, H> e : byId.values()) {
+      if (e.recalling && e.deadline < next) {
+        next = e.deadline;
+      }
+    }
+    return next;
+  }
+
+  /** The delegation the holder holds on the file, or null. */
+  public synchronized Grant<F, H> held(F file, H holder) {
+    for (Entry<F, H> e : byFile.getOrDefault(file, List.of())) {
+      if (e.grant.holder().equals(holder)) {
+        return e.grant;
+      }
+    }
+    return null;
+  }
+
+  /** Whether the delegation was revoked from this holder. */
+  public synchronized boolean isRevoked(long id, H holder) {
+    return Objects.equals(revoked.get(id), holder);
+  }
+
+  public synchronized int size() {
+    return byId.size();
+  }
+
+  /** Guarded by this. */
+  private void remove(Entry<F, H> e) {
+    byId.remove(e.grant.id());
+    removeFromFile(e);
+  }
+
+  /** Guarded by this. */
+  private void removeFromFile(Entry<F, H> e) {
+    List<Entry<F, H>> l = byFile.get(e.grant.file());
+    if (l != null) {
+      l.remove(e);
+      if (l.isEmpty()) {
+        byFile.remove(e.grant.file());
+      }
+    }
+  }
+
+  /** Outside the monitor: completes the waits of removed entries. */
+  private List<Grant<F, H>> resolveAll(List<Entry<F, H>> gone) {
+    List<Grant<F, H>> grants = new ArrayList<>(gone.size());
+    for (Entry<F, H> e : gone) {
+      e.resolved.complete(null);
+      grants.add(e.grant);
+    }
+    return grants;
+  }
+}

@@ -1,0 +1,210 @@
+package org.cachedafs.delegation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The server's delegation table, every transition on a fake clock. */
+class DelegationTableTest {
+  static final long LEASE_MS = 1000;
+  FakeTicker ticker;
+  DelegationTable<String, String> table;
+
+  @BeforeEach
+  void setUp() {
+    ticker = new FakeTicker();
+    AtomicLong ids = new AtomicLong(100);
+    table = new DelegationTable<>(ticker, TimeUnit.MILLISECONDS.toNanos(LEASE_MS), ids::incrementAndGet);
+  }
+
+  Grant<String, String> open(String file, String holder, boolean write) {
+    table.opened(file, holder, true, write);
+    return table.grant(file, holder, write, false);
+  }
+
+  // --- grant policy ----------------------------------------------------------------------------
+
+  @Test
+  void aReadDelegationWhenNoOtherClientWritesAndReadDelegationsCoexist() {
+    Grant<String, String> a = open("f", "A", false);
+    assertEquals(DelegationType.READ, a.type());
+    Grant<String, String> b = open("f", "B", false);
+    assertEquals(DelegationType.READ, b.type());
+    assertEquals(2, table.size());
+  }
+
+  @Test
+  void noReadDelegationWhileAnotherClientHasTheFileOpenForWriting() {
+    table.opened("f", "W", false, true);
+    assertNull(open("f", "A", false));
+    table.closed("f", "W", false, true);
+    assertNotNull(open("f", "A", false), "after the writer closed");
+  }
+
+  @Test
+  void aWriteDelegationOnlyWhenNoOtherClientHasTheFileOpenAtAll() {
+    table.opened("f", "R", true, false);
+    assertNull(open("f", "A", true));
+    table.closed("f", "R", true, false);
+    Grant<String, String> w = open("f", "A", true);
+    assertEquals(DelegationType.WRITE, w.type());
+    assertNull(open("f", "B", false), "a WRITE delegation excludes every other");
+  }
+
+  @Test
+  void aHoldersOwnOpensDoNotStandInItsWay() {
+    table.opened("f", "A", true, true);
+    assertEquals(DelegationType.WRITE, open("f", "A", true).type());
+  }
+
+  @Test
+  void theSameHolderGetsTheSameDelegationAgain() {
+    Grant<String, String> first = open("f", "A", true);
+    assertSame(first, open("f", "A", true));
+    assertSame(first, open("f", "A", false));
+  }
+
+  @Test
+  void aClientMayRefuse() {
+    table.opened("f", "A", true, false);
+    assertNull(table.grant("f", "A", false, true));
+    assertEquals(0, table.size());
+  }
+
+  @Test
+  void nothingIsGrantedWhileADelegationOnTheFileIsRecalled() {
+    open("f", "A", false);
+    table.check("f", "C", FileAccess.WRITE_ATTRIBUTES);
+    table.closed("f", "A", true, false);
+    assertNull(open("f", "B", false));
+  }
+
+  // --- conflicts -------------------------------------------------------------------------------
+
+  @ParameterizedTest
+  @EnumSource(FileAccess.class)
+  void conflictMatrix(FileAccess access) {
+    open("r", "A", false);
+    open("w", "A", true);
+    boolean recallsRead = !table.check("r", "B", access).isNone();
+    boolean recallsWrite = !table.check("w", "B", access).isNone();
+    assertTrue(recallsWrite, "every access by another client recalls a WRITE delegation: " + access);
+    boolean changes = switch (access) {
+      case OPEN_WRITE, WRITE_DATA, WRITE_ATTRIBUTES, NAMESPACE, LOCK_EXCLUSIVE -> true;
+      default -> false;
+    };
+    assertEquals(changes, recallsRead, access + " against a READ delegation");
+    assertTrue(table.check("r", "A", access).isNone(), "a holder never conflicts with itself");
+    assertTrue(table.check("w", "A", access).isNone(), "a holder never conflicts with itself");
+  }
+
+  // --- recall, return, revoke ------------------------------------------------------------------
+
+  @Test
+  void aRecallResolvesWhenTheHolderReturns() {
+    Grant<String, String> g = open("f", "A", true);
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_READ);
+    assertEquals(List.of(g), c.toRecall());
+    assertFalse(c.resolved().isDone());
+    ticker.advance(LEASE_MS / 2, TimeUnit.MILLISECONDS);
+    assertEquals(ReturnResult.RETURNED, table.returned(g.id(), "A"));
+    assertTrue(c.resolved().isDone());
+    assertTrue(table.check("f", "B", FileAccess.OPEN_READ).isNone());
+    assertEquals(ReturnResult.UNKNOWN, table.returned(g.id(), "A"), "returned once");
+  }
+
+  @Test
+  void anUnreturnedRecallIsRevokedAtTheLeaseAndNotBefore() {
+    Grant<String, String> g = open("f", "A", true);
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_WRITE);
+    ticker.advance(LEASE_MS - 1, TimeUnit.MILLISECONDS);
+    assertTrue(table.expire().isEmpty());
+    assertFalse(c.resolved().isDone(), "the conflicting request does not proceed early");
+    assertEquals(ticker.read() + TimeUnit.MILLISECONDS.toNanos(1), table.nextDeadline());
+    ticker.advance(1, TimeUnit.MILLISECONDS);
+    assertEquals(List.of(g), table.expire());
+    assertTrue(c.resolved().isDone(), "and it proceeds once the lease has passed");
+    assertTrue(table.isRevoked(g.id(), "A"));
+    assertEquals(ReturnResult.REVOKED, table.returned(g.id(), "A"), "a late return learns it was revoked");
+    assertEquals(ReturnResult.UNKNOWN, table.returned(g.id(), "B"), "nobody else's to return");
+    assertEquals(Long.MAX_VALUE, table.nextDeadline());
+  }
+
+  @Test
+  void aDoubleRecallSendsOneCallbackAndBothWaitersResolveTogether() {
+    open("f", "A", true);
+    Conflict<String, String> first = table.check("f", "B", FileAccess.WRITE_DATA);
+    Conflict<String, String> second = table.check("f", "C", FileAccess.NAMESPACE);
+    assertEquals(1, first.toRecall().size());
+    assertTrue(second.toRecall().isEmpty(), "already being recalled: no second callback");
+    assertFalse(second.resolved().isDone());
+    ticker.advance(LEASE_MS / 2, TimeUnit.MILLISECONDS);
+    Conflict<String, String> third = table.check("f", "B", FileAccess.WRITE_DATA);
+    assertTrue(third.toRecall().isEmpty());
+    ticker.advance(LEASE_MS / 2, TimeUnit.MILLISECONDS);
+    assertEquals(1, table.expire().size(), "the deadline runs from the first recall");
+    assertTrue(first.resolved().isDone() && second.resolved().isDone() && third.resolved().isDone());
+  }
+
+  @Test
+  void aRecallCrossingAnEarlyReturn() {
+    Grant<String, String> g = open("f", "A", true);
+    // The holder sent DELEGRETURN of its own accord; before it arrives, another client conflicts.
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_READ);
+    assertEquals(1, c.toRecall().size());
+    assertEquals(ReturnResult.RETURNED, table.returned(g.id(), "A"));
+    assertTrue(c.resolved().isDone());
+    // The holder then answers the recall it received with a second return: unknown, harmless.
+    assertEquals(ReturnResult.UNKNOWN, table.returned(g.id(), "A"));
+  }
+
+  @Test
+  void theHoldersOwnWritesDuringARecallAreNotConflicts() {
+    open("f", "A", true);
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_READ);
+    assertTrue(table.check("f", "A", FileAccess.WRITE_DATA).isNone(), "the holder flushes while recalled");
+    assertFalse(c.resolved().isDone());
+  }
+
+  @Test
+  void aHolderWhoseSessionEndsLosesEverythingAtOnce() {
+    Grant<String, String> g = open("f", "A", true);
+    open("g", "A", false);
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_READ);
+    assertEquals(2, table.holderGone("A").size());
+    assertTrue(c.resolved().isDone());
+    assertEquals(0, table.size());
+    assertEquals(ReturnResult.UNKNOWN, table.returned(g.id(), "A"));
+    assertEquals(DelegationType.WRITE, open("f", "B", true).type(), "A's opens went with it");
+  }
+
+  @Test
+  void aRemovedFileTakesItsDelegationsWithIt() {
+    open("f", "A", false);
+    open("f", "B", false);
+    assertEquals(2, table.fileGone("f").size());
+    assertEquals(0, table.size());
+  }
+
+  @Test
+  void recallsInProgressAreListedForResendingAfterAReconnect() {
+    Grant<String, String> g = open("f", "A", true);
+    open("g", "A", true);
+    table.check("f", "B", FileAccess.OPEN_READ);
+    assertEquals(List.of(g), table.recalling("A"));
+    assertTrue(table.recalling("B").isEmpty());
+    assertSame(g, table.held("f", "A"));
+    assertNull(table.held("f", "B"));
+  }
+}

@@ -8,6 +8,7 @@ import org.cachedafs.protocol.Frame;
 import org.cachedafs.protocol.FrameHeader;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Replies;
+import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 
@@ -16,6 +17,7 @@ import org.cachedafs.transport.Connection;
  * up replies or one-sided transfers.
  */
 final class CallbackDispatcher {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CallbackDispatcher.class);
   private final ClientSession session;
   private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "dafs-callbacks");
@@ -46,8 +48,22 @@ final class CallbackDispatcher {
   }
 
   private void handle(Connection c, Frame f) {
-    // With no delegation held there is nothing to flush: a recall is answered at once.
     session.replyToCallback(c, f.header(), Status.OK, Replies.Empty.INSTANCE);
+    if (f.header().op() != Opcode.CB_RECALL) {
+      return;
+    }
+    Requests.Delegation d = (Requests.Delegation) f.body();
+    RecallListener listener = session.recallListener();
+    if (listener != null) {
+      try {
+        listener.onRecall(d.delegationId(), d.handle());
+        return;
+      } catch (RuntimeException e) {
+        log.warn("recall listener failed for delegation {}; returning it at once", Long.toHexString(d.delegationId()), e);
+      }
+    }
+    // Nothing caches under it: hand it back at once.
+    session.returnDelegationAsync(d.delegationId(), d.handle());
   }
 
   void shutdown() {

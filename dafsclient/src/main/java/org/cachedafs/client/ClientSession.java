@@ -97,6 +97,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private volatile int leaseMillis;
   private volatile DafsException dead;
   private volatile boolean closing;
+  private volatile RecallListener recallListener;
 
   /** A request waiting for its reply. */
   private static final class Outstanding {
@@ -347,8 +348,13 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     }
   }
 
-  CallbackDispatcher callbacks() {
-    return callbacks;
+  @Override
+  public void setRecallListener(RecallListener listener) {
+    this.recallListener = listener;
+  }
+
+  RecallListener recallListener() {
+    return recallListener;
   }
 
   @Override
@@ -583,7 +589,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   @Override
   public CompletableFuture<OpenFile> openAsync(FileHandle dir, String name, OpenMode mode) {
-    return call(Opcode.OPEN, new Requests.Open(dir, name, mode.access(), mode.deny(), mode.flags(), mode.mode()), Opened.class)
+    int flags = recallListener == null ? mode.flags() | Requests.Open.NO_DELEGATION : mode.flags();
+    return call(Opcode.OPEN, new Requests.Open(dir, name, mode.access(), mode.deny(), flags, mode.mode()), Opened.class)
         .thenApply(o -> new OpenFile(o.handle(), o.stateId(), mode, o.attributes(), o.delegation(), o.delegationId()));
   }
 

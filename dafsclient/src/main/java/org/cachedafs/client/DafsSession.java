@@ -50,6 +50,13 @@ public abstract class DafsSession implements AutoCloseable {
    */
   public abstract Region register(ByteBuffer directBuffer);
 
+  /**
+   * Makes {@code listener} the receiver of delegation recalls, or with null removes it. While no
+   * listener is set the session has nothing to cache, so it asks for no delegation on open, and
+   * returns at once any delegation that is recalled.
+   */
+  public abstract void setRecallListener(RecallListener listener);
+
   abstract <T> T await(CompletableFuture<T> future) throws DafsException;
 
   // --- namespace -------------------------------------------------------------------------------
@@ -122,6 +129,11 @@ public abstract class DafsSession implements AutoCloseable {
 
   // --- opens and data --------------------------------------------------------------------------
 
+  /**
+   * Opens a file. If a recall listener is set and the server's policy allows, the reply grants a
+   * delegation ({@link OpenFile#delegation()}). Waits while another client's conflicting delegation
+   * is recalled, at most for the lease.
+   */
   public abstract CompletableFuture<OpenFile> openAsync(FileHandle dir, String name, OpenMode mode);
 
   public final OpenFile open(FileHandle dir, String name, OpenMode mode) throws DafsException {
@@ -205,7 +217,10 @@ public abstract class DafsSession implements AutoCloseable {
 
   // --- delegations and lease -------------------------------------------------------------------
 
-  /** Hands a delegation back to the server. */
+  /**
+   * Hands a delegation back to the server. Fails with {@code DELEG_REVOKED} if the server revoked it
+   * first (anything not flushed under it is lost), with {@code BAD_STATEID} if it is unknown.
+   */
   public abstract CompletableFuture<Void> returnDelegationAsync(long delegationId, FileHandle handle);
 
   public final void returnDelegation(long delegationId, FileHandle handle) throws DafsException {

@@ -11,4 +11,12 @@ import org.cachedafs.protocol.Replies.Opened;
  * @param delegation {@link Opened#DELEGATION_NONE}, {@code _READ} or {@code _WRITE}
  * @param delegationId 0 when no delegation was granted
  */
-public record OpenFile(FileHandle handle, long stateId, OpenMode mode, FileAttributes attributes, int delegation, long delegationId) {}
+public record OpenFile(FileHandle handle, long stateId, OpenMode mode, FileAttributes attributes, int delegation, long delegationId) {
+  public boolean hasDelegation() {
+    return delegation != Opened.DELEGATION_NONE;
+  }
+
+  public boolean hasWriteDelegation() {
+    return delegation == Opened.DELEGATION_WRITE;
+  }
+}

@@ -39,6 +39,7 @@ public final class DafsServer implements AutoCloseable {
   private final ExecutorService workers;
   private final ScheduledExecutorService housekeeping;
   private final Dispatcher dispatcher;
+  private final Delegations delegations;
   private final Listener listener;
   private volatile boolean closed;
 
@@ -52,8 +53,9 @@ public final class DafsServer implements AutoCloseable {
     this.sessions = new SessionTable(random);
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
     this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("dafs-housekeeping"));
-    this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export), new DataOps(export, staging, random),
-        workers, housekeeping, random);
+    this.delegations = new Delegations(options.lease().toNanos(), housekeeping, random);
+    this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
+        new DataOps(export, staging, random, delegations), delegations, workers, housekeeping, random);
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
     try {
@@ -83,14 +85,16 @@ public final class DafsServer implements AutoCloseable {
 
   public ServerStats stats() {
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
-        dispatcher.authFailures.sum(), dispatcher.refused.sum(), domain.stats());
+        dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
+        delegations.returns.sum(), delegations.revocations.sum(), domain.stats());
   }
 
   private void expireLeases() {
     for (ServerSession s : sessions.removeExpired(System.nanoTime())) {
-      log.info("{} expired: its lease of {} ran out; releasing its opens and locks", s, options.lease());
-      s.end(export.handles());
+      log.info("{} expired: its lease of {} ran out; releasing its opens, locks and delegations", s, options.lease());
+      s.end(export.handles(), delegations);
     }
+    delegations.expire();
   }
 
   /** Stops accepting, ends every session (closing its files) and releases the registered memory. */
@@ -103,7 +107,7 @@ public final class DafsServer implements AutoCloseable {
     listener.close();
     shutdownThreads();
     for (ServerSession s : sessions.removeAll()) {
-      s.end(export.handles());
+      s.end(export.handles(), delegations);
     }
     staging.close();
     domain.close();

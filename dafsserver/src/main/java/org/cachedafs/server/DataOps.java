@@ -15,6 +15,9 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.cachedafs.delegation.DelegationType;
+import org.cachedafs.delegation.FileAccess;
+import org.cachedafs.delegation.Grant;
 import org.cachedafs.protocol.LockRange;
 import org.cachedafs.protocol.Replies.Count;
 import org.cachedafs.protocol.Replies.LockTest;
@@ -35,15 +38,17 @@ final class DataOps {
   private final HandleTable handles;
   private final StagingPool staging;
   private final SecureRandom random;
+  private final Delegations delegations;
 
-  DataOps(Export export, StagingPool staging, SecureRandom random) {
+  DataOps(Export export, StagingPool staging, SecureRandom random, Delegations delegations) {
     this.export = export;
     this.handles = export.handles();
     this.staging = staging;
     this.random = random;
+    this.delegations = delegations;
   }
 
-  Opened open(Requests.Open r, ServerSession s) throws OpException, IOException {
+  Opened open(Requests.Open r, ServerSession s) throws OpException, IOException, RecallPending {
     FileNode dir = export.directory(r.dir());
     Export.checkName(r.name());
     boolean write = (r.access() & Requests.Open.ACCESS_WRITE) != 0;
@@ -68,6 +73,10 @@ final class DataOps {
     if (existing != null && existing.isSymbolicLink()) {
       p = export.confine(p); // follow it, as open(2) does, but only inside the export
       existing = Files.readAttributes(p, BasicFileAttributes.class);
+    }
+    if (existing != null) {
+      // Before anything changes (creation, truncation): other clients' delegations come back first.
+      delegations.check(handles.existing(existing.fileKey()), s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
     }
     FileChannel channel = null;
     if (existing != null && existing.isDirectory()) {
@@ -108,7 +117,12 @@ final class DataOps {
       }
       s.addOpen(o);
       channel = null;
-      return new Opened(o.stateId(), node.handle(), Export.attributes(p), Opened.DELEGATION_NONE, 0);
+      boolean read = o.canRead();
+      delegations.opened(node, s, read, write);
+      boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.channel() == null;
+      Grant<FileNode, ServerSession> g = delegations.grant(node, s, write, refused);
+      int type = g == null ? Opened.DELEGATION_NONE : g.type() == DelegationType.WRITE ? Opened.DELEGATION_WRITE : Opened.DELEGATION_READ;
+      return new Opened(o.stateId(), node.handle(), Export.attributes(p), type, g == null ? 0 : g.id());
     } finally {
       if (channel != null) {
         channel.close();
@@ -125,11 +139,15 @@ final class DataOps {
     if (!s.hasOpenOn(node)) {
       node.locks().releaseAll(s);
     }
+    delegations.closed(node, s, o.canRead(), o.canWrite());
     ServerSession.closeQuietly(o);
     handles.released(node);
   }
 
-  private static FileChannel readable(OpenState o) throws OpException {
+  /** The open's channel for reading, once other clients' WRITE delegations on the file are back. */
+  private FileChannel readable(OpenState o, ServerSession s) throws OpException, RecallPending {
+    usable(o);
+    delegations.check(o.node(), s, FileAccess.READ_DATA);
     if (o.channel() == null) {
       throw new OpException(Status.ISDIR, "is a directory");
     }
@@ -139,7 +157,10 @@ final class DataOps {
     return o.channel();
   }
 
-  private static FileChannel writable(OpenState o) throws OpException {
+  /** The open's channel for writing, once other clients' delegations on the file are back. */
+  private FileChannel writable(OpenState o, ServerSession s) throws OpException, RecallPending {
+    usable(o);
+    delegations.check(o.node(), s, FileAccess.WRITE_DATA);
     if (o.channel() == null) {
       throw new OpException(Status.ISDIR, "is a directory");
     }
@@ -149,8 +170,14 @@ final class DataOps {
     return o.channel();
   }
 
-  ReadData read(Requests.Read r, ServerSession s) throws OpException, IOException {
-    FileChannel ch = readable(s.open(r.stateId()));
+  private static void usable(OpenState o) throws OpException {
+    if (o.isRevoked()) {
+      throw new OpException(Status.DELEG_REVOKED, "a delegation on this file was revoked from this open: close it and open again");
+    }
+  }
+
+  ReadData read(Requests.Read r, ServerSession s) throws OpException, IOException, RecallPending {
+    FileChannel ch = readable(s.open(r.stateId()), s);
     ByteBuffer buf = ByteBuffer.allocate(r.length());
     long pos = r.offset();
     while (buf.hasRemaining()) {
@@ -164,8 +191,8 @@ final class DataOps {
     return new ReadData(pos >= ch.size(), buf);
   }
 
-  Count write(Requests.Write r, ServerSession s) throws OpException, IOException {
-    FileChannel ch = writable(s.open(r.stateId()));
+  Count write(Requests.Write r, ServerSession s) throws OpException, IOException, RecallPending {
+    FileChannel ch = writable(s.open(r.stateId()), s);
     checkEnd(r.offset(), r.data().remaining());
     ByteBuffer data = r.data().duplicate();
     long pos = r.offset();
@@ -176,8 +203,8 @@ final class DataOps {
   }
 
   /** Direct read: file → staging chunk → one-sided write into the client's region, chunk by chunk. */
-  Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted {
-    FileChannel ch = readable(s.open(r.stateId()));
+  Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
+    FileChannel ch = readable(s.open(r.stateId()), s);
     Connection c = connectionOf(s);
     RemoteRegion target = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
     int done = 0;
@@ -210,8 +237,8 @@ final class DataOps {
   }
 
   /** Direct write: one-sided read of the client's region into a staging chunk → file, chunk by chunk. */
-  Count writeDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted {
-    FileChannel ch = writable(s.open(r.stateId()));
+  Count writeDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
+    FileChannel ch = writable(s.open(r.stateId()), s);
     checkEnd(r.offset(), r.length());
     Connection c = connectionOf(s);
     RemoteRegion source = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
@@ -282,11 +309,13 @@ final class DataOps {
     }
   }
 
-  void lock(Requests.Lock r, ServerSession s) throws OpException {
+  void lock(Requests.Lock r, ServerSession s) throws OpException, RecallPending {
     OpenState o = s.open(r.stateId());
     if (!o.node().handle().equals(r.handle())) {
       throw new OpException(Status.BAD_STATEID, "the state id belongs to another file");
     }
+    usable(o);
+    delegations.check(o.node(), s, r.range().exclusive() ? FileAccess.LOCK_EXCLUSIVE : FileAccess.LOCK_SHARED);
     if (o.channel() == null) {
       throw new OpException(Status.ISDIR, "cannot lock a directory");
     }
@@ -302,6 +331,15 @@ final class DataOps {
   LockTest testLock(Requests.Lock r, ServerSession s) throws OpException {
     FileNode n = handles.resolve(r.handle());
     return new LockTest(n.locks().conflict(s, r.range()));
+  }
+
+  /** DELEGRETURN. */
+  void returnDelegation(Requests.Delegation r, ServerSession s) throws OpException {
+    switch (delegations.returned(r.delegationId(), s)) {
+      case RETURNED -> { }
+      case REVOKED -> throw new OpException(Status.DELEG_REVOKED, "the delegation was revoked before it was returned");
+      default -> throw new OpException(Status.BAD_STATEID, "no such delegation in this session");
+    }
   }
 
   void unlock(Requests.Lock r, ServerSession s) throws OpException {

@@ -39,6 +39,7 @@ final class Dispatcher implements ConnectionHandler {
   private final Export export;
   private final NamespaceOps namespace;
   private final DataOps data;
+  private final Delegations delegations;
   private final ExecutorService workers;
   private final ScheduledExecutorService housekeeping;
   private final SecureRandom random;
@@ -49,7 +50,8 @@ final class Dispatcher implements ConnectionHandler {
   final LongAdder refused = new LongAdder();
 
   Dispatcher(ServerOptions options, SessionTable sessions, Export export, NamespaceOps namespace, DataOps data,
-      ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random) {
+      Delegations delegations, ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random) {
+    this.delegations = delegations;
     this.options = options;
     this.sessions = sessions;
     this.export = export;
@@ -134,7 +136,7 @@ final class Dispatcher implements ConnectionHandler {
         ByteBuffer done = Codec.encode(h.reply(Status.OK), Replies.Empty.INSTANCE);
         offReceiveThread(() -> {
           sendNow(c, done);
-          s.end(export.handles());
+          s.end(export.handles(), delegations);
         });
       } else {
         reply(c, h, Status.OK, (String) null);
@@ -174,6 +176,11 @@ final class Dispatcher implements ConnectionHandler {
       log.debug("{} from {} not answered: {}", op, s, e.getMessage());
       slot.abandon();
       return;
+    } catch (RecallPending e) {
+      // Nothing was done; run the whole operation again once the recall resolves. The slot stays
+      // busy meanwhile, so a retransmission gets DELAY.
+      e.resolved.thenRun(() -> offReceiveThread(() -> run(s, slot, h, op, body)));
+      return;
     } catch (OpException e) {
       status = e.status();
       result = new Replies.Error(e.getMessage());
@@ -193,17 +200,17 @@ final class Dispatcher implements ConnectionHandler {
     }
   }
 
-  private Body execute(ServerSession s, Opcode op, Body body) throws OpException, IOException, TransferInterrupted {
+  private Body execute(ServerSession s, Opcode op, Body body) throws OpException, IOException, TransferInterrupted, RecallPending {
     Replies.Empty ok = Replies.Empty.INSTANCE;
     switch (op) {
       case LOOKUP: return namespace.lookup((Requests.Lookup) body);
-      case GETATTR: return namespace.getattr((Requests.HandleArg) body);
+      case GETATTR: return namespace.getattr((Requests.HandleArg) body, s);
       case SETATTR: return namespace.setattr((Requests.SetAttr) body, s);
       case CREATE: return namespace.create((Requests.Entry) body);
       case MKDIR: return namespace.mkdir((Requests.Entry) body);
-      case REMOVE: namespace.remove((Requests.Entry) body); return ok;
+      case REMOVE: namespace.remove((Requests.Entry) body, s); return ok;
       case RMDIR: namespace.rmdir((Requests.Entry) body); return ok;
-      case RENAME: namespace.rename((Requests.Rename) body); return ok;
+      case RENAME: namespace.rename((Requests.Rename) body, s); return ok;
       case READDIR: return namespace.readdir((Requests.ReadDir) body);
       case STATFS: return namespace.statfs((Requests.HandleArg) body);
       case FSYNC: namespace.fsync((Requests.HandleArg) body); return ok;
@@ -216,7 +223,7 @@ final class Dispatcher implements ConnectionHandler {
       case LOCK: data.lock((Requests.Lock) body, s); return ok;
       case LOCKT: return data.testLock((Requests.Lock) body, s);
       case LOCKU: data.unlock((Requests.Lock) body, s); return ok;
-      case DELEGRETURN: throw new OpException(Status.BAD_STATEID, "no such delegation");
+      case DELEGRETURN: data.returnDelegation((Requests.Delegation) body, s); return ok;
       default: throw new OpException(Status.NOTSUPP, op + " is not a session operation");
     }
   }
@@ -282,6 +289,8 @@ final class Dispatcher implements ConnectionHandler {
         s.bind(c);
         s.renew(now);
         log.debug("{} rebound to {}", s, c.remoteAddress());
+        ServerSession rebound = s;
+        offReceiveThread(() -> delegations.rebound(rebound));
       }
       peer.session = s;
       reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), serverProof, export.handles().root().handle()));

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.cachedafs.delegation.FileAccess;
 import org.cachedafs.protocol.DirEntry;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FsStats;
@@ -38,10 +39,12 @@ import org.cachedafs.protocol.Status;
 final class NamespaceOps {
   private final Export export;
   private final HandleTable handles;
+  private final Delegations delegations;
 
-  NamespaceOps(Export export) {
+  NamespaceOps(Export export, Delegations delegations) {
     this.export = export;
     this.handles = export.handles();
+    this.delegations = delegations;
   }
 
   HandleAttrs lookup(Requests.Lookup r) throws OpException, IOException {
@@ -49,12 +52,15 @@ final class NamespaceOps {
     return new HandleAttrs(n.handle(), Export.attributes(n.path()));
   }
 
-  Attrs getattr(Requests.HandleArg r) throws OpException, IOException {
+  /** Another client's WRITE delegation is recalled first: its holder may have cached a new size or times. */
+  Attrs getattr(Requests.HandleArg r, ServerSession s) throws OpException, IOException, RecallPending {
     FileNode n = handles.peek(r.handle());
     if (n != null && n.isRemoved() && !n.opens().isEmpty()) {
       return new Attrs(unlinkedAttributes(n));
     }
-    return new Attrs(Export.attributes(handles.resolve(r.handle()).path()));
+    n = handles.resolve(r.handle());
+    delegations.check(n, s, FileAccess.READ_ATTRIBUTES);
+    return new Attrs(Export.attributes(n.path()));
   }
 
   /** fstat of a file removed while open: what its open channel still knows. */
@@ -64,10 +70,11 @@ final class NamespaceOps {
     return new FileAttributes(n.type(), size, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 
-  Attrs setattr(Requests.SetAttr r, ServerSession s) throws OpException, IOException {
+  Attrs setattr(Requests.SetAttr r, ServerSession s) throws OpException, IOException, RecallPending {
     FileNode n = handles.resolve(r.handle());
     SetAttributes a = r.attributes();
     Path p = n.path();
+    delegations.check(n, s, FileAccess.WRITE_ATTRIBUTES);
     if (a.has(SetAttributes.SIZE)) {
       if (n.isDirectory()) {
         throw new OpException(Status.ISDIR, "cannot set the size of a directory");
@@ -140,7 +147,7 @@ final class NamespaceOps {
     return new HandleAttrs(n.handle(), Export.attributes(p));
   }
 
-  void remove(Requests.Entry r) throws OpException, IOException {
+  void remove(Requests.Entry r, ServerSession s) throws OpException, IOException, RecallPending {
     FileNode dir = export.directory(r.dir());
     Export.checkName(r.name());
     Path p = dir.path().resolve(r.name());
@@ -148,6 +155,7 @@ final class NamespaceOps {
     if (a.isDirectory()) {
       throw new OpException(Status.ISDIR, r.name() + " is a directory; use rmdir");
     }
+    delegations.check(handles.existing(a.fileKey()), s, FileAccess.NAMESPACE);
     Files.delete(p);
     forgetIfGone(a.fileKey(), p);
   }
@@ -164,15 +172,16 @@ final class NamespaceOps {
     forgetIfGone(a.fileKey(), p);
   }
 
-  /** After a name went away: if no other link keeps the file, its handle goes stale. */
+  /** After a name went away: if no other link keeps the file, its handle goes stale and its delegations go. */
   private void forgetIfGone(Object fileKey, Path removedPath) {
     FileNode n = handles.existing(fileKey);
     if (n != null && n.path().equals(removedPath)) {
       handles.forget(n);
+      delegations.fileGone(n);
     }
   }
 
-  void rename(Requests.Rename r) throws OpException, IOException {
+  void rename(Requests.Rename r, ServerSession s) throws OpException, IOException, RecallPending {
     FileNode fromDir = export.directory(r.fromDir());
     FileNode toDir = export.directory(r.toDir());
     Export.checkName(r.fromName());
@@ -200,6 +209,10 @@ final class NamespaceOps {
     FileNode moving = handles.existing(src.fileKey());
     if (src.isDirectory() && moving != null && toDir.isUnder(moving)) {
       throw new OpException(Status.INVAL, "cannot move a directory into itself");
+    }
+    delegations.check(moving, s, FileAccess.NAMESPACE);
+    if (dst != null) {
+      delegations.check(handles.existing(dst.fileKey()), s, FileAccess.NAMESPACE);
     }
     Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
     if (dst != null) {

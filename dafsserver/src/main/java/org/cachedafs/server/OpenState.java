@@ -6,14 +6,66 @@ import java.nio.channels.FileChannel;
  * One open of a file by one session. It owns its channel: {@link ServerSession} closes it on CLOSE or
  * when the session ends. Removing the file leaves the channel usable, as unlink(2) does.
  *
- * @param channel null for a directory opened for reading
+ * <p>When a delegation on the file is revoked from the session, its opens of the file are marked
+ * revoked: every later read or write through them fails with DELEG_REVOKED, so nothing the old
+ * holder flushes late can overwrite what the new owner wrote. Closing still works.
  */
-record OpenState(long stateId, ServerSession owner, FileNode node, FileChannel channel, int access, int deny) {
+final class OpenState {
+  private final long stateId;
+  private final ServerSession owner;
+  private final FileNode node;
+  private final FileChannel channel;
+  private final int access;
+  private final int deny;
+  private volatile boolean revoked;
+
+  /** @param channel null for a directory opened for reading */
+  OpenState(long stateId, ServerSession owner, FileNode node, FileChannel channel, int access, int deny) {
+    this.stateId = stateId;
+    this.owner = owner;
+    this.node = node;
+    this.channel = channel;
+    this.access = access;
+    this.deny = deny;
+  }
+
+  long stateId() {
+    return stateId;
+  }
+
+  ServerSession owner() {
+    return owner;
+  }
+
+  FileNode node() {
+    return node;
+  }
+
+  FileChannel channel() {
+    return channel;
+  }
+
+  int access() {
+    return access;
+  }
+
+  int deny() {
+    return deny;
+  }
+
   boolean canRead() {
     return (access & 1) != 0;
   }
 
   boolean canWrite() {
     return (access & 2) != 0;
+  }
+
+  boolean isRevoked() {
+    return revoked;
+  }
+
+  void revoke() {
+    revoked = true;
   }
 }

@@ -117,12 +117,27 @@ final class ServerSession {
     return false;
   }
 
-  /** Ends the session: closes its opens, releases its locks, closes its connection. Idempotent. */
-  void end(HandleTable handles) {
+  /** This session's opens of a file, for revoking them with a delegation. */
+  java.util.List<OpenState> opensOn(FileNode node) {
+    java.util.List<OpenState> out = new java.util.ArrayList<>();
+    for (OpenState o : opens.values()) {
+      if (o.node() == node) {
+        out.add(o);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Ends the session: drops its delegations (whoever waited on them proceeds), closes its opens,
+   * releases its locks, closes its connection. Idempotent.
+   */
+  void end(HandleTable handles, Delegations delegations) {
     if (ended) {
       return;
     }
     ended = true;
+    delegations.sessionEnded(this);
     for (OpenState o : opens.values()) {
       opens.remove(o.stateId());
       o.node().opens().remove(o);

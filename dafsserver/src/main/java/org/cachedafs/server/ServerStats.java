@@ -11,6 +11,11 @@ import org.cachedafs.transport.DomainStats;
  * @param malformed frames refused as malformed (bad header, bad body, unknown opcode)
  * @param authFailures handshakes refused for a wrong secret
  * @param refused connections refused (non-loopback peers of a server without a secret)
+ * @param delegationsGranted delegations granted with opens
+ * @param recalls delegations recalled because another session's operation conflicted
+ * @param returns delegations handed back
+ * @param revocations recalled delegations revoked because their holder did not return them within the lease
  * @param domain the server's registered memory and received message sizes
  */
-public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused, DomainStats domain) {}
+public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused,
+    long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain) {}

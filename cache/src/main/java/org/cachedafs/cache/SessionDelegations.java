@@ -1,0 +1,78 @@
+package org.cachedafs.cache;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.cachedafs.client.DafsException;
+import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.OpenFile;
+import org.cachedafs.delegation.DelegationTracker;
+import org.cachedafs.delegation.DelegationType;
+import org.cachedafs.delegation.ReturnResult;
+import org.cachedafs.delegation.Ticker;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Status;
+
+/**
+ * Binds a session's delegations to a {@link DelegationTracker}: the session's recalls go to the
+ * tracker, the tracker's returns go out as DELEGRETURN, and the caching layer is the tracker's
+ * listener, asked to flush before each return and told of each revocation.
+ *
+ * <p>Keyed by file handle: one delegation per file per session.
+ */
+public final class SessionDelegations {
+  private final DafsSession session;
+  private final DelegationTracker<FileHandle> tracker;
+
+  public SessionDelegations(DafsSession session, DelegationTracker.Listener<FileHandle> listener) {
+    this(session, listener, Ticker.system());
+  }
+
+  public SessionDelegations(DafsSession session, DelegationTracker.Listener<FileHandle> listener, Ticker ticker) {
+    this.session = session;
+    // A recall that overtakes its grant is remembered for a lease: by then the server has revoked it.
+    long ttl = TimeUnit.MILLISECONDS.toNanos(session.lease().toMillis());
+    this.tracker = new DelegationTracker<>(ticker, ttl, listener, this::sendReturn);
+    session.setRecallListener((id, handle) -> tracker.recall(id));
+  }
+
+  /** Registers the delegation an open came with, if any; returns the open unchanged. */
+  public OpenFile opened(OpenFile file) {
+    if (file.hasDelegation()) {
+      tracker.granted(file.delegationId(), file.handle(), file.hasWriteDelegation() ? DelegationType.WRITE : DelegationType.READ);
+    }
+    return file;
+  }
+
+  public DelegationTracker<FileHandle> tracker() {
+    return tracker;
+  }
+
+  /**
+   * Reports a DELEG_REVOKED from a read or write the server refused: the tracker tells the listener,
+   * which drops what it cached and reports any unflushed loss.
+   */
+  public void refused(OpenFile file, DafsException e) {
+    if (e.status() == Status.DELEG_REVOKED && file.hasDelegation()) {
+      tracker.revoked(file.delegationId());
+    }
+  }
+
+  private CompletableFuture<ReturnResult> sendReturn(DelegationTracker.Held<FileHandle> held) {
+    return session.returnDelegationAsync(held.id(), held.key()).handle((v, err) -> {
+      if (err == null) {
+        return ReturnResult.RETURNED;
+      }
+      Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+      if (cause instanceof DafsException d) {
+        if (d.status() == Status.DELEG_REVOKED) {
+          return ReturnResult.REVOKED;
+        }
+        if (d.status() == Status.BAD_STATEID) {
+          return ReturnResult.UNKNOWN;
+        }
+      }
+      throw new CompletionException(cause);
+    });
+  }
+}

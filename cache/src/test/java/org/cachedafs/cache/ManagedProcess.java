@@ -1,0 +1,154 @@
+package org.cachedafs.cache;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A child JVM the test talks to line by line: the server from its jar, or a client process. */
+final class ManagedProcess implements AutoCloseable {
+  final Process process;
+  private final BufferedWriter in;
+  final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
+  final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+  final List<String> all = java.util.Collections.synchronizedList(new ArrayList<>());
+
+  private ManagedProcess(List<String> command) throws IOException {
+    process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+    Thread reader = new Thread(() -> {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = out.readLine()) != null) {
+          all.add(line);
+          (line.startsWith("event ") ? events : replies).add(line);
+        }
+      } catch (IOException ignored) {
+        // The process ended.
+      }
+    }, "managed-process-reader");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** The server from its built jar, with the given lease; returns once it listens. */
+  static ManagedProcess server(Path export, long leaseMillis) throws Exception {
+    Path jar = Path.of(System.getProperty("dafs.server.jar", "../dafsserver/target/dafs-server.jar"));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("the server jar is built before integration tests: " + jar.toAbsolutePath());
+    }
+    ManagedProcess p = new ManagedProcess(List.of(java(), "-jar", jar.toString(), "--export", export.toString(),
+        "--listen", "tcp://127.0.0.1:0", "--lease-ms", Long.toString(leaseMillis)));
+    p.awaitReply("listening on ");
+    return p;
+  }
+
+  /** A {@link DelegationClientMain} process connected to {@code uri}. */
+  static ManagedProcess client(URI uri) throws Exception {
+    ManagedProcess p = new ManagedProcess(List.of(java(), "-cp", System.getProperty("java.class.path"),
+        DelegationClientMain.class.getName(), uri.toString()));
+    p.awaitReply("ready");
+    return p;
+  }
+
+  String awaitReply(String prefix) throws InterruptedException {
+    while (true) {
+      String line = replies.poll(60, TimeUnit.SECONDS);
+      if (line == null) {
+        throw new AssertionError("no line starting with '" + prefix + "' within 60 s; output so far: " + all);
+      }
+      if (line.startsWith(prefix)) {
+        return line;
+      }
+    }
+  }
+
+  /** Sends a command and returns its reply line. */
+  String call(String command) throws Exception {
+    in.write(command);
+    in.newLine();
+    in.flush();
+    String r = replies.poll(60, TimeUnit.SECONDS);
+    if (r == null) {
+      throw new AssertionError("no reply to '" + command + "' within 60 s; output so far: " + all);
+    }
+    return r;
+  }
+
+  /** Sends a command that must succeed. */
+  String ok(String command) throws Exception {
+    String r = call(command);
+    if (!r.startsWith("ok ")) {
+      throw new AssertionError("'" + command + "' failed: " + r + "; output so far: " + all);
+    }
+    return r;
+  }
+
+  String awaitEvent(String prefix) throws InterruptedException {
+    while (true) {
+      String line = events.poll(60, TimeUnit.SECONDS);
+      if (line == null) {
+        throw new AssertionError("no event '" + prefix + "' within 60 s; output so far: " + all);
+      }
+      if (line.startsWith(prefix)) {
+        return line;
+      }
+    }
+  }
+
+  static long field(String line, String name) {
+    for (String w : line.split(" ")) {
+      if (w.startsWith(name + "=")) {
+        return Long.parseLong(w.substring(name.length() + 1));
+      }
+    }
+    throw new AssertionError("no " + name + "= in " + line);
+  }
+
+  URI listeningUri() {
+    for (String l : all) {
+      if (l.startsWith("listening on ")) {
+        return URI.create(l.substring("listening on ".length()));
+      }
+    }
+    throw new IllegalStateException("not listening");
+  }
+
+  void kill() throws InterruptedException {
+    process.destroyForcibly(); // SIGKILL: no goodbye, no flush, no SESSION_DESTROY
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (process.isAlive()) {
+      try {
+        in.write("quit");
+        in.newLine();
+        in.flush();
+      } catch (IOException ignored) {
+        // Already gone.
+      }
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.toHandle().destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      }
+    }
+  }
+}

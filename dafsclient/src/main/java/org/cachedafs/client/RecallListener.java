@@ -1,0 +1,19 @@
+package org.cachedafs.client;
+
+import org.cachedafs.protocol.FileHandle;
+
+/**
+ * Receives the server's delegation recalls (CB_RECALL), for the layer that caches under delegations.
+ *
+ * @see DafsSession#setRecallListener
+ */
+@FunctionalInterface
+public interface RecallListener {
+  /**
+   * The server recalls a delegation. Called on the session's callback thread; it must not block for
+   * long there. Whoever handles it flushes what the delegation covers and then calls
+   * {@link DafsSession#returnDelegationAsync}. Until it does, the conflicting client waits, at most
+   * for the lease, after which the server revokes the delegation.
+   */
+  void onRecall(long delegationId, FileHandle handle);
+}

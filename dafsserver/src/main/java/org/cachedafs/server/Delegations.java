@@ -1,0 +1,157 @@
+package org.cachedafs.server;
+
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.delegation.Conflict;
+import org.cachedafs.delegation.DelegationTable;
+import org.cachedafs.delegation.FileAccess;
+import org.cachedafs.delegation.Grant;
+import org.cachedafs.delegation.ReturnResult;
+import org.cachedafs.delegation.Ticker;
+import org.cachedafs.protocol.Codec;
+import org.cachedafs.protocol.FrameHeader;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.transport.Connection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's side of delegations: the {@link DelegationTable} plus what it cannot do itself, since
+ * it is pure logic: sending CB_RECALL to holders, revoking at the deadline, and marking a revoked
+ * holder's opens so its later writes fail loudly.
+ */
+final class Delegations {
+  private static final Logger log = LoggerFactory.getLogger(Delegations.class);
+
+  private final DelegationTable<FileNode, ServerSession> table;
+  private final ScheduledExecutorService housekeeping;
+  private final AtomicLong callbackIds = new AtomicLong(1);
+  final LongAdder granted = new LongAdder();
+  final LongAdder recalls = new LongAdder();
+  final LongAdder returns = new LongAdder();
+  final LongAdder revocations = new LongAdder();
+
+  Delegations(long leaseNanos, ScheduledExecutorService housekeeping, SecureRandom random) {
+    this.table = new DelegationTable<>(Ticker.system(), leaseNanos, random::nextLong);
+    this.housekeeping = housekeeping;
+  }
+
+  /**
+   * Checks an operation of {@code s} on {@code node} against other sessions' delegations; if any must
+   * be recalled, recalls them and throws {@link RecallPending}. Call before the operation changes
+   * anything.
+   */
+  void check(FileNode node, ServerSession s, FileAccess access) throws RecallPending {
+    if (node == null) {
+      return;
+    }
+    Conflict<FileNode, ServerSession> c = table.check(node, s, access);
+    if (c.isNone()) {
+      return;
+    }
+    for (Grant<FileNode, ServerSession> g : c.toRecall()) {
+      recalls.increment();
+      sendRecall(g);
+    }
+    if (!c.toRecall().isEmpty()) {
+      scheduleExpiry();
+    }
+    throw new RecallPending(c.resolved());
+  }
+
+  void opened(FileNode node, ServerSession s, boolean read, boolean write) {
+    table.opened(node, s, read, write);
+  }
+
+  void closed(FileNode node, ServerSession s, boolean read, boolean write) {
+    table.closed(node, s, read, write);
+  }
+
+  /** The delegation to grant with an open, or null. */
+  Grant<FileNode, ServerSession> grant(FileNode node, ServerSession s, boolean write, boolean refused) {
+    Grant<FileNode, ServerSession> g = table.grant(node, s, write, refused);
+    if (g != null) {
+      granted.increment();
+    }
+    return g;
+  }
+
+  ReturnResult returned(long id, ServerSession s) {
+    ReturnResult r = table.returned(id, s);
+    if (r == ReturnResult.RETURNED) {
+      returns.increment();
+    }
+    return r;
+  }
+
+  /** The session ended: it loses its delegations without a recall, and whoever waited on them proceeds. */
+  void sessionEnded(ServerSession s) {
+    table.holderGone(s);
+  }
+
+  /** The file is gone: its delegations go with it. */
+  void fileGone(FileNode node) {
+    table.fileGone(node);
+  }
+
+  /** After a reconnect: recalls the session may have missed while it had no connection are sent again. */
+  void rebound(ServerSession s) {
+    for (Grant<FileNode, ServerSession> g : table.recalling(s)) {
+      sendRecall(g);
+    }
+  }
+
+  /** Revokes what is past its deadline; called at each deadline and by the lease reaper. */
+  void expire() {
+    for (Grant<FileNode, ServerSession> g : table.expire()) {
+      revocations.increment();
+      int marked = 0;
+      for (OpenState o : g.file().opens()) {
+        if (o.owner() == g.holder()) {
+          o.revoke();
+          marked++;
+        }
+      }
+      log.warn("revoked {} delegation {} on {} from {}: not returned within the lease ({} opens marked revoked)",
+          g.type(), Long.toHexString(g.id()), g.file(), g.holder(), marked);
+    }
+  }
+
+  private void scheduleExpiry() {
+    long next = table.nextDeadline();
+    if (next == Long.MAX_VALUE) {
+      return;
+    }
+    long delay = next - System.nanoTime();
+    try {
+      housekeeping.schedule(this::expire, Math.max(0, delay) + TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // Shutting down: nothing will wait for the deadline.
+    }
+  }
+
+  private void sendRecall(Grant<FileNode, ServerSession> g) {
+    Connection c = g.holder().connection();
+    if (c == null || !c.isOpen()) {
+      log.debug("recall of {} waits for {} to reconnect", Long.toHexString(g.id()), g.holder());
+      return;
+    }
+    try {
+      c.send(Codec.encode(FrameHeader.callback(Opcode.CB_RECALL, callbackIds.getAndIncrement(), g.holder().id()),
+          new Requests.Delegation(g.id(), g.file().handle())));
+    } catch (IOException e) {
+      log.debug("recall of {} not sent to {}: {}", Long.toHexString(g.id()), g.holder(), e.toString());
+    }
+  }
+
+  List<Grant<FileNode, ServerSession>> recalling(ServerSession s) {
+    return table.recalling(s);
+  }
+}

@@ -1,0 +1,65 @@
+package org.cachedafs.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.util.function.Consumer;
+
+/**
+ * The replacement policy: Caffeine (W-TinyLFU) over the clean blocks. Caffeine decides admission and
+ * eviction; the cache hands it only blocks it may evict (clean and filled) and tells it of every hit.
+ * Dirty blocks and blocks being filled stay outside it, so the policy can never evict a pinned block;
+ * the pool's size bounds clean, dirty and filling blocks together.
+ *
+ * <p>Eviction runs on the calling thread ({@code executor(Runnable::run)}), so a block is out of the
+ * index by the time the put that pushed it out returns.
+ */
+final class BlockIndex {
+  private final Cache<BlockKey, Block> cache;
+
+  BlockIndex(long maximumClean, Consumer<Block> onEvicted) {
+    this.cache = Caffeine.newBuilder()
+        .maximumSize(maximumClean)
+        .executor(Runnable::run)
+        .<BlockKey, Block>evictionListener((key, block, cause) -> {
+          if (cause.wasEvicted() && block != null) {
+            onEvicted.accept(block);
+          }
+        })
+        .build();
+  }
+
+  void add(Block b) {
+    cache.put(b.key, b);
+  }
+
+  /** Takes a block out of the policy (it became dirty, or its file dropped it); no eviction callback. */
+  void remove(Block b) {
+    cache.asMap().remove(b.key, b);
+  }
+
+  /** Tells the policy about a hit: one lookup with the block's own key, no allocation. */
+  void touch(Block b) {
+    cache.getIfPresent(b.key);
+  }
+
+  /** Runs pending maintenance, so evictions due are done now. */
+  void cleanUp() {
+    cache.cleanUp();
+  }
+
+  /** Evicts up to {@code n} of the coldest blocks at once, when the pool has run dry. */
+  void evictColdest(int n, Consumer<Block> onEvicted) {
+    cache.policy().eviction().ifPresent(e -> {
+      for (BlockKey k : e.coldest(n).keySet()) {
+        Block b = cache.asMap().remove(k);
+        if (b != null) {
+          onEvicted.accept(b);
+        }
+      }
+    });
+  }
+
+  long size() {
+    return cache.estimatedSize();
+  }
+}

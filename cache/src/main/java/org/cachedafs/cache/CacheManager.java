@@ -1,0 +1,301 @@
+package org.cachedafs.cache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.cachedafs.client.DafsException;
+import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.OpenFile;
+import org.cachedafs.client.OpenMode;
+import org.cachedafs.delegation.DelegationTracker;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * cacheDAFS: a block cache in the application's own address space, between it and a DAFS session,
+ * that caches a file only while the session holds an open delegation on it, so every client sees the
+ * same bytes.
+ *
+ * <p><b>Design.</b> The memory is a {@link BlockPool} of a few slabs registered once with the session's
+ * transport. Each file has a {@link FileCache} whose {@link BlockTable}, indexed by block number, is
+ * the hit path: table → pinned {@link Block} → copy, with one volatile read of the file's delegation
+ * mode and no lock, allocation or system call. Caffeine ({@link BlockIndex}) is the replacement policy
+ * over clean blocks and is told of every hit. A miss reads the block by a direct transfer into the
+ * block's own memory, once however many readers want it. Sequential readers get read-ahead
+ * ({@link ReadAhead}). Under a WRITE delegation writes stay in the cache and are written back by direct
+ * transfers out of the block memory: on fsync, on close, past the dirty limit, every flush interval,
+ * and when the delegation is recalled; without one they go straight to the server.
+ *
+ * <p>Delegations come through {@link SessionDelegations}: on a recall the file's dirty blocks are
+ * written back, its blocks and attributes dropped, and only then is the delegation returned; on a
+ * revocation everything is dropped, and bytes that were not written back are reported as an I/O error
+ * to each open of the file and logged, never lost silently.
+ *
+ * <p>The manager owns its pool, threads and the session's recall listener; the caller keeps owning the
+ * session and closes it after the manager.
+ */
+public final class CacheManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CacheManager.class);
+
+  final DafsSession session;
+  final CacheConfig config;
+  final int blockSize;
+  final int blockShift;
+  final BlockPool pool;
+  final BlockIndex index;
+  final Counters counters = new Counters();
+  final AtomicInteger dirtyBlocks = new AtomicInteger();
+  /** A block of zeros, the source for zeroing block memory. */
+  final ByteBuffer zeros;
+  private final int dirtyLimit;
+  private final Semaphore readAheadCredits;
+  private final SessionDelegations delegations;
+  private final Map<FileHandle, FileCache> files = new ConcurrentHashMap<>();
+  private final AtomicLong fileIds = new AtomicLong(1);
+  private final ExecutorService recalls;
+  private final ScheduledExecutorService flusher;
+  private volatile boolean closed;
+
+  private CacheManager(DafsSession session, CacheConfig config) {
+    this.session = session;
+    this.config = config;
+    this.blockSize = config.blockSize();
+    this.blockShift = Integer.numberOfTrailingZeros(blockSize);
+    this.zeros = ByteBuffer.allocateDirect(blockSize).asReadOnlyBuffer();
+    this.pool = new BlockPool(session, config);
+    int total = pool.total();
+    this.dirtyLimit = Math.max(1, (int) (total * config.dirtyFraction()));
+    // Room kept out of the policy's reach for dirty blocks and fills in flight.
+    int reserve = dirtyLimit + Math.max(2, Math.min(64, total / 8));
+    this.index = new BlockIndex(Math.max(1, total - reserve), this::evicted);
+    this.readAheadCredits = new Semaphore(Math.max(1, session.credits() / 2));
+    this.recalls = Executors.newFixedThreadPool(2, daemon("dafs-cache-recall"));
+    this.flusher = Executors.newSingleThreadScheduledExecutor(daemon("dafs-cache-writeback"));
+    this.delegations = new SessionDelegations(session, new DelegationTracker.Listener<>() {
+      @Override
+      public CompletableFuture<Void> onRecall(DelegationTracker.Held<FileHandle> d) {
+        FileCache fc = files.get(d.key());
+        if (fc == null) {
+          return CompletableFuture.completedFuture(null); // nothing cached: return at once
+        }
+        return CompletableFuture.runAsync(() -> {
+          fc.recall();
+          forgetIfUnused(fc);
+        }, recalls);
+      }
+
+      @Override
+      public void onRevoked(DelegationTracker.Held<FileHandle> d) {
+        FileCache fc = files.get(d.key());
+        if (fc != null) {
+          fc.revoked();
+          forgetIfUnused(fc);
+        }
+      }
+    });
+    long every = Math.max(10, config.flushInterval().toMillis());
+    flusher.scheduleWithFixedDelay(this::flushAllQuietly, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** A cache over {@code session}; allocates and registers all of its memory now. */
+  public static CacheManager create(DafsSession session, CacheConfig config) {
+    return new CacheManager(session, config);
+  }
+
+  public DafsSession session() {
+    return session;
+  }
+
+  public CacheConfig config() {
+    return config;
+  }
+
+  /** Opens a file through the cache. */
+  public CachedFile open(FileHandle dir, String name, OpenMode mode) throws IOException {
+    return open(dir, name, mode, false);
+  }
+
+  /**
+   * Opens a file; with {@code uncached} every read and write of this open goes to the server, like
+   * {@code O_DIRECT} (after writing back anything this client cached for the file).
+   */
+  public CachedFile open(FileHandle dir, String name, OpenMode mode, boolean uncached) throws IOException {
+    if (closed) {
+      throw new DafsException(Status.IO, "the cache is closed");
+    }
+    // Writes that miss need to read the rest of their block: a write-only open is read-write on the server.
+    OpenMode onServer = mode.canWrite() && !mode.canRead()
+        ? new OpenMode(mode.access() | Requests.Open.ACCESS_READ, mode.deny(), mode.flags(), mode.mode())
+        : mode;
+    boolean truncate = (mode.flags() & Requests.Open.TRUNCATE) != 0;
+    if (truncate) {
+      FileCache before = existing(dir, name);
+      if (before != null) {
+        before.truncatedByOpen();
+      }
+    }
+    OpenFile of = session.open(dir, name, onServer);
+    FileCache[] holder = new FileCache[1];
+    CachedFile[] result = new CachedFile[1];
+    files.compute(of.handle(), (h, fc) -> {
+      if (fc == null) {
+        fc = new FileCache(fileIds.getAndIncrement(), h, this);
+      }
+      holder[0] = fc;
+      result[0] = new CachedFile(this, fc, of, mode, uncached);
+      fc.addOpen(result[0]);
+      return fc;
+    });
+    holder[0].granted(of);
+    if (truncate) {
+      holder[0].truncatedByOpen();
+    }
+    delegations.opened(of);
+    return result[0];
+  }
+
+  private FileCache existing(FileHandle dir, String name) {
+    try {
+      return files.get(session.lookup(dir, name).handle());
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  void closed(CachedFile f, FileCache fc) {
+    files.computeIfPresent(fc.handle, (h, v) -> v != fc || !fc.removeOpen(f) ? v : null);
+  }
+
+  private void forgetIfUnused(FileCache fc) {
+    files.computeIfPresent(fc.handle, (h, v) -> v == fc && fc.unused() ? null : v);
+  }
+
+  /** A block from the pool, evicting clean blocks if it has run dry; null if none can be had now. */
+  Block allocate(FileCache fc, long bn) {
+    Block b = pool.allocate(fc, bn);
+    if (b == null) {
+      index.cleanUp();
+      b = pool.allocate(fc, bn);
+    }
+    if (b == null) {
+      index.evictColdest(16, this::evicted);
+      b = pool.allocate(fc, bn);
+    }
+    return b;
+  }
+
+  /** The policy evicted a clean block: out of its file's table, back to the pool once unpinned. */
+  private void evicted(Block b) {
+    FileCache fc = b.owner;
+    if (fc != null && fc.table.compareAndSet(b.blockNo, b, null)) {
+      counters.evictions.increment();
+      b.retire();
+    }
+  }
+
+  boolean readAheadStart() {
+    return readAheadCredits.tryAcquire();
+  }
+
+  void readAheadDone() {
+    readAheadCredits.release();
+  }
+
+  /** Past the dirty limit, a writer writes back before going on. */
+  void throttle(FileCache fc, OpenFile writer) throws IOException {
+    if (dirtyBlocks.get() <= dirtyLimit) {
+      return;
+    }
+    fc.flush(writer);
+    if (dirtyBlocks.get() > dirtyLimit) {
+      flushAllQuietly();
+    }
+  }
+
+  private void flushAllQuietly() {
+    for (FileCache fc : files.values()) {
+      if (fc.hasDirty()) {
+        try {
+          fc.flush(fc.writer());
+        } catch (IOException e) {
+          log.warn("background write-back of {} failed: {}", fc.handle, e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * The exception to report for a failed transfer. DELEG_REVOKED means the server took the delegation
+   * away: the file's cache is dropped, and the loss of any unflushed bytes becomes an I/O error.
+   */
+  IOException ioFailure(FileCache fc, OpenFile of, Throwable t) {
+    Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof DafsException d && d.status() == Status.DELEG_REVOKED) {
+      delegations.refused(of, d);
+      fc.revoked();
+      return new DafsException(Status.IO, "the server revoked this client's delegation on the file: " + d.getMessage(), d);
+    }
+    if (cause instanceof IOException io) {
+      return io;
+    }
+    if (cause instanceof InterruptedException) {
+      return new java.io.InterruptedIOException("interrupted");
+    }
+    return new DafsException(Status.IO, String.valueOf(cause), cause);
+  }
+
+  public CacheStats stats() {
+    DelegationTracker.Stats d = delegations.tracker().stats();
+    return new CacheStats(counters.hits.sum(), counters.misses.sum(), counters.evictions.sum(), counters.readAheadIssued.sum(),
+        counters.readAheadUsed.sum(), counters.bytesFlushed.sum(), counters.writeThroughs.sum(), d.recalls(), d.returns(),
+        d.revocations(), d.recallToReturnNanos(), counters.lostBytes.sum(), pool.total(), pool.used(), dirtyBlocks.get(),
+        pool.slabs(), pool.locked());
+  }
+
+  /**
+   * Writes back everything dirty, drops the cache, returns no delegation by itself (the session's end
+   * does that), and releases the memory. The session stays open; close it afterwards.
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    flusher.shutdownNow();
+    flushAllQuietly();
+    session.setRecallListener(null);
+    recalls.shutdown();
+    try {
+      recalls.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (FileCache fc : files.values()) {
+      fc.recall();
+    }
+    files.clear();
+    pool.close();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

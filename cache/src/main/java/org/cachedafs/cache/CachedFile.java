@@ -1,0 +1,237 @@
+package org.cachedafs.cache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.cachedafs.client.DafsException;
+import org.cachedafs.client.OpenFile;
+import org.cachedafs.client.OpenMode;
+import org.cachedafs.protocol.FileAttributes;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Status;
+
+/**
+ * One open file seen through the cache, from {@link CacheManager#open}. Positional reads and writes
+ * are served from the cache while the client holds a delegation on the file, and go to the server
+ * otherwise, or always if the file was opened uncached (like {@code O_DIRECT}).
+ *
+ * <p>Errors are {@link DafsException}s: {@code IO} when bytes written earlier were lost because the
+ * server revoked the delegation before they were written back (reported once, on the next operation,
+ * and logged); the server's own status otherwise. Thread-safe.
+ */
+public final class CachedFile implements AutoCloseable {
+  private final CacheManager m;
+  private final FileCache fc;
+  private final OpenFile open;
+  private final OpenMode mode;
+  private final boolean uncached;
+  private final ReadAhead readAhead;
+  private volatile long seenLoss;
+  private volatile boolean closed;
+
+  CachedFile(CacheManager m, FileCache fc, OpenFile open, OpenMode mode, boolean uncached) {
+    this.m = m;
+    this.fc = fc;
+    this.open = open;
+    this.mode = mode;
+    this.uncached = uncached;
+    this.readAhead = new ReadAhead(m.config.readAhead() ? m.config.maxReadAheadBlocks() : 0);
+    this.seenLoss = fc.lossSeq;
+  }
+
+  OpenFile open() {
+    return open;
+  }
+
+  ReadAhead readAhead() {
+    return readAhead;
+  }
+
+  public FileHandle handle() {
+    return open.handle();
+  }
+
+  /** Whether reads of this file are being served from the cache now (a delegation is held). */
+  public boolean isCached() {
+    return !uncached && fc.mode != FileCache.NONE;
+  }
+
+  /** Whether writes are kept in the cache now (a WRITE delegation is held). */
+  public boolean isWriteBack() {
+    return !uncached && fc.mode == FileCache.WRITE;
+  }
+
+  /** The read-ahead window now, in blocks (0: off). */
+  public int readAheadWindow() {
+    return readAhead.window();
+  }
+
+  private void check() throws DafsException {
+    if (closed) {
+      throw new DafsException(Status.BAD_STATEID, "the file is closed");
+    }
+    long loss = fc.lossSeq;
+    if (loss != seenLoss) {
+      seenLoss = loss;
+      throw new DafsException(Status.IO, fc.lossMessage);
+    }
+  }
+
+  /**
+   * Reads into {@code dst} from {@code position}, advancing {@code dst}: returns the count, or -1 at or
+   * past end of file. Like {@code FileChannel.read}, it may read fewer bytes than fit.
+   */
+  public int read(long position, ByteBuffer dst) throws IOException {
+    check();
+    if (!mode.canRead()) {
+      throw new DafsException(Status.ACCES, "not open for reading");
+    }
+    if (position < 0) {
+      throw new DafsException(Status.INVAL, "negative position " + position);
+    }
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    if (!uncached && fc.mode != FileCache.NONE) {
+      int n = fc.read(this, position, dst);
+      if (n != 0) {
+        if (n > 0) {
+          dst.position(dst.position() + n);
+        }
+        return n;
+      }
+    }
+    if (fc.hasDirty()) {
+      fc.flush(fc.writer()); // this client's own write-back comes first
+    }
+    try {
+      int n = m.session.read(open, position, dst);
+      return n == 0 ? -1 : n;
+    } catch (DafsException e) {
+      throw m.ioFailure(fc, open, e);
+    }
+  }
+
+  /** Writes {@code src} at {@code position}, advancing it; returns the count (all of it). */
+  public int write(long position, ByteBuffer src) throws IOException {
+    check();
+    if (!mode.canWrite()) {
+      throw new DafsException(Status.ACCES, "not open for writing");
+    }
+    if (position < 0 || position > Long.MAX_VALUE - src.remaining()) {
+      throw new DafsException(Status.INVAL, "bad position " + position);
+    }
+    int total = src.remaining();
+    int done = 0;
+    if (!uncached && fc.mode == FileCache.WRITE) {
+      done = fc.write(open, position, src);
+      if (done == total) {
+        m.throttle(fc, open);
+        return total;
+      }
+    }
+    long at = position + done;
+    int rest = src.remaining();
+    if (fc.hasDirty()) {
+      fc.flush(open); // older cached writes must not land after this one
+    }
+    try {
+      m.session.write(open, at, src);
+    } catch (DafsException e) {
+      throw m.ioFailure(fc, open, e);
+    }
+    m.counters.writeThroughs.increment();
+    fc.invalidate(at, at + rest);
+    fc.grewTo(at + rest);
+    return total;
+  }
+
+  /** The file's size: this client's own view under a delegation, the server's otherwise. */
+  public long size() throws IOException {
+    return attributes().size();
+  }
+
+  /** The file's attributes: from the cache under a delegation (no server round trip), else from the server. */
+  public FileAttributes attributes() throws IOException {
+    check();
+    FileAttributes a = uncached ? null : fc.cachedAttributes();
+    if (a != null) {
+      return a;
+    }
+    try {
+      return m.session.getattr(open.handle());
+    } catch (DafsException e) {
+      throw m.ioFailure(fc, open, e);
+    }
+  }
+
+  /** Sets the file's size, as ftruncate(2): shorter drops data, longer reads as zeros. */
+  public void truncate(long newSize) throws IOException {
+    check();
+    if (!mode.canWrite()) {
+      throw new DafsException(Status.ACCES, "not open for writing");
+    }
+    if (newSize < 0) {
+      throw new DafsException(Status.INVAL, "negative size " + newSize);
+    }
+    try {
+      fc.truncate(open, newSize);
+    } catch (DafsException e) {
+      throw m.ioFailure(fc, open, e);
+    }
+  }
+
+  /** Writes back everything this client cached for the file, then has the server force it to disk. */
+  public void sync() throws IOException {
+    sync(false);
+  }
+
+  /** {@link #sync()}; with {@code dataOnly} the server may skip metadata, as fdatasync(2). */
+  public void sync(boolean dataOnly) throws IOException {
+    check();
+    try {
+      fc.flush(mode.canWrite() ? open : fc.writer());
+      m.session.fsync(open.handle(), dataOnly);
+    } catch (DafsException e) {
+      throw m.ioFailure(fc, open, e);
+    }
+  }
+
+  /**
+   * Writes back what is dirty, then closes the open on the server. A write-back failure is thrown after
+   * the file is closed, as close(2) reports it. The delegation, and the clean cached blocks, outlive the
+   * close until the server recalls it.
+   */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    IOException failure = null;
+    try {
+      check();
+      if (mode.canWrite()) {
+        fc.flush(open);
+      }
+    } catch (IOException e) {
+      failure = e;
+    }
+    closed = true;
+    try {
+      m.session.close(open);
+    } catch (DafsException e) {
+      if (failure == null && e.status() != Status.BAD_STATEID) {
+        failure = e;
+      }
+    } finally {
+      m.closed(this, fc);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "CachedFile[" + open.handle() + (uncached ? ", uncached" : ", mode " + fc.mode) + (closed ? ", closed" : "") + "]";
+  }
+}

@@ -1,0 +1,696 @@
+package org.cachedafs.cache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.cachedafs.client.DafsException;
+import org.cachedafs.client.OpenFile;
+import org.cachedafs.protocol.FileAttributes;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.SetAttributes;
+import org.cachedafs.protocol.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the cache knows about one file: its delegation mode, its cached size and attributes, and its
+ * blocks.
+ *
+ * <p><b>Mode.</b> {@link #mode} is the one volatile read a hit makes: NONE (no delegation: nothing is
+ * cached, everything goes to the server), READ (reads cached, writes go through) or WRITE (reads and
+ * writes cached, written back later). A recall sets NONE first, so no new cached operation starts;
+ * cached writers run under this object's monitor and re-check the mode there, so taking the monitor
+ * once drains them. Readers need no draining: a block they pinned stays valid to read.
+ *
+ * <p><b>Locks.</b> The monitor guards the dirty set and every publication into or removal from the
+ * table, and is never held across a network round trip. {@link #flushLock} serializes write-back with
+ * truncation and recall, so a block being flushed is never one truncation dropped; it is held across
+ * the write-back's transfers, but only flush, truncate and recall of this same file ever wait on it.
+ */
+final class FileCache {
+  private static final Logger log = LoggerFactory.getLogger(FileCache.class);
+  static final int NONE = 0;
+  static final int READ = 1;
+  static final int WRITE = 2;
+
+  final long id;
+  final FileHandle handle;
+  private final CacheManager m;
+  final BlockTable table = new BlockTable();
+  private final ReentrantLock flushLock = new ReentrantLock();
+
+  volatile int mode;
+  /** The file's size as this client must see it; meaningful while {@link #mode} is not NONE. */
+  volatile long size;
+  volatile FileAttributes attributes;
+  volatile long localModifyNanos;
+  /** Bumped by every drop, so a fill that began before it is not published after it. */
+  volatile long epoch;
+  /** Bumped whenever unflushed bytes are lost; each open reports each loss once. */
+  volatile long lossSeq;
+  volatile String lossMessage;
+
+  /** Guarded by this. */
+  private final Set<Block> dirty = new LinkedHashSet<>();
+  /** Guarded by this. */
+  private final List<CachedFile> opens = new ArrayList<>();
+
+  FileCache(long id, FileHandle handle, CacheManager m) {
+    this.id = id;
+    this.handle = handle;
+    this.m = m;
+  }
+
+  // --- opens and delegation --------------------------------------------------------------------
+
+  synchronized void addOpen(CachedFile f) {
+    opens.add(f);
+  }
+
+  /** Removes an open; true if the file is now neither open nor cached (the manager may forget it). */
+  synchronized boolean removeOpen(CachedFile f) {
+    opens.remove(f);
+    return opens.isEmpty() && mode == NONE && dirty.isEmpty();
+  }
+
+  synchronized boolean unused() {
+    return opens.isEmpty() && mode == NONE && dirty.isEmpty();
+  }
+
+  /** An open for writing, through which dirty blocks are written back; null if none. */
+  synchronized OpenFile writer() {
+    for (CachedFile f : opens) {
+      if (f.open().mode().canWrite()) {
+        return f.open();
+      }
+    }
+    return null;
+  }
+
+  synchronized boolean hasDirty() {
+    return !dirty.isEmpty();
+  }
+
+  /** An open came back with a delegation: cache from now on. */
+  synchronized void granted(OpenFile of) {
+    int type = of.hasWriteDelegation() ? WRITE : of.hasDelegation() ? READ : NONE;
+    if (type == NONE) {
+      return;
+    }
+    if (mode == NONE) {
+      // A fresh delegation: the open's attributes are the server's, and nobody can change them now.
+      size = of.attributes().size();
+      attributes = of.attributes();
+    }
+    mode = Math.max(mode, type);
+  }
+
+  // --- reads -----------------------------------------------------------------------------------
+
+  /**
+   * The hit path: the block cached for {@code bn}, pinned, or null. No allocation, no lock, no system
+   * call: a table lookup, a pin, an identity check, and a word to the policy.
+   */
+  Block hit(long bn) {
+    Object o = table.get(bn);
+    if (o instanceof Block b && b.pin()) {
+      if (b.holds(this, bn)) {
+        m.index.touch(b);
+        m.counters.hits.increment();
+        if (b.prefetched) {
+          b.prefetched = false;
+          m.counters.readAheadUsed.increment();
+        }
+        return b;
+      }
+      b.unpin();
+    }
+    return null;
+  }
+
+  /**
+   * Reads from the cache into {@code dst} at its position (which is not moved). Returns -1 at end of
+   * file, else the bytes copied: short (even 0) where the cache could not serve (recalled meanwhile, or
+   * no memory to cache a block); the caller reads the rest from the server.
+   */
+  int read(CachedFile f, long pos, ByteBuffer dst) throws IOException {
+    long sz = size;
+    if (pos >= sz) {
+      return -1;
+    }
+    int want = (int) Math.min(dst.remaining(), sz - pos);
+    int shift = m.blockShift;
+    int bs = m.blockSize;
+    int at = dst.position();
+    int done = 0;
+    while (done < want) {
+      long p = pos + done;
+      long bn = p >>> shift;
+      int off = (int) (p & (bs - 1));
+      int len = Math.min(bs - off, want - done);
+      Block b = hit(bn);
+      if (b == null) {
+        f.readAhead().missed(bn);
+        b = load(f.open(), bn);
+        if (b == null) {
+          break;
+        }
+      }
+      try {
+        copyOut(b, off, len, dst, at + done);
+      } finally {
+        b.unpin();
+      }
+      done += len;
+    }
+    if (done > 0 && m.config.readAhead()) {
+      f.readAhead().after(this, f.open(), pos, done);
+    }
+    return done;
+  }
+
+  int blockShift() {
+    return m.blockShift;
+  }
+
+  /**
+   * Starts reading block {@code bn} ahead unless it is cached or coming. Returns false if the session's
+   * read-ahead credits or the pool are used up, so the caller stops for now.
+   */
+  boolean prefetch(OpenFile of, long bn) {
+    if (mode == NONE || table.get(bn) != null) {
+      return true;
+    }
+    if (!m.readAheadStart()) {
+      return false;
+    }
+    Fill f = new Fill(epoch, true);
+    if (!table.compareAndSet(bn, null, f)) {
+      m.readAheadDone();
+      return true;
+    }
+    Block b = m.allocate(this, bn);
+    if (b == null) {
+      table.compareAndSet(bn, f, null);
+      f.done.complete(null);
+      m.readAheadDone();
+      return false;
+    }
+    m.counters.readAheadIssued.increment();
+    CompletableFuture<Integer> io;
+    try {
+      io = m.session.readDirectAsync(of, bn << m.blockShift, b.region, b.regionOffset, m.blockSize);
+    } catch (RuntimeException e) {
+      io = CompletableFuture.failedFuture(e);
+    }
+    io.whenComplete((n, err) -> {
+      completeFill(f, b, bn, n, err);
+      b.unpin();
+      m.readAheadDone();
+    });
+    return true;
+  }
+
+  /** Copies under the block's seqlock: retries if a cached write changed the bytes meanwhile. */
+  private static void copyOut(Block b, int off, int len, ByteBuffer dst, int dstIndex) {
+    while (true) {
+      int v = b.readVersion();
+      if ((v & 1) == 0) {
+        dst.put(dstIndex, b.memory, off, len);
+        if (b.validate(v)) {
+          return;
+        }
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /**
+   * The miss path: the block for {@code bn}, pinned, read from the server by a direct transfer into
+   * the block's own registered memory; concurrent misses of one block share one transfer. Null if the
+   * file is no longer cached or no block could be had.
+   */
+  Block load(OpenFile of, long bn) throws IOException {
+    while (true) {
+      if (mode == NONE) {
+        return null;
+      }
+      Object o = table.get(bn);
+      if (o instanceof Block) {
+        Block b = hit(bn);
+        if (b != null) {
+          return b;
+        }
+        Thread.onSpinWait();
+        continue;
+      }
+      if (o instanceof Fill f) {
+        Block b = await(f.done);
+        if (b != null && b.pin()) {
+          if (b.holds(this, bn)) {
+            return b;
+          }
+          b.unpin();
+        }
+        if (b == null && table.get(bn) == f) {
+          return null; // that fill could not be cached; neither will this one
+        }
+        continue;
+      }
+      Fill f = new Fill(epoch, false);
+      if (!table.compareAndSet(bn, null, f)) {
+        continue;
+      }
+      m.counters.misses.increment();
+      Block b = m.allocate(this, bn);
+      if (b == null) {
+        table.compareAndSet(bn, f, null);
+        f.done.complete(null);
+        return null;
+      }
+      CompletableFuture<Integer> io;
+      try {
+        io = m.session.readDirectAsync(of, bn << m.blockShift, b.region, b.regionOffset, m.blockSize);
+      } catch (RuntimeException e) {
+        io = CompletableFuture.failedFuture(e);
+      }
+      Integer n = null;
+      Throwable err = null;
+      try {
+        n = io.get();
+      } catch (ExecutionException e) {
+        err = e.getCause();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        err = e;
+      }
+      completeFill(f, b, bn, n, err);
+      if (err != null) {
+        b.unpin();
+        throw m.ioFailure(this, of, err);
+      }
+      return b; // still holding the assigner's pin
+    }
+  }
+
+  /** Publishes a filled block (unless a drop came first); the assigner's pin stays with the caller. */
+  private void completeFill(Fill f, Block b, long bn, Integer n, Throwable err) {
+    if (err != null) {
+      table.compareAndSet(bn, f, null);
+      b.retire();
+      f.done.completeExceptionally(err);
+      return;
+    }
+    int got = n;
+    if (got < m.blockSize) {
+      b.memory.put(got, m.zeros, 0, m.blockSize - got); // a hole or the end of the file: reads there see zeros
+    }
+    b.validBytes = got;
+    b.prefetched = f.readAhead;
+    boolean published;
+    synchronized (this) {
+      published = epoch == f.epoch && mode != NONE && table.compareAndSet(bn, f, b);
+      if (published) {
+        m.index.add(b);
+      }
+    }
+    if (!published) {
+      table.compareAndSet(bn, f, null);
+      b.retire();
+    }
+    f.done.complete(published ? b : null);
+  }
+
+  private static Block await(CompletableFuture<Block> f) throws IOException {
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      return null; // the loading reader reports the failure; waiters try again or go to the server
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted waiting for a block");
+    }
+  }
+
+  // --- writes ----------------------------------------------------------------------------------
+
+  /**
+   * Writes into the cache, under a WRITE delegation, as far as it can: returns the bytes written
+   * (advancing {@code src}); fewer than asked if the delegation went meanwhile or no block could be had.
+   * The caller writes the rest through to the server.
+   */
+  int write(OpenFile of, long pos, ByteBuffer src) throws IOException {
+    int total = src.remaining();
+    int done = 0;
+    int bs = m.blockSize;
+    while (done < total) {
+      long p = pos + done;
+      long bn = p >>> m.blockShift;
+      int off = (int) (p & (bs - 1));
+      int len = Math.min(bs - off, total - done);
+      ByteBuffer piece = src.slice(src.position() + done, len);
+      if (!writeBlock(of, bn, off, piece)) {
+        break;
+      }
+      done += len;
+    }
+    src.position(src.position() + done);
+    return done;
+  }
+
+  private boolean writeBlock(OpenFile of, long bn, int off, ByteBuffer piece) throws IOException {
+    int len = piece.remaining();
+    int bs = m.blockSize;
+    while (true) {
+      if (mode != WRITE) {
+        return false;
+      }
+      Block b = table.get(bn) instanceof Block cached && cached.pin() ? cached : null;
+      if (b != null && !b.holds(this, bn)) {
+        b.unpin();
+        b = null;
+      }
+      boolean fresh = false;
+      if (b == null) {
+        long start = bn << m.blockShift;
+        if ((off == 0 && len == bs) || start >= size) {
+          // Nothing of the server's to keep: a fresh block (zeroed where the write does not cover it).
+          b = m.allocate(this, bn);
+          if (b == null) {
+            return false;
+          }
+          if (len < bs) {
+            b.memory.put(0, m.zeros, 0, bs);
+          }
+          b.validBytes = 0;
+          fresh = true;
+        } else {
+          b = load(of, bn); // read-modify-write of a partial block
+          if (b == null) {
+            return false;
+          }
+        }
+      }
+      synchronized (this) {
+        if (mode != WRITE) {
+          if (fresh) {
+            b.retire();
+          }
+          b.unpin();
+          return false;
+        }
+        if (fresh ? !table.compareAndSet(bn, null, b) : table.get(bn) != b) {
+          if (fresh) {
+            b.retire();
+          }
+          b.unpin();
+          continue; // someone cached or dropped this block meanwhile: start again
+        }
+        b.beginWrite();
+        b.memory.put(off, piece, piece.position(), len);
+        b.endWrite();
+        b.validBytes = Math.max(b.validBytes, off + len);
+        if (!b.dirty) {
+          b.dirty = true;
+          m.index.remove(b);
+          dirty.add(b);
+          m.dirtyBlocks.incrementAndGet();
+        }
+        b.dirtyFrom = Math.min(b.dirtyFrom, off);
+        b.dirtyTo = Math.max(b.dirtyTo, off + len);
+        b.dirtyGeneration++;
+        long end = (bn << m.blockShift) + off + len;
+        if (end > size) {
+          size = end;
+        }
+        localModifyNanos = System.currentTimeMillis() * 1_000_000L;
+      }
+      b.unpin();
+      return true;
+    }
+  }
+
+  /**
+   * Writes every dirty block back, each as a direct transfer out of the block's own memory, through
+   * {@code writer}. A block written again during its transfer stays dirty for the next flush.
+   *
+   * @return the bytes written back
+   */
+  long flush(OpenFile writer) throws IOException {
+    flushLock.lock();
+    try {
+      return flushLocked(writer);
+    } finally {
+      flushLock.unlock();
+    }
+  }
+
+  private record Job(Block block, long generation, int from, int to) {}
+
+  private long flushLocked(OpenFile writer) throws IOException {
+    List<Job> jobs = new ArrayList<>();
+    synchronized (this) {
+      for (Block b : dirty) {
+        if (b.pin()) {
+          jobs.add(new Job(b, b.dirtyGeneration, b.dirtyFrom, b.dirtyTo));
+        }
+      }
+    }
+    if (jobs.isEmpty()) {
+      return 0;
+    }
+    if (writer == null) {
+      for (Job j : jobs) {
+        j.block.unpin();
+      }
+      throw new DafsException(Status.IO, "dirty blocks but no open for writing to write them back through");
+    }
+    List<CompletableFuture<Integer>> ios = new ArrayList<>(jobs.size());
+    for (Job j : jobs) {
+      long fileOffset = (j.block.blockNo << m.blockShift) + j.from;
+      ios.add(m.session.writeDirectAsync(writer, fileOffset, j.block.region, j.block.regionOffset + j.from, j.to - j.from));
+    }
+    Throwable failure = null;
+    boolean[] ok = new boolean[jobs.size()];
+    long bytes = 0;
+    for (int i = 0; i < jobs.size(); i++) {
+      try {
+        ios.get(i).get();
+        ok[i] = true;
+        bytes += jobs.get(i).to - jobs.get(i).from;
+      } catch (ExecutionException e) {
+        failure = failure == null ? e.getCause() : failure;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure = failure == null ? e : failure;
+      }
+    }
+    synchronized (this) {
+      for (int i = 0; i < jobs.size(); i++) {
+        Block b = jobs.get(i).block;
+        if (ok[i] && b.dirty && b.dirtyGeneration == jobs.get(i).generation && table.get(b.blockNo) == b) {
+          b.dirty = false;
+          b.dirtyFrom = Integer.MAX_VALUE;
+          b.dirtyTo = 0;
+          dirty.remove(b);
+          m.dirtyBlocks.decrementAndGet();
+          m.index.add(b);
+        }
+      }
+    }
+    for (Job j : jobs) {
+      j.block.unpin();
+    }
+    m.counters.bytesFlushed.add(bytes);
+    if (failure != null) {
+      throw m.ioFailure(this, writer, failure);
+    }
+    return bytes;
+  }
+
+  // --- recall, revocation, invalidation --------------------------------------------------------
+
+  /** The delegation is recalled: stop caching, let cached writers finish, write back, drop everything. */
+  void recall() {
+    mode = NONE;
+    synchronized (this) {
+      // Cached writers hold this monitor and re-check the mode under it: taking it once drains them.
+    }
+    flushLock.lock();
+    try {
+      try {
+        flushLocked(writer());
+      } catch (IOException e) {
+        log.warn("write-back on recall of {} failed: {}", handle, e.getMessage());
+      }
+      drop("the write-back when the delegation was recalled failed");
+    } finally {
+      flushLock.unlock();
+    }
+  }
+
+  /** The delegation was revoked (or lost with the session): drop everything; unflushed bytes are lost. */
+  void revoked() {
+    mode = NONE;
+    synchronized (this) {
+      // Drain cached writers, as for a recall.
+    }
+    flushLock.lock();
+    try {
+      drop("the server revoked this client's delegation on the file before its writes were written back");
+    } finally {
+      flushLock.unlock();
+    }
+  }
+
+  /**
+   * Empties the table. Dirty blocks still here are lost: counted, logged, and reported once to each
+   * open as an I/O error.
+   */
+  private void drop(String why) {
+    long[] lost = new long[1];
+    synchronized (this) {
+      epoch++;
+      table.forEach((bn, o) -> {
+        if (table.compareAndSet(bn, o, null) && o instanceof Block b) {
+          m.index.remove(b);
+          if (b.dirty) {
+            lost[0] += b.dirtyTo - b.dirtyFrom;
+            b.dirty = false;
+            m.dirtyBlocks.decrementAndGet();
+          }
+          b.retire();
+        }
+      });
+      dirty.clear();
+      attributes = null;
+      if (lost[0] > 0) {
+        lossMessage = lost[0] + " bytes written to " + handle + " were lost: " + why;
+        lossSeq++;
+        m.counters.lostBytes.add(lost[0]);
+        log.error(lossMessage);
+      }
+    }
+  }
+
+  /** Drops cached copies of {@code [from, to)} (after a write that bypassed the cache). */
+  void invalidate(long from, long to) {
+    if (to <= from) {
+      return;
+    }
+    synchronized (this) {
+      for (long bn = from >>> m.blockShift; bn <= (to - 1) >>> m.blockShift; bn++) {
+        Object o = table.get(bn);
+        if (o != null && table.compareAndSet(bn, o, null) && o instanceof Block b) {
+          m.index.remove(b);
+          if (b.dirty) {
+            // A write that bypassed the cache replaced these bytes; the older dirty ones must not follow.
+            b.dirty = false;
+            dirty.remove(b);
+            m.dirtyBlocks.decrementAndGet();
+          }
+          b.retire();
+        }
+      }
+    }
+  }
+
+  /**
+   * Truncates (or extends) to {@code newSize}: cached blocks past it go, the tail of the last one is
+   * zeroed, and the server is told. Under a WRITE delegation the cached size changes at once.
+   */
+  void truncate(OpenFile of, long newSize) throws IOException {
+    flushLock.lock();
+    try {
+      synchronized (this) {
+        long keep = (newSize + m.blockSize - 1) >>> m.blockShift; // blocks wholly or partly before newSize
+        table.forEach((bn, o) -> {
+          if (bn >= keep && table.compareAndSet(bn, o, null) && o instanceof Block b) {
+            m.index.remove(b);
+            if (b.dirty) {
+              b.dirty = false;
+              dirty.remove(b);
+              m.dirtyBlocks.decrementAndGet();
+            }
+            b.retire();
+          }
+        });
+        int tail = (int) (newSize & (m.blockSize - 1));
+        if (tail != 0 && table.get(newSize >>> m.blockShift) instanceof Block b) {
+          b.beginWrite();
+          b.memory.put(tail, m.zeros, 0, m.blockSize - tail);
+          b.endWrite();
+          b.validBytes = Math.min(b.validBytes, tail);
+          if (b.dirty) {
+            b.dirtyTo = Math.min(b.dirtyTo, tail);
+            if (b.dirtyFrom >= b.dirtyTo) {
+              b.dirty = false;
+              dirty.remove(b);
+              m.dirtyBlocks.decrementAndGet();
+              m.index.add(b);
+            }
+          }
+        }
+        if (mode != NONE) {
+          size = newSize;
+          localModifyNanos = System.currentTimeMillis() * 1_000_000L;
+        }
+      }
+      m.session.setattr(handle, of, SetAttributes.size(newSize));
+    } finally {
+      flushLock.unlock();
+    }
+  }
+
+  /** The server truncated the file as it opened it: what is cached is gone, dirty bytes included. */
+  synchronized void truncatedByOpen() {
+    if (mode != NONE) {
+      size = 0;
+    }
+    epoch++;
+    table.forEach((bn, o) -> {
+      if (table.compareAndSet(bn, o, null) && o instanceof Block b) {
+        m.index.remove(b);
+        if (b.dirty) {
+          b.dirty = false;
+          m.dirtyBlocks.decrementAndGet();
+        }
+        b.retire();
+      }
+    });
+    dirty.clear();
+  }
+
+  /** After a write through the server under a READ delegation: the cached size follows. */
+  void grewTo(long end) {
+    if (mode != NONE && end > size) {
+      synchronized (this) {
+        if (end > size) {
+          size = end;
+        }
+      }
+    }
+  }
+
+  /** The cached attributes, with the size and modification time this client's writes gave them. */
+  FileAttributes cachedAttributes() {
+    FileAttributes a = attributes;
+    if (a == null || mode == NONE) {
+      return null;
+    }
+    long mtime = Math.max(a.modifyTimeNanos(), localModifyNanos);
+    return new FileAttributes(a.type(), size, a.mode(), a.nlink(), a.uid(), a.gid(), a.accessTimeNanos(), mtime,
+        Math.max(a.changeTimeNanos(), localModifyNanos), a.creationTimeNanos(), a.fileId(), Math.max(a.change(), localModifyNanos));
+  }
+
+  @Override
+  public String toString() {
+    return "FileCache[" + id + ", " + handle + ", mode " + mode + "]";
+  }
+}

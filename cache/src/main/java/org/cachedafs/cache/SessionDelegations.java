@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
+import org.cachedafs.client.RecallListener;
 import org.cachedafs.delegation.DelegationTracker;
 import org.cachedafs.delegation.DelegationType;
 import org.cachedafs.delegation.ReturnResult;
@@ -33,8 +34,32 @@ public final class SessionDelegations {
     // A recall that overtakes its grant is remembered for a lease: by then the server has revoked it.
     long ttl = TimeUnit.MILLISECONDS.toNanos(session.lease().toMillis());
     this.tracker = new DelegationTracker<>(ticker, ttl, listener, this::sendReturn);
-    session.setRecallListener((id, handle) -> tracker.recall(id));
+    session.setRecallListener(new RecallListener() {
+      @Override
+      public void onRecall(long id, FileHandle handle) {
+        boolean known = tracker.state(id) != null;
+        tracker.recall(id);
+        if (!known) {
+          // Either its open reply is still being processed (the tracker applies the recall when it is
+          // registered), or the open was made on the session directly and nobody caches under it: then,
+          // after a grace, hand it back rather than make the other client wait for the lease.
+          CompletableFuture.delayedExecutor(UNKNOWN_RECALL_GRACE_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+            if (tracker.state(id) == null) {
+              session.returnDelegationAsync(id, handle);
+            }
+          });
+        }
+      }
+
+      @Override
+      public void sessionLost(DafsException cause) {
+        tracker.sessionLost();
+      }
+    });
   }
+
+  /** How long a recall of a delegation this client never registered waits for its grant to show up. */
+  static final long UNKNOWN_RECALL_GRACE_MILLIS = 200;
 
   /** Registers the delegation an open came with, if any; returns the open unchanged. */
   public OpenFile opened(OpenFile file) {

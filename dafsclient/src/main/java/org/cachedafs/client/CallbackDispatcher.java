@@ -29,21 +29,22 @@ final class CallbackDispatcher {
     this.session = session;
   }
 
+  /** On the receive thread: decode, and hand everything else (replies included) to the callback thread. */
   void dispatch(Connection c, FrameHeader h, ByteBuffer message) {
     Opcode op = h.op();
-    if (op == null || !op.isCallback()) {
-      session.replyToCallback(c, h, Status.NOTSUPP, new Replies.Error("unknown callback " + h.opcode()));
-      return;
-    }
-    Frame f = ClientSession.decodeCallback(h, message);
-    if (f == null) {
-      session.replyToCallback(c, h, Status.BADXDR, new Replies.Error("malformed callback"));
-      return;
-    }
+    Frame f = op == null || !op.isCallback() ? null : ClientSession.decodeCallback(h, message);
     try {
-      executor.execute(() -> handle(c, f));
+      executor.execute(() -> {
+        if (op == null || !op.isCallback()) {
+          session.replyToCallback(c, h, Status.NOTSUPP, new Replies.Error("unknown callback " + h.opcode()));
+        } else if (f == null) {
+          session.replyToCallback(c, h, Status.BADXDR, new Replies.Error("malformed callback"));
+        } else {
+          handle(c, f);
+        }
+      });
     } catch (RejectedExecutionException e) {
-      session.replyToCallback(c, h, Status.BADSESSION, new Replies.Error("session is closing"));
+      // The session is closing; the server learns that from the closed connection.
     }
   }
 

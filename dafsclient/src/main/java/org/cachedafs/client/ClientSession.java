@@ -458,6 +458,14 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     }
     if (!closing) {
       log.warn("session {} with {} failed: {}", Long.toHexString(sessionId), address, cause.getMessage());
+      RecallListener l = recallListener;
+      if (l != null) {
+        try {
+          l.sessionLost(cause);
+        } catch (RuntimeException e) {
+          log.warn("recall listener failed on session loss", e);
+        }
+      }
     }
   }
 

@@ -16,4 +16,10 @@ public interface RecallListener {
    * for the lease, after which the server revokes the delegation.
    */
   void onRecall(long delegationId, FileHandle handle);
+
+  /**
+   * The session is gone for good (the server no longer knows it, after a restart or a lease that ran
+   * out, or it could not reconnect): every delegation it held is gone with it. Called once.
+   */
+  default void sessionLost(DafsException cause) {}
 }

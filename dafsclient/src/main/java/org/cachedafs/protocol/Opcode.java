@@ -10,6 +10,9 @@ import java.util.Map;
  * per-slot reply cache can answer a retransmission. The reply of an <em>idempotent</em> one is not
  * cached: a retransmission simply runs it again. The others (creates, removes, renames, writes, opens,
  * locks) are answered from the cache, which is what makes them exactly-once across a reconnect.
+ * DELEGRETURN is unsequenced so that it never waits for a credit: a client whose credits are all held
+ * by requests waiting on another client's recall must still be able to return its own delegations. A
+ * retransmitted return that already took effect gets BAD_STATEID, which the client reads as returned.
  */
 public enum Opcode {
   AUTH_INIT(1, false, true, Requests.AuthInit::decode, Replies.Challenge::decode),
@@ -38,7 +41,7 @@ public enum Opcode {
   LOCK(27, true, false, Requests.Lock::decode, Replies.Empty::decode),
   LOCKT(28, true, true, Requests.Lock::decode, Replies.LockTest::decode),
   LOCKU(29, true, false, Requests.Lock::decode, Replies.Empty::decode),
-  DELEGRETURN(30, true, false, Requests.Delegation::decode, Replies.Empty::decode),
+  DELEGRETURN(30, false, false, Requests.Delegation::decode, Replies.Empty::decode),
 
   CB_RECALL(40, false, true, Requests.Delegation::decode, Replies.Empty::decode),
   CB_PING(41, false, true, Requests.NoArgs::decode, Replies.Empty::decode);

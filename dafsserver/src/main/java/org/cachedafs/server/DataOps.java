@@ -74,10 +74,6 @@ final class DataOps {
       p = export.confine(p); // follow it, as open(2) does, but only inside the export
       existing = Files.readAttributes(p, BasicFileAttributes.class);
     }
-    if (existing != null) {
-      // Before anything changes (creation, truncation): other clients' delegations come back first.
-      delegations.check(handles.existing(existing.fileKey()), s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
-    }
     FileChannel channel = null;
     if (existing != null && existing.isDirectory()) {
       if (write) {
@@ -103,24 +99,33 @@ final class DataOps {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
       OpenState o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny());
+      Grant<FileNode, ServerSession> g;
+      // One decision per file: other clients' delegations come back before this open (and its
+      // truncation) takes effect, and no other open can slip in between the check and the grant.
       synchronized (node) {
+        delegations.check(node, s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
         for (OpenState other : node.opens()) {
           if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {
             throw new OpException(Status.SHARE_DENIED, "another open denies this access, or has access this open denies");
           }
         }
-        // Truncate only once the share check passed, so a refused open changes nothing.
+        // Truncate only once the checks passed, so a refused or waiting open changes nothing.
         if (truncate && channel != null) {
           channel.truncate(0);
         }
         node.opens().add(o);
+        s.addOpen(o);
+        if (s.ended()) {
+          // The session ended while this open waited: it must not outlive it.
+          node.opens().remove(o);
+          s.removeOpenQuietly(o);
+          throw new OpException(Status.BADSESSION, "the session ended");
+        }
+        channel = null;
+        delegations.opened(node, s, o.canRead(), write);
+        boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.channel() == null;
+        g = delegations.grant(node, s, write, refused);
       }
-      s.addOpen(o);
-      channel = null;
-      boolean read = o.canRead();
-      delegations.opened(node, s, read, write);
-      boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.channel() == null;
-      Grant<FileNode, ServerSession> g = delegations.grant(node, s, write, refused);
       int type = g == null ? Opened.DELEGATION_NONE : g.type() == DelegationType.WRITE ? Opened.DELEGATION_WRITE : Opened.DELEGATION_READ;
       return new Opened(o.stateId(), node.handle(), Export.attributes(p), type, g == null ? 0 : g.id());
     } finally {
@@ -136,10 +141,10 @@ final class DataOps {
     synchronized (node) {
       node.opens().remove(o);
     }
+    delegations.closed(node, s, o.canRead(), o.canWrite());
     if (!s.hasOpenOn(node)) {
       node.locks().releaseAll(s);
     }
-    delegations.closed(node, s, o.canRead(), o.canWrite());
     ServerSession.closeQuietly(o);
     handles.released(node);
   }
@@ -170,7 +175,7 @@ final class DataOps {
     return o.channel();
   }
 
-  private static void usable(OpenState o) throws OpException {
+  static void usable(OpenState o) throws OpException {
     if (o.isRevoked()) {
       throw new OpException(Status.DELEG_REVOKED, "a delegation on this file was revoked from this open: close it and open again");
     }
@@ -192,14 +197,20 @@ final class DataOps {
   }
 
   Count write(Requests.Write r, ServerSession s) throws OpException, IOException, RecallPending {
-    FileChannel ch = writable(s.open(r.stateId()), s);
-    checkEnd(r.offset(), r.data().remaining());
-    ByteBuffer data = r.data().duplicate();
-    long pos = r.offset();
-    while (data.hasRemaining()) {
-      pos += ch.write(data, pos);
+    OpenState o = s.open(r.stateId());
+    o.writing().lock();
+    try {
+      FileChannel ch = writable(o, s);
+      checkEnd(r.offset(), r.data().remaining());
+      ByteBuffer data = r.data().duplicate();
+      long pos = r.offset();
+      while (data.hasRemaining()) {
+        pos += ch.write(data, pos);
+      }
+      return new Count(r.data().remaining(), false);
+    } finally {
+      o.writing().unlock();
     }
-    return new Count(r.data().remaining(), false);
   }
 
   /** Direct read: file → staging chunk → one-sided write into the client's region, chunk by chunk. */
@@ -238,7 +249,17 @@ final class DataOps {
 
   /** Direct write: one-sided read of the client's region into a staging chunk → file, chunk by chunk. */
   Count writeDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
-    FileChannel ch = writable(s.open(r.stateId()), s);
+    OpenState o = s.open(r.stateId());
+    o.writing().lock();
+    try {
+      return writeDirect(r, s, o);
+    } finally {
+      o.writing().unlock();
+    }
+  }
+
+  private Count writeDirect(Requests.Direct r, ServerSession s, OpenState o) throws OpException, IOException, TransferInterrupted, RecallPending {
+    FileChannel ch = writable(o, s);
     checkEnd(r.offset(), r.length());
     Connection c = connectionOf(s);
     RemoteRegion source = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
@@ -315,6 +336,9 @@ final class DataOps {
       throw new OpException(Status.BAD_STATEID, "the state id belongs to another file");
     }
     usable(o);
+    if (r.range().exclusive() ? !o.canWrite() : !o.canRead()) {
+      throw new OpException(Status.ACCES, "a " + (r.range().exclusive() ? "write" : "read") + " lock needs the open to allow it");
+    }
     delegations.check(o.node(), s, r.range().exclusive() ? FileAccess.LOCK_EXCLUSIVE : FileAccess.LOCK_SHARED);
     if (o.channel() == null) {
       throw new OpException(Status.ISDIR, "cannot lock a directory");

@@ -32,6 +32,7 @@ final class Delegations {
 
   private final DelegationTable<FileNode, ServerSession> table;
   private final ScheduledExecutorService housekeeping;
+  private final long leaseNanos;
   private final AtomicLong callbackIds = new AtomicLong(1);
   final LongAdder granted = new LongAdder();
   final LongAdder recalls = new LongAdder();
@@ -41,6 +42,7 @@ final class Delegations {
   Delegations(long leaseNanos, ScheduledExecutorService housekeeping, SecureRandom random) {
     this.table = new DelegationTable<>(Ticker.system(), leaseNanos, random::nextLong);
     this.housekeeping = housekeeping;
+    this.leaseNanos = leaseNanos;
   }
 
   /**
@@ -63,7 +65,12 @@ final class Delegations {
     if (!c.toRecall().isEmpty()) {
       scheduleExpiry();
     }
-    throw new RecallPending(c.resolved());
+    throw new RecallPending(c.resolved(), node);
+  }
+
+  /** An operation that waited on a recall of {@code node} runs again; grants on it may resume. */
+  void waitOver(FileNode node) {
+    table.waitOver(node);
   }
 
   void opened(FileNode node, ServerSession s, boolean read, boolean write) {
@@ -108,9 +115,13 @@ final class Delegations {
     }
   }
 
-  /** Revokes what is past its deadline; called at each deadline and by the lease reaper. */
+  /**
+   * Revokes what is past its deadline; called at each recall's deadline and by the lease reaper. The
+   * old holder's opens of the file are fenced (writes under way finish, later ones fail with
+   * DELEG_REVOKED) before the operations waiting on the recall are let go.
+   */
   void expire() {
-    for (Grant<FileNode, ServerSession> g : table.expire()) {
+    table.expire(g -> {
       revocations.increment();
       int marked = 0;
       for (OpenState o : g.file().opens()) {
@@ -121,17 +132,13 @@ final class Delegations {
       }
       log.warn("revoked {} delegation {} on {} from {}: not returned within the lease ({} opens marked revoked)",
           g.type(), Long.toHexString(g.id()), g.file(), g.holder(), marked);
-    }
+    });
   }
 
+  /** Each recall gets its own timer at its deadline. */
   private void scheduleExpiry() {
-    long next = table.nextDeadline();
-    if (next == Long.MAX_VALUE) {
-      return;
-    }
-    long delay = next - System.nanoTime();
     try {
-      housekeeping.schedule(this::expire, Math.max(0, delay) + TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+      housekeeping.schedule(this::expire, leaseNanos + TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // Shutting down: nothing will wait for the deadline.
     }

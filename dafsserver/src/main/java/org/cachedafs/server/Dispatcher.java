@@ -131,6 +131,16 @@ final class Dispatcher implements ConnectionHandler {
     }
     s.renew(System.nanoTime());
     if (!op.sequenced()) {
+      if (op == Opcode.DELEGRETURN) {
+        // Unsequenced, so a return never waits for a credit held by requests that wait on a recall.
+        try {
+          data.returnDelegation((Requests.Delegation) body, s);
+          reply(c, h, Status.OK, (String) null);
+        } catch (OpException e) {
+          reply(c, h, e.status(), e.getMessage());
+        }
+        return;
+      }
       if (op == Opcode.SESSION_DESTROY) {
         sessions.remove(s);
         ByteBuffer done = Codec.encode(h.reply(Status.OK), Replies.Empty.INSTANCE);
@@ -167,6 +177,10 @@ final class Dispatcher implements ConnectionHandler {
   }
 
   private void run(ServerSession s, ReplySlot slot, FrameHeader h, Opcode op, Body body) {
+    if (s.ended()) {
+      slot.abandon(); // the session is gone (destroyed, expired) while this waited: nobody to answer
+      return;
+    }
     Status status = Status.OK;
     Body result;
     try {
@@ -179,7 +193,10 @@ final class Dispatcher implements ConnectionHandler {
     } catch (RecallPending e) {
       // Nothing was done; run the whole operation again once the recall resolves. The slot stays
       // busy meanwhile, so a retransmission gets DELAY.
-      e.resolved.thenRun(() -> offReceiveThread(() -> run(s, slot, h, op, body)));
+      e.resolved.thenRun(() -> offReceiveThread(() -> {
+        delegations.waitOver(e.file);
+        run(s, slot, h, op, body);
+      }));
       return;
     } catch (OpException e) {
       status = e.status();
@@ -223,7 +240,6 @@ final class Dispatcher implements ConnectionHandler {
       case LOCK: data.lock((Requests.Lock) body, s); return ok;
       case LOCKT: return data.testLock((Requests.Lock) body, s);
       case LOCKU: data.unlock((Requests.Lock) body, s); return ok;
-      case DELEGRETURN: data.returnDelegation((Requests.Delegation) body, s); return ok;
       default: throw new OpException(Status.NOTSUPP, op + " is not a session operation");
     }
   }

@@ -7,7 +7,11 @@ import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.FileType;
 
 /**
- * The server's record of one file it has handed out a handle for. It names the file by its parent
+ * The server's record of one file it has handed out a handle for. Its monitor guards the decisions
+ * that must be atomic per file: a conflict check against other clients' delegations together with the
+ * change it allows, and share modes together with the open they admit.
+ *
+ * <p>The server's record of one file it has handed out a handle for. It names the file by its parent
  * node and its name, so renaming a directory moves every node below it at once, and it remembers
  * the file's identity (device and inode) so that a handle whose file was replaced behind the server's
  * back is detected as stale rather than silently pointing at another file.
@@ -18,14 +22,17 @@ final class FileNode {
   private final FileType type;
   private final ByteRangeLocks locks = new ByteRangeLocks();
   private final Set<OpenState> opens = ConcurrentHashMap.newKeySet();
-  /** Guarded by the HandleTable. */
-  private FileNode parent;
-  /** Guarded by the HandleTable. */
-  private String name;
+  /** Written under the HandleTable's monitor; read without a lock. */
+  private volatile FileNode parent;
+  /** Written under the HandleTable's monitor; read without a lock. */
+  private volatile String name;
+  /** Orders node monitors when an operation needs two (rename). */
+  final long order;
   private volatile boolean removed;
   private final Path rootPath;
 
-  FileNode(FileHandle handle, Object fileKey, FileType type, FileNode parent, String name, Path rootPath) {
+  FileNode(FileHandle handle, Object fileKey, FileType type, FileNode parent, String name, Path rootPath, long order) {
+    this.order = order;
     this.handle = handle;
     this.fileKey = fileKey;
     this.type = type;
@@ -50,17 +57,24 @@ final class FileNode {
     return type == FileType.DIRECTORY;
   }
 
-  /** The file's current path under the export root. */
-  synchronized Path path() {
-    return parent == null ? rootPath : parent.path().resolve(name);
+  /**
+   * The file's current path under the export root. Lock-free: a rename racing with it can give a path
+   * that no longer names the file, which {@link HandleTable#resolve}'s identity check then catches.
+   * (Node monitors are kept for delegation and share-mode decisions; taking them up the parent chain
+   * here would let two directory renames deadlock.)
+   */
+  Path path() {
+    FileNode p = parent;
+    return p == null ? rootPath : p.path().resolve(name);
   }
 
-  synchronized void moveTo(FileNode newParent, String newName) {
-    this.parent = newParent;
+  /** Called under the HandleTable's monitor. */
+  void moveTo(FileNode newParent, String newName) {
     this.name = newName;
+    this.parent = newParent;
   }
 
-  synchronized boolean isUnder(FileNode ancestor) {
+  boolean isUnder(FileNode ancestor) {
     for (FileNode n = this; n != null; n = n.parent) {
       if (n == ancestor) {
         return true;

@@ -27,6 +27,7 @@ final class HandleTable {
   private final Map<Object, FileNode> byFileKey = new HashMap<>();
   private final Path rootPath;
   private final FileNode root;
+  private long nextOrder;
 
   HandleTable(Path rootPath) throws IOException {
     this.rootPath = rootPath;
@@ -87,7 +88,7 @@ final class HandleTable {
       byte[] b = new byte[Limits.HANDLE_BYTES];
       random.nextBytes(b);
       FileHandle h = new FileHandle(b);
-      FileNode n = new FileNode(h, key, type, dir, name, rootPath);
+      FileNode n = new FileNode(h, key, type, dir, name, rootPath, nextOrder++);
       if (byHandle.putIfAbsent(h, n) == null) {
         byFileKey.put(key, n);
         return n;

@@ -72,9 +72,18 @@ final class NamespaceOps {
 
   Attrs setattr(Requests.SetAttr r, ServerSession s) throws OpException, IOException, RecallPending {
     FileNode n = handles.resolve(r.handle());
+    synchronized (n) {
+      delegations.check(n, s, FileAccess.WRITE_ATTRIBUTES);
+      return setattrChecked(n, r, s);
+    }
+  }
+
+  private Attrs setattrChecked(FileNode n, Requests.SetAttr r, ServerSession s) throws OpException, IOException {
     SetAttributes a = r.attributes();
     Path p = n.path();
-    delegations.check(n, s, FileAccess.WRITE_ATTRIBUTES);
+    if (r.stateId() != 0) {
+      DataOps.usable(s.open(r.stateId()));
+    }
     if (a.has(SetAttributes.SIZE)) {
       if (n.isDirectory()) {
         throw new OpException(Status.ISDIR, "cannot set the size of a directory");
@@ -155,9 +164,16 @@ final class NamespaceOps {
     if (a.isDirectory()) {
       throw new OpException(Status.ISDIR, r.name() + " is a directory; use rmdir");
     }
-    delegations.check(handles.existing(a.fileKey()), s, FileAccess.NAMESPACE);
-    Files.delete(p);
-    forgetIfGone(a.fileKey(), p);
+    FileNode n = handles.existing(a.fileKey());
+    if (n == null) {
+      Files.delete(p); // never handed out, so no delegation can be held on it
+      return;
+    }
+    synchronized (n) {
+      delegations.check(n, s, FileAccess.NAMESPACE);
+      Files.delete(p);
+      forgetIfGone(a.fileKey(), p);
+    }
   }
 
   void rmdir(Requests.Entry r) throws OpException, IOException {
@@ -210,16 +226,27 @@ final class NamespaceOps {
     if (src.isDirectory() && moving != null && toDir.isUnder(moving)) {
       throw new OpException(Status.INVAL, "cannot move a directory into itself");
     }
-    delegations.check(moving, s, FileAccess.NAMESPACE);
-    if (dst != null) {
-      delegations.check(handles.existing(dst.fileKey()), s, FileAccess.NAMESPACE);
+    FileNode replaced = dst == null ? null : handles.existing(dst.fileKey());
+    // Both files' delegations come back, and stay away, until the rename is done: lock both nodes,
+    // in a fixed order so that two renames cannot wait on each other.
+    FileNode first = moving;
+    FileNode second = replaced;
+    if (first == null || (second != null && second.order < first.order)) {
+      first = replaced;
+      second = moving;
     }
-    Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-    if (dst != null) {
-      forgetIfGone(dst.fileKey(), to);
-    }
-    if (moving != null) {
-      handles.moved(moving, toDir, r.toName());
+    synchronized (first == null ? this : first) {
+      synchronized (second == null ? this : second) {
+        delegations.check(moving, s, FileAccess.NAMESPACE);
+        delegations.check(replaced, s, FileAccess.NAMESPACE);
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        if (dst != null) {
+          forgetIfGone(dst.fileKey(), to);
+        }
+        if (moving != null) {
+          handles.moved(moving, toDir, r.toName());
+        }
+      }
     }
   }
 

@@ -18,6 +18,8 @@ final class OpenState {
   private final int access;
   private final int deny;
   private volatile boolean revoked;
+  /** Writes hold it shared from their revocation check to their last byte; revoking takes it exclusively. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock io = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
   /** @param channel null for a directory opened for reading */
   OpenState(long stateId, ServerSession owner, FileNode node, FileChannel channel, int access, int deny) {
@@ -65,7 +67,18 @@ final class OpenState {
     return revoked;
   }
 
+  /** Marks the open revoked once the writes through it that are under way have finished. */
   void revoke() {
-    revoked = true;
+    io.writeLock().lock();
+    try {
+      revoked = true;
+    } finally {
+      io.writeLock().unlock();
+    }
+  }
+
+  /** Held across a write, so that a write either finishes before a revocation or sees it. */
+  java.util.concurrent.locks.Lock writing() {
+    return io.readLock();
   }
 }

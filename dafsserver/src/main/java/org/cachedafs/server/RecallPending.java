@@ -10,9 +10,11 @@ import java.util.concurrent.CompletableFuture;
  */
 final class RecallPending extends Exception {
   final CompletableFuture<Void> resolved;
+  final FileNode file;
 
-  RecallPending(CompletableFuture<Void> resolved) {
+  RecallPending(CompletableFuture<Void> resolved, FileNode file) {
     super("waiting for a delegation recall", null, false, false);
     this.resolved = resolved;
+    this.file = file;
   }
 }

@@ -108,6 +108,12 @@ final class ServerSession {
     return o;
   }
 
+  /** Takes back an open just added (its session ended meanwhile) and closes its channel. */
+  void removeOpenQuietly(OpenState o) {
+    opens.remove(o.stateId(), o);
+    closeQuietly(o);
+  }
+
   boolean hasOpenOn(FileNode node) {
     for (OpenState o : opens.values()) {
       if (o.node() == node) {
@@ -137,14 +143,17 @@ final class ServerSession {
       return;
     }
     ended = true;
-    delegations.sessionEnded(this);
+    // Opens first, so that operations let go when the delegations are dropped find no stale share modes.
     for (OpenState o : opens.values()) {
       opens.remove(o.stateId());
-      o.node().opens().remove(o);
+      synchronized (o.node()) {
+        o.node().opens().remove(o);
+      }
       o.node().locks().releaseAll(this);
       closeQuietly(o);
       handles.released(o.node());
     }
+    delegations.sessionEnded(this);
     Connection c = connection;
     if (c != null) {
       c.close();

@@ -205,6 +205,27 @@ class DelegationServerTest {
   }
 
   @Test
+  void aWaitingOpenWhoseSessionEndsLeavesNothingBehind() throws Exception {
+    OpenFile held = holdWrite();
+    returnAfterMillis = -1;
+    CompletableFuture<OpenFile> waiting = b.openAsync(b.root(), "file", OpenMode.readWrite());
+    assertTrue(recalledAtA.poll(10, TimeUnit.SECONDS) != null, "b's open reached the server and waits on the recall");
+    b.close(); // b's session ends while its open waits
+    assertTrue(assertThrows(java.util.concurrent.ExecutionException.class, waiting::get).getCause() instanceof DafsException);
+    // At the lease a's delegation is revoked and b's open would run again: it must not, its session is gone.
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEASE.toMillis() * 3);
+    while (f.server.stats().revocations() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(1, f.server.stats().revocations());
+    a.close(held);
+    DafsSession c = f.connect();
+    c.setRecallListener((id, h) -> c.returnDelegationAsync(id, h));
+    OpenFile exclusive = c.open(c.root(), "file", OpenMode.readWrite().deny(2));
+    assertTrue(exclusive.hasWriteDelegation(), "no phantom open, share reservation or delegation was left by b");
+  }
+
+  @Test
   void returningEarlyLetsOthersInAtOnce() throws Exception {
     OpenFile o = holdWrite();
     a.returnDelegation(o.delegationId(), o.handle());

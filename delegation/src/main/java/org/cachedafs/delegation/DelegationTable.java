@@ -64,6 +64,12 @@ public final class DelegationTable<F, H> {
   private final Map<F, Map<H, int[]>> opens = new HashMap<>();
   /** Guarded by this: revoked ids and their holders, for answering the holder's later use. */
   private final Map<Long, H> revoked = new HashMap<>();
+  /**
+   * Guarded by this: per file, operations waiting on one of its recalls that have not yet run again.
+   * No delegation is granted on such a file, so a waiter cannot be overtaken by a fresh grant and wait
+   * again: its wait stays bounded by one lease.
+   */
+  private final Map<F, Integer> waiters = new HashMap<>();
 
   /**
    * @param leaseNanos how long a recalled delegation may stay unreturned before it is revoked
@@ -115,6 +121,9 @@ public final class DelegationTable<F, H> {
     if (refuse) {
       return null;
     }
+    if (waiters.containsKey(file)) {
+      return null;
+    }
     for (Entry<F, H> e : entries) {
       if (e.recalling || e.grant.holder().equals(holder)) {
         return null;
@@ -146,7 +155,8 @@ public final class DelegationTable<F, H> {
    * Checks an operation by {@code requester} against the other holders' delegations on the file.
    * Conflicting delegations not yet recalled move to recalling, with the lease as their deadline; the
    * caller must send each one in {@link Conflict#toRecall()} a recall and wait for
-   * {@link Conflict#resolved()} before doing the operation.
+   * {@link Conflict#resolved()} before doing the operation, then call {@link #waitOver} as it runs the
+   * operation again.
    */
   public synchronized Conflict<F, H> check(F file, H requester, FileAccess access) {
     List<Entry<F, H>> entries = byFile.get(file);
@@ -171,7 +181,13 @@ public final class DelegationTable<F, H> {
     if (waits.isEmpty()) {
       return Conflict.none();
     }
+    waiters.merge(file, 1, Integer::sum);
     return new Conflict<>(toRecall, CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)));
+  }
+
+  /** A request that waited on a recall of {@code file} is running again: one waiter fewer. */
+  public synchronized void waitOver(F file) {
+    waiters.computeIfPresent(file, (f, n) -> n > 1 ? n - 1 : null);
   }
 
   /** The holder hands a delegation back (on recall or of its own accord). */
@@ -190,6 +206,14 @@ public final class DelegationTable<F, H> {
 
   /** Revokes every recalled delegation whose deadline has passed; returns them. */
   public List<Grant<F, H>> expire() {
+    return expire(g -> { });
+  }
+
+  /**
+   * Revokes every recalled delegation whose deadline has passed. {@code beforeRelease} sees each one
+   * before the operations waiting on it are released, so the caller can fence off the old holder first.
+   */
+  public List<Grant<F, H>> expire(java.util.function.Consumer<Grant<F, H>> beforeRelease) {
     List<Entry<F, H>> gone = new ArrayList<>();
     synchronized (this) {
       long now = ticker.read();
@@ -202,6 +226,9 @@ public final class DelegationTable<F, H> {
           gone.add(e);
         }
       }
+    }
+    for (Entry<F, H> e : gone) {
+      beforeRelease.accept(e.grant);
     }
     return resolveAll(gone);
   }
@@ -230,7 +257,7 @@ public final class DelegationTable<F, H> {
     return resolveAll(gone);
   }
 
-  /** The file no longer exists: its delegations (already recalled by the removal) and opens go. */
+  /** The file no longer exists: its delegations (already recalled by the removal) go. */
   public List<Grant<F, H>> fileGone(F file) {
     List<Entry<F, H>> gone;
     synchronized (this) {

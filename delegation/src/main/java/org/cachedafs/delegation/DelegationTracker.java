@@ -28,7 +28,9 @@ import java.util.concurrent.CompletableFuture;
  *       it: the listener runs only once no use is in flight, so the flush includes that write, and no
  *       new use starts after the recall;
  *   <li><b>double recall</b> and <b>recall crossing a return</b>: a recall of a delegation already
- *       recalled or being returned is ignored: one listener call, one return.
+ *       recalled or being returned is ignored: one listener call, one return;
+ *   <li><b>grant after return</b>: the server repeats a held delegation's id in each open reply; an open
+ *       reply processed after that delegation was returned or revoked does not bring it back.
  * </ul>
  * Thread-safe; the listener and returner are called without the tracker's monitor held.
  *
@@ -72,7 +74,7 @@ public final class DelegationTracker<K> {
     State state = State.HELD;
     int uses;
     boolean listenerStarted;
-    boolean skipListener;
+    boolean early;
     long recalledAt;
 
     Entry(Held<K> held) {
@@ -90,6 +92,11 @@ public final class DelegationTracker<K> {
   private final Map<K, Entry<K>> byKey = new HashMap<>();
   /** Guarded by this: recalls that arrived before their grant, with their arrival time. */
   private final Map<Long, Long> earlyRecalls = new HashMap<>();
+  /**
+   * Guarded by this: delegations returned or revoked lately. The server repeats a held delegation's id
+   * in every open reply, so an open reply processed after the return would otherwise bring it back.
+   */
+  private final Map<Long, Long> gone = new HashMap<>();
   /** Guarded by this. */
   private long granted;
   /** Guarded by this. */
@@ -114,14 +121,14 @@ public final class DelegationTracker<K> {
   public void granted(long id, K key, DelegationType type) {
     Entry<K> recallNow = null;
     synchronized (this) {
-      if (byId.containsKey(id)) {
+      expireEarlyRecalls();
+      if (byId.containsKey(id) || gone.containsKey(id)) {
         return;
       }
       Entry<K> e = new Entry<>(new Held<>(id, key, type));
       byId.put(id, e);
       byKey.put(key, e);
       granted++;
-      expireEarlyRecalls();
       if (earlyRecalls.remove(id) != null) {
         recallNow = e;
         markRecalled(e);
@@ -197,7 +204,10 @@ public final class DelegationTracker<K> {
     }
   }
 
-  /** Hands a delegation back of the client's own accord; the caller has flushed what it covers. */
+  /**
+   * Hands a delegation back of the client's own accord: as for a recall, uses in flight finish and the
+   * listener flushes before the return, so nothing written under it is left behind.
+   */
   public void returnEarly(K key) {
     Entry<K> go = null;
     synchronized (this) {
@@ -205,7 +215,7 @@ public final class DelegationTracker<K> {
       if (e == null || e.state != State.HELD) {
         return;
       }
-      e.skipListener = true;
+      e.early = true;
       markRecalled(e);
       if (e.uses == 0) {
         go = e;
@@ -225,6 +235,7 @@ public final class DelegationTracker<K> {
         return;
       }
       byKey.remove(e.held.key(), e);
+      gone.put(id, ticker.read());
       revocations++;
     }
     listener.onRevoked(e.held);
@@ -253,40 +264,36 @@ public final class DelegationTracker<K> {
   private void markRecalled(Entry<K> e) {
     e.state = State.RECALLED;
     e.recalledAt = ticker.read();
-    if (!e.skipListener) {
+    if (!e.early) {
       recalls++;
     }
   }
 
-  /** Guarded by this. */
+  /** Guarded by this: forgets early recalls and gone ids older than the time to live. */
   private void expireEarlyRecalls() {
     long now = ticker.read();
-    for (Iterator<Long> it = earlyRecalls.values().iterator(); it.hasNext(); ) {
-      if (now - it.next() > earlyRecallTtlNanos) {
-        it.remove();
+    for (Map<Long, Long> m : List.of(earlyRecalls, gone)) {
+      for (Iterator<Long> it = m.values().iterator(); it.hasNext(); ) {
+        if (now - it.next() > earlyRecallTtlNanos) {
+          it.remove();
+        }
       }
     }
   }
 
-  /** Outside the monitor: flush (unless returned early), then return. */
+  /** Outside the monitor: flush, then return. */
   private void proceed(Entry<K> e) {
-    boolean skip;
     synchronized (this) {
       if (e.listenerStarted) {
         return;
       }
       e.listenerStarted = true;
-      skip = e.skipListener;
     }
     CompletableFuture<Void> flushed;
-    if (skip) {
-      flushed = CompletableFuture.completedFuture(null);
-    } else {
-      try {
-        flushed = listener.onRecall(e.held);
-      } catch (RuntimeException ex) {
-        flushed = CompletableFuture.failedFuture(ex);
-      }
+    try {
+      flushed = listener.onRecall(e.held);
+    } catch (RuntimeException ex) {
+      flushed = CompletableFuture.failedFuture(ex);
     }
     flushed.handle((v, err) -> null).thenCompose(v -> sendReturn(e));
   }
@@ -312,6 +319,7 @@ public final class DelegationTracker<K> {
       synchronized (this) {
         if (byId.remove(e.held.id(), e)) {
           byKey.remove(e.held.key(), e);
+          gone.put(e.held.id(), ticker.read());
           if (err == null && result == ReturnResult.RETURNED) {
             returns++;
             long took = ticker.read() - e.recalledAt;

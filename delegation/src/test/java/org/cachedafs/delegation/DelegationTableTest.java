@@ -112,6 +112,32 @@ class DelegationTableTest {
   // --- recall, return, revoke ------------------------------------------------------------------
 
   @Test
+  void noGrantWhileOperationsWaitOnARecallOfTheFile() {
+    Grant<String, String> g = open("f", "A", true);
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_READ);
+    table.returned(g.id(), "A");
+    assertTrue(c.resolved().isDone());
+    // Before B's open runs again, A reopens: it must not get a delegation that B would then wait on.
+    assertNull(open("f", "A", true));
+    table.waitOver("f");
+    table.closed("f", "A", true, true);
+    table.closed("f", "A", true, true);
+    assertNotNull(open("f", "B", false), "once the waiter ran, grants resume");
+  }
+
+  @Test
+  void theOldHolderIsFencedBeforeWaitersAreReleased() {
+    Grant<String, String> g = open("f", "A", true);
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_WRITE);
+    ticker.advance(LEASE_MS, TimeUnit.MILLISECONDS);
+    List<Boolean> doneWhenFenced = new java.util.ArrayList<>();
+    table.expire(revoked -> doneWhenFenced.add(c.resolved().isDone()));
+    assertEquals(List.of(false), doneWhenFenced);
+    assertTrue(c.resolved().isDone());
+    assertTrue(table.isRevoked(g.id(), "A"));
+  }
+
+  @Test
   void aRecallResolvesWhenTheHolderReturns() {
     Grant<String, String> g = open("f", "A", true);
     Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_READ);
@@ -186,6 +212,7 @@ class DelegationTableTest {
     assertTrue(c.resolved().isDone());
     assertEquals(0, table.size());
     assertEquals(ReturnResult.UNKNOWN, table.returned(g.id(), "A"));
+    table.waitOver("f"); // B's open runs again
     assertEquals(DelegationType.WRITE, open("f", "B", true).type(), "A's opens went with it");
   }
 

@@ -106,10 +106,35 @@ class DelegationTrackerTest {
   void aRecallCrossingAnEarlyReturnIsIgnored() {
     tracker.granted(7, "f", DelegationType.WRITE);
     tracker.returnEarly("f");
-    assertEquals(List.of("return 7"), events, "returned early: the caller flushed, no listener call");
+    assertEquals(List.of("flush 7"), events, "an early return flushes first, like a recall");
     tracker.recall(7);
+    flush.complete(null);
     returnReply.complete(ReturnResult.RETURNED);
-    assertEquals(List.of("return 7"), events);
+    assertEquals(List.of("flush 7", "return 7"), events);
+    assertEquals(0, tracker.stats().recalls(), "not counted as a recall");
+  }
+
+  @Test
+  void anEarlyReturnWaitsForUsesInFlight() {
+    tracker.granted(7, "f", DelegationType.WRITE);
+    Held<String> use = tracker.tryUse("f");
+    tracker.returnEarly("f");
+    assertTrue(events.isEmpty());
+    tracker.endUse(use);
+    assertEquals(List.of("flush 7"), events, "the write in flight is flushed before the return");
+  }
+
+  @Test
+  void aLateOpenReplyDoesNotBringBackAReturnedDelegation() {
+    tracker.granted(7, "f", DelegationType.WRITE);
+    tracker.recall(7);
+    flush.complete(null);
+    returnReply.complete(ReturnResult.RETURNED);
+    tracker.granted(7, "f", DelegationType.WRITE); // a second open's reply, processed late
+    assertNull(tracker.held("f"));
+    ticker.advance(31, TimeUnit.SECONDS);
+    tracker.granted(7, "f", DelegationType.WRITE);
+    assertNotNull(tracker.held("f"), "ids are remembered for a while, not for ever");
   }
 
   @Test
@@ -184,6 +209,7 @@ class DelegationTrackerTest {
   void aNewGrantForTheSameFileAfterAReturnIsUsable() {
     tracker.granted(7, "f", DelegationType.READ);
     tracker.returnEarly("f");
+    flush.complete(null);
     returnReply.complete(ReturnResult.RETURNED);
     tracker.granted(9, "f", DelegationType.WRITE);
     assertEquals(9, tracker.held("f").id());

@@ -27,12 +27,14 @@ final class Block {
   static final int RETIRED = Integer.MIN_VALUE;
   private static final VarHandle PINS;
   private static final VarHandle VERSION;
+  private static final VarHandle PREFETCHED;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       PINS = l.findVarHandle(Block.class, "pins", int.class);
       VERSION = l.findVarHandle(Block.class, "version", int.class);
+      PREFETCHED = l.findVarHandle(Block.class, "prefetched", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -53,8 +55,13 @@ final class Block {
   BlockKey key;
   /** Bytes from the block's start that hold file data; -1 while being filled. */
   volatile int validBytes;
-  /** Set when read ahead; cleared by the first hit. */
-  volatile boolean prefetched;
+  /**
+   * Read ahead and not yet used. Such a block is kept out of the policy until its first hit: a
+   * scan-resistant policy would otherwise evict freshly read-ahead blocks (seen once, like a scan)
+   * before the reader gets to them. Cleared exactly once, by whoever wins {@link #clearPrefetched}.
+   */
+  @SuppressWarnings("unused") // through PREFETCHED
+  private volatile boolean prefetched;
 
   @SuppressWarnings("unused") // through PINS
   private volatile int pins = RETIRED;
@@ -81,7 +88,7 @@ final class Block {
     blockNo = no;
     key = new BlockKey(fc.id, no);
     validBytes = -1;
-    prefetched = false;
+    PREFETCHED.setVolatile(this, false);
     dirty = false;
     dirtyFrom = Integer.MAX_VALUE;
     dirtyTo = 0;
@@ -114,6 +121,19 @@ final class Block {
     if (before == 0) {
       pool.release(this);
     }
+  }
+
+  void markPrefetched() {
+    PREFETCHED.setVolatile(this, true);
+  }
+
+  boolean isPrefetched() {
+    return (boolean) PREFETCHED.getVolatile(this);
+  }
+
+  /** True for the one caller that clears the flag (first use, drop or reclaim of a read-ahead block). */
+  boolean clearPrefetched() {
+    return (boolean) PREFETCHED.getVolatile(this) && PREFETCHED.compareAndSet(this, true, false);
   }
 
   /** Whether this pinned block still holds {@code fc}'s block {@code no}, filled. */

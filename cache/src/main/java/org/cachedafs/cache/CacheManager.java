@@ -61,6 +61,12 @@ public final class CacheManager implements AutoCloseable {
   final ByteBuffer zeros;
   private final int dirtyLimit;
   private final Semaphore readAheadCredits;
+  /** Read-ahead blocks not yet used, oldest first: out of the policy, so reclaimed here when memory runs short. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Block> parked = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final AtomicInteger parkedCount = new AtomicInteger();
+  /** Entries in {@link #parked}, stale ones (blocks used since) included. */
+  private final AtomicInteger parkedQueued = new AtomicInteger();
+  private final int parkedLimit;
   private final SessionDelegations delegations;
   private final Map<FileHandle, FileCache> files = new ConcurrentHashMap<>();
   private final AtomicLong fileIds = new AtomicLong(1);
@@ -81,6 +87,7 @@ public final class CacheManager implements AutoCloseable {
     int reserve = dirtyLimit + Math.max(2, Math.min(64, total / 8));
     this.index = new BlockIndex(Math.max(1, total - reserve), this::evicted);
     this.readAheadCredits = new Semaphore(Math.max(1, session.credits() / 2));
+    this.parkedLimit = Math.max(1, Math.min(total / 4, 4 * Math.max(1, config.maxReadAheadBlocks())));
     this.recalls = Executors.newFixedThreadPool(2, daemon("dafs-cache-recall"));
     this.flusher = Executors.newSingleThreadScheduledExecutor(daemon("dafs-cache-writeback"));
     this.delegations = new SessionDelegations(session, new DelegationTracker.Listener<>() {
@@ -193,6 +200,10 @@ public final class CacheManager implements AutoCloseable {
       index.evictColdest(16, this::evicted);
       b = pool.allocate(fc, bn);
     }
+    if (b == null) {
+      reclaimParked(16);
+      b = pool.allocate(fc, bn);
+    }
     return b;
   }
 
@@ -205,8 +216,73 @@ public final class CacheManager implements AutoCloseable {
     }
   }
 
+  /** A transfer credit for one read-ahead block, if the session and the cache have room for it. */
   boolean readAheadStart() {
+    if (parkedCount.get() >= parkedLimit) {
+      return false;
+    }
     return readAheadCredits.tryAcquire();
+  }
+
+  /** A read-ahead block was published: it waits, out of the policy, for its first use. */
+  void readAheadParked(Block b) {
+    b.markPrefetched();
+    parkedCount.incrementAndGet();
+    parked.add(b);
+    if (parkedQueued.incrementAndGet() > 4 * parkedLimit) {
+      purgeParked();
+    }
+  }
+
+  /** Drops queue entries of read-ahead blocks that have been used or dropped since, so the queue stays small. */
+  private void purgeParked() {
+    for (int i = parkedQueued.get(); i > 0; i--) {
+      Block b = parked.poll();
+      if (b == null) {
+        return;
+      }
+      if (b.isPrefetched()) {
+        parked.add(b);
+      } else {
+        parkedQueued.decrementAndGet();
+      }
+    }
+  }
+
+  /** First hit on a read-ahead block: it was worth reading; from now on the policy decides. */
+  void firstUseOfReadAhead(FileCache fc, Block b) {
+    if (b.clearPrefetched()) {
+      parkedCount.decrementAndGet();
+      counters.readAheadUsed.increment();
+      synchronized (fc) {
+        if (fc.table.get(b.blockNo) == b && !b.dirty) {
+          index.add(b);
+        }
+      }
+    }
+  }
+
+  /** A read-ahead block left the table (dropped, truncated, written) before or without a first read. */
+  void readAheadGone(Block b) {
+    if (b.clearPrefetched()) {
+      parkedCount.decrementAndGet();
+    }
+  }
+
+  /** Memory ran short: take back the oldest read-ahead blocks nobody used. */
+  private void reclaimParked(int n) {
+    for (int i = 0; i < n; i++) {
+      Block b = parked.poll();
+      if (b == null) {
+        return;
+      }
+      parkedQueued.decrementAndGet();
+      FileCache fc = b.owner;
+      if (fc != null && b.isPrefetched() && fc.table.compareAndSet(b.blockNo, b, null)) {
+        readAheadGone(b);
+        b.retire();
+      }
+    }
   }
 
   void readAheadDone() {

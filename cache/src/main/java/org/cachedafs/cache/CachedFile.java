@@ -65,6 +65,13 @@ public final class CachedFile implements AutoCloseable {
     return readAhead.window();
   }
 
+  /** The error for a failed server operation; a loss not yet reported to this open is reported instead. */
+  private IOException failure(DafsException e) throws DafsException {
+    IOException f = m.ioFailure(fc, open, e);
+    check();
+    return f;
+  }
+
   private void check() throws DafsException {
     if (closed) {
       throw new DafsException(Status.BAD_STATEID, "the file is closed");
@@ -107,7 +114,7 @@ public final class CachedFile implements AutoCloseable {
       int n = m.session.read(open, position, dst);
       return n == 0 ? -1 : n;
     } catch (DafsException e) {
-      throw m.ioFailure(fc, open, e);
+      throw failure(e);
     }
   }
 
@@ -137,7 +144,7 @@ public final class CachedFile implements AutoCloseable {
     try {
       m.session.write(open, at, src);
     } catch (DafsException e) {
-      throw m.ioFailure(fc, open, e);
+      throw failure(e);
     }
     m.counters.writeThroughs.increment();
     fc.invalidate(at, at + rest);
@@ -160,7 +167,7 @@ public final class CachedFile implements AutoCloseable {
     try {
       return m.session.getattr(open.handle());
     } catch (DafsException e) {
-      throw m.ioFailure(fc, open, e);
+      throw failure(e);
     }
   }
 
@@ -176,7 +183,7 @@ public final class CachedFile implements AutoCloseable {
     try {
       fc.truncate(open, newSize);
     } catch (DafsException e) {
-      throw m.ioFailure(fc, open, e);
+      throw failure(e);
     }
   }
 
@@ -192,7 +199,7 @@ public final class CachedFile implements AutoCloseable {
       fc.flush(mode.canWrite() ? open : fc.writer());
       m.session.fsync(open.handle(), dataOnly);
     } catch (DafsException e) {
-      throw m.ioFailure(fc, open, e);
+      throw failure(e);
     }
   }
 

@@ -121,12 +121,12 @@ final class FileCache {
     Object o = table.get(bn);
     if (o instanceof Block b && b.pin()) {
       if (b.holds(this, bn)) {
-        m.index.touch(b);
-        m.counters.hits.increment();
-        if (b.prefetched) {
-          b.prefetched = false;
-          m.counters.readAheadUsed.increment();
+        if (b.isPrefetched()) {
+          m.firstUseOfReadAhead(this, b);
+        } else {
+          m.index.touch(b);
         }
+        m.counters.hits.increment();
         return b;
       }
       b.unpin();
@@ -312,12 +312,15 @@ final class FileCache {
       b.memory.put(got, m.zeros, 0, m.blockSize - got); // a hole or the end of the file: reads there see zeros
     }
     b.validBytes = got;
-    b.prefetched = f.readAhead;
     boolean published;
     synchronized (this) {
       published = epoch == f.epoch && mode != NONE && table.compareAndSet(bn, f, b);
       if (published) {
-        m.index.add(b);
+        if (f.readAhead) {
+          m.readAheadParked(b); // out of the policy until first used
+        } else {
+          m.index.add(b);
+        }
       }
     }
     if (!published) {
@@ -412,6 +415,7 @@ final class FileCache {
           b.unpin();
           continue; // someone cached or dropped this block meanwhile: start again
         }
+        m.readAheadGone(b);
         b.beginWrite();
         b.memory.put(off, piece, piece.position(), len);
         b.endWrite();
@@ -560,6 +564,7 @@ final class FileCache {
       table.forEach((bn, o) -> {
         if (table.compareAndSet(bn, o, null) && o instanceof Block b) {
           m.index.remove(b);
+          m.readAheadGone(b);
           if (b.dirty) {
             lost[0] += b.dirtyTo - b.dirtyFrom;
             b.dirty = false;
@@ -589,6 +594,7 @@ final class FileCache {
         Object o = table.get(bn);
         if (o != null && table.compareAndSet(bn, o, null) && o instanceof Block b) {
           m.index.remove(b);
+          m.readAheadGone(b);
           if (b.dirty) {
             // A write that bypassed the cache replaced these bytes; the older dirty ones must not follow.
             b.dirty = false;
@@ -613,6 +619,7 @@ final class FileCache {
         table.forEach((bn, o) -> {
           if (bn >= keep && table.compareAndSet(bn, o, null) && o instanceof Block b) {
             m.index.remove(b);
+            m.readAheadGone(b);
             if (b.dirty) {
               b.dirty = false;
               dirty.remove(b);
@@ -657,6 +664,7 @@ final class FileCache {
     table.forEach((bn, o) -> {
       if (table.compareAndSet(bn, o, null) && o instanceof Block b) {
         m.index.remove(b);
+        m.readAheadGone(b);
         if (b.dirty) {
           b.dirty = false;
           m.dirtyBlocks.decrementAndGet();

@@ -55,6 +55,11 @@ public final class SessionDelegations {
       public void sessionLost(DafsException cause) {
         tracker.sessionLost();
       }
+
+      @Override
+      public void revoked(long id) {
+        tracker.revoked(id);
+      }
     });
   }
 

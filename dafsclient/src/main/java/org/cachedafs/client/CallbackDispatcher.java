@@ -67,6 +67,15 @@ final class CallbackDispatcher {
     session.returnDelegationAsync(d.delegationId(), d.handle());
   }
 
+  /** Runs a task on the callback thread, if the session is not closing. */
+  void run(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException e) {
+      // Closing.
+    }
+  }
+
   void shutdown() {
     executor.shutdownNow();
   }

@@ -471,7 +471,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   private void renewQuietly() {
     renewAsync().whenComplete((v, e) -> {
-      if (e instanceof DafsException de && (de.status() == Status.BADSESSION || de.status() == Status.EXPIRED)) {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof DafsException de && (de.status() == Status.BADSESSION || de.status() == Status.EXPIRED)) {
         die(de);
       }
     });
@@ -732,7 +733,14 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   @Override
   public CompletableFuture<Void> renewAsync() {
-    return call(Opcode.SESSION_RENEW, Requests.NoArgs.INSTANCE).thenApply(b -> null);
+    return call(Opcode.SESSION_RENEW, Requests.NoArgs.INSTANCE, Replies.Renewed.class).thenApply(r -> {
+      RecallListener l = recallListener;
+      if (l != null && !r.revokedDelegations().isEmpty()) {
+        // Off the receive thread: the listener drops cached state, which may take locks.
+        callbacks.run(() -> r.revokedDelegations().forEach(l::revoked));
+      }
+      return null;
+    });
   }
 
   @Override

@@ -22,4 +22,10 @@ public interface RecallListener {
    * out, or it could not reconnect): every delegation it held is gone with it. Called once.
    */
   default void sessionLost(DafsException cause) {}
+
+  /**
+   * The server reports (in a lease renewal) that it revoked this delegation: it was recalled and not
+   * returned within the lease, perhaps because the recall never arrived. May be reported more than once.
+   */
+  default void revoked(long delegationId) {}
 }

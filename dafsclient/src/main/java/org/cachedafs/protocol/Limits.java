@@ -30,6 +30,8 @@ public final class Limits {
   public static final int MAX_CREDITS = 128;
   /** The longest client name, in UTF-8 bytes. */
   public static final int MAX_CLIENT_NAME = 256;
+  /** The most revoked delegation ids one SESSION_RENEW reply reports. */
+  public static final int MAX_REVOKED_REPORTED = 1024;
   /** The longest error message a reply may carry, in UTF-8 bytes. */
   public static final int MAX_MESSAGE = 1024;
 

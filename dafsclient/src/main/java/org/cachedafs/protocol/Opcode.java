@@ -19,7 +19,7 @@ public enum Opcode {
   SESSION_CREATE(2, false, false, Requests.SessionCreate::decode, Replies.SessionGranted::decode),
   SESSION_BIND(3, false, false, Requests.SessionBind::decode, Replies.SessionGranted::decode),
   SESSION_DESTROY(4, false, true, Requests.NoArgs::decode, Replies.Empty::decode),
-  SESSION_RENEW(5, false, true, Requests.NoArgs::decode, Replies.Empty::decode),
+  SESSION_RENEW(5, false, true, Requests.NoArgs::decode, Replies.Renewed::decode),
 
   LOOKUP(10, true, true, Requests.Lookup::decode, Replies.HandleAttrs::decode),
   GETATTR(11, true, true, Requests.HandleArg::decode, Replies.Attrs::decode),

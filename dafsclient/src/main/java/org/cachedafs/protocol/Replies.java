@@ -165,6 +165,32 @@ public final class Replies {
     }
   }
 
+  /**
+   * SESSION_RENEW: the session's delegations the server has revoked (not returned within the lease),
+   * so a holder whose recall never reached it learns within a renewal period that its cache is void.
+   */
+  public record Renewed(List<Long> revokedDelegations) implements Reply {
+    public Renewed {
+      revokedDelegations = List.copyOf(revokedDelegations);
+    }
+
+    public void encode(WireWriter w) {
+      w.putInt(revokedDelegations.size());
+      for (long id : revokedDelegations) {
+        w.putLong(id);
+      }
+    }
+
+    static Renewed decode(WireReader r) throws MalformedFrameException {
+      int n = r.getCount("revoked delegations", Limits.MAX_REVOKED_REPORTED);
+      List<Long> ids = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        ids.add(r.getLong());
+      }
+      return new Renewed(ids);
+    }
+  }
+
   /** LOCKT: the first conflicting lock held by another owner, or null. */
   public record LockTest(LockRange conflict) implements Reply {
     public void encode(WireWriter w) {

@@ -46,6 +46,7 @@ class CodecTest {
     s.add(new Sample(FrameHeader.request(Opcode.LOCKT, 5, 6, 1, 2).reply(Status.OK), new Replies.LockTest(new LockRange(1, 2, false))));
     s.add(new Sample(FrameHeader.request(Opcode.SESSION_CREATE, 5, 0, -1, 0).reply(Status.OK), new Replies.SessionGranted(6, 32, 1000, nonce, H)));
     s.add(new Sample(FrameHeader.request(Opcode.REMOVE, 5, 6, 1, 2).reply(Status.NOENT), new Replies.Error("no such file")));
+    s.add(new Sample(FrameHeader.request(Opcode.SESSION_RENEW, 5, 6, -1, 0).reply(Status.OK), new Replies.Renewed(List.of(7L, -3L))));
     return s;
   }
 

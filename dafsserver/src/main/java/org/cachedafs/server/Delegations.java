@@ -123,6 +123,7 @@ final class Delegations {
   void expire() {
     table.expire(g -> {
       revocations.increment();
+      g.holder().revoked(g.id());
       int marked = 0;
       for (OpenState o : g.file().opens()) {
         if (o.owner() == g.holder()) {

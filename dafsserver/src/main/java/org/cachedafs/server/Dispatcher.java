@@ -141,6 +141,10 @@ final class Dispatcher implements ConnectionHandler {
         }
         return;
       }
+      if (op == Opcode.SESSION_RENEW) {
+        reply(c, h, Status.OK, new Replies.Renewed(s.revokedDelegations()));
+        return;
+      }
       if (op == Opcode.SESSION_DESTROY) {
         sessions.remove(s);
         ByteBuffer done = Codec.encode(h.reply(Status.OK), Replies.Empty.INSTANCE);

@@ -24,6 +24,8 @@ final class ServerSession {
   private volatile Connection connection;
   private volatile long lastRenewal;
   private volatile boolean ended;
+  /** Delegations revoked from this session, reported in every renewal reply (bounded). */
+  private final java.util.Set<Long> revoked = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   ServerSession(long id, String clientName, int credits, long leaseNanos, Connection connection, long now) {
     this.id = id;
@@ -64,6 +66,16 @@ final class ServerSession {
     if (old != null && old != c) {
       old.close();
     }
+  }
+
+  void revoked(long delegationId) {
+    if (revoked.size() < org.cachedafs.protocol.Limits.MAX_REVOKED_REPORTED) {
+      revoked.add(delegationId);
+    }
+  }
+
+  java.util.List<Long> revokedDelegations() {
+    return new java.util.ArrayList<>(revoked);
   }
 
   void renew(long now) {

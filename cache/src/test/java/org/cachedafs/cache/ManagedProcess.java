@@ -23,7 +23,11 @@ final class ManagedProcess implements AutoCloseable {
   final BlockingQueue<String> events = new LinkedBlockingQueue<>();
   final List<String> all = java.util.Collections.synchronizedList(new ArrayList<>());
 
-  private ManagedProcess(List<String> command) throws IOException {
+  /** Whether the process reads commands on stdin (clients) or is stopped by SIGTERM (the server). */
+  private final boolean commandDriven;
+
+  private ManagedProcess(List<String> command, boolean commandDriven) throws IOException {
+    this.commandDriven = commandDriven;
     process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
     Thread reader = new Thread(() -> {
@@ -52,15 +56,19 @@ final class ManagedProcess implements AutoCloseable {
       throw new IllegalStateException("the server jar is built before integration tests: " + jar.toAbsolutePath());
     }
     ManagedProcess p = new ManagedProcess(List.of(java(), "-jar", jar.toString(), "--export", export.toString(),
-        "--listen", "tcp://127.0.0.1:0", "--lease-ms", Long.toString(leaseMillis)));
+        "--listen", "tcp://127.0.0.1:0", "--lease-ms", Long.toString(leaseMillis)), false);
     p.awaitReply("listening on ");
     return p;
   }
 
   /** A {@link DelegationClientMain} process connected to {@code uri}. */
   static ManagedProcess client(URI uri) throws Exception {
-    ManagedProcess p = new ManagedProcess(List.of(java(), "-cp", System.getProperty("java.class.path"),
-        DelegationClientMain.class.getName(), uri.toString()));
+    return client(DelegationClientMain.class, uri);
+  }
+
+  /** A client process running {@code main} (which prints "ready", then answers commands) against {@code uri}. */
+  static ManagedProcess client(Class<?> main, URI uri) throws Exception {
+    ManagedProcess p = new ManagedProcess(List.of(java(), "-cp", System.getProperty("java.class.path"), main.getName(), uri.toString()), true);
     p.awaitReply("ready");
     return p;
   }
@@ -136,12 +144,16 @@ final class ManagedProcess implements AutoCloseable {
   @Override
   public void close() throws Exception {
     if (process.isAlive()) {
-      try {
-        in.write("quit");
-        in.newLine();
-        in.flush();
-      } catch (IOException ignored) {
-        // Already gone.
+      if (commandDriven) {
+        try {
+          in.write("quit");
+          in.newLine();
+          in.flush();
+        } catch (IOException ignored) {
+          // Already gone.
+        }
+      } else {
+        process.toHandle().destroy(); // SIGTERM: the server stops cleanly
       }
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         process.toHandle().destroy();

@@ -147,13 +147,8 @@ public final class CacheManager implements AutoCloseable {
         ? new OpenMode(mode.access() | Requests.Open.ACCESS_READ, mode.deny(), mode.flags(), mode.mode())
         : mode;
     boolean truncate = (mode.flags() & Requests.Open.TRUNCATE) != 0;
-    if (truncate) {
-      FileCache before = existing(dir, name);
-      if (before != null) {
-        before.truncatedByOpen();
-      }
-    }
-    OpenFile of = session.open(dir, name, onServer);
+    FileCache before = truncate ? existing(dir, name) : null;
+    OpenFile of = before != null ? before.openTruncating(() -> session.open(dir, name, onServer)) : session.open(dir, name, onServer);
     FileCache[] holder = new FileCache[1];
     CachedFile[] result = new CachedFile[1];
     files.compute(of.handle(), (h, fc) -> {
@@ -166,10 +161,10 @@ public final class CacheManager implements AutoCloseable {
       return fc;
     });
     holder[0].granted(of);
-    if (truncate) {
-      holder[0].truncatedByOpen();
+    if (of.hasDelegation() && !delegations.opened(of)) {
+      // A stale grant (this client returned or lost that delegation already): cache nothing under it.
+      holder[0].recall();
     }
-    delegations.opened(of);
     return result[0];
   }
 

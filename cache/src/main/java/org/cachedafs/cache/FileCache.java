@@ -655,8 +655,28 @@ final class FileCache {
     }
   }
 
+  /** An action that talks to the server. */
+  interface ServerCall<T> {
+    T call() throws IOException;
+  }
+
+  /**
+   * Opens with truncation: holds off write-back across the open, so no dirty block lands after the
+   * server truncated, and drops the cache only once the open succeeded (a refused open loses nothing).
+   */
+  <T> T openTruncating(ServerCall<T> open) throws IOException {
+    flushLock.lock();
+    try {
+      T result = open.call();
+      truncatedByOpen();
+      return result;
+    } finally {
+      flushLock.unlock();
+    }
+  }
+
   /** The server truncated the file as it opened it: what is cached is gone, dirty bytes included. */
-  synchronized void truncatedByOpen() {
+  private synchronized void truncatedByOpen() {
     if (mode != NONE) {
       size = 0;
     }

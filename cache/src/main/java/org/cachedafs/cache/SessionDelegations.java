@@ -45,6 +45,7 @@ public final class SessionDelegations {
           // after a grace, hand it back rather than make the other client wait for the lease.
           CompletableFuture.delayedExecutor(UNKNOWN_RECALL_GRACE_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
             if (tracker.state(id) == null) {
+              tracker.abandon(id);
               session.returnDelegationAsync(id, handle);
             }
           });
@@ -66,12 +67,14 @@ public final class SessionDelegations {
   /** How long a recall of a delegation this client never registered waits for its grant to show up. */
   static final long UNKNOWN_RECALL_GRACE_MILLIS = 200;
 
-  /** Registers the delegation an open came with, if any; returns the open unchanged. */
-  public OpenFile opened(OpenFile file) {
-    if (file.hasDelegation()) {
-      tracker.granted(file.delegationId(), file.handle(), file.hasWriteDelegation() ? DelegationType.WRITE : DelegationType.READ);
-    }
-    return file;
+  /**
+   * Registers the delegation an open came with, if any. Returns whether the client may cache under it:
+   * false when the open came without one, or with one this client already returned or lost (the open
+   * reply was overtaken by the return).
+   */
+  public boolean opened(OpenFile file) {
+    return file.hasDelegation()
+        && tracker.granted(file.delegationId(), file.handle(), file.hasWriteDelegation() ? DelegationType.WRITE : DelegationType.READ);
   }
 
   public DelegationTracker<FileHandle> tracker() {

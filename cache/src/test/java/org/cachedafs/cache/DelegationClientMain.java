@@ -94,7 +94,8 @@ public final class DelegationClientMain {
           case "rwt" -> OpenMode.readWrite().create(0644).truncate();
           default -> throw new IllegalArgumentException(w[2]);
         };
-        OpenFile o = delegations.opened(session.open(session.root(), w[1], m));
+        OpenFile o = session.open(session.root(), w[1], m);
+        delegations.opened(o);
         opens.put(w[1], o);
         byHandle.put(o.handle(), o);
         return "opened deleg=" + (o.hasWriteDelegation() ? "WRITE" : o.hasDelegation() ? "READ" : "NONE");

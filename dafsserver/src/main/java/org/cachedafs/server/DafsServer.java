@@ -53,7 +53,7 @@ public final class DafsServer implements AutoCloseable {
     this.sessions = new SessionTable(random);
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
     this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("dafs-housekeeping"));
-    this.delegations = new Delegations(options.lease().toNanos(), housekeeping, random);
+    this.delegations = new Delegations(options.lease().toNanos(), housekeeping, workers, random);
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
         new DataOps(export, staging, random, delegations), delegations, workers, housekeeping, random);
     long period = Math.max(20, options.lease().toMillis() / 4);
@@ -94,7 +94,7 @@ public final class DafsServer implements AutoCloseable {
       log.info("{} expired: its lease of {} ran out; releasing its opens, locks and delegations", s, options.lease());
       s.end(export.handles(), delegations);
     }
-    delegations.expire();
+    delegations.expireSoon();
   }
 
   /** Stops accepting, ends every session (closing its files) and releases the registered memory. */

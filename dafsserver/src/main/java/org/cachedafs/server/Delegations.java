@@ -32,6 +32,8 @@ final class Delegations {
 
   private final DelegationTable<FileNode, ServerSession> table;
   private final ScheduledExecutorService housekeeping;
+  /** Runs recalls and revocations: both can block (a full socket, a write finishing), so never on housekeeping or under a file's lock. */
+  private final java.util.concurrent.Executor workers;
   private final long leaseNanos;
   private final AtomicLong callbackIds = new AtomicLong(1);
   final LongAdder granted = new LongAdder();
@@ -39,9 +41,10 @@ final class Delegations {
   final LongAdder returns = new LongAdder();
   final LongAdder revocations = new LongAdder();
 
-  Delegations(long leaseNanos, ScheduledExecutorService housekeeping, SecureRandom random) {
+  Delegations(long leaseNanos, ScheduledExecutorService housekeeping, java.util.concurrent.Executor workers, SecureRandom random) {
     this.table = new DelegationTable<>(Ticker.system(), leaseNanos, random::nextLong);
     this.housekeeping = housekeeping;
+    this.workers = workers;
     this.leaseNanos = leaseNanos;
   }
 
@@ -68,9 +71,9 @@ final class Delegations {
     throw new RecallPending(c.resolved(), node);
   }
 
-  /** An operation that waited on a recall of {@code node} runs again; grants on it may resume. */
-  void waitOver(FileNode node) {
-    table.waitOver(node);
+  /** An operation of {@code s} that waited on a recall of {@code node} has run again; grants on it may resume. */
+  void waitOver(FileNode node, ServerSession s) {
+    table.waitOver(node, s);
   }
 
   void opened(FileNode node, ServerSession s, boolean read, boolean write) {
@@ -139,13 +142,31 @@ final class Delegations {
   /** Each recall gets its own timer at its deadline. */
   private void scheduleExpiry() {
     try {
-      housekeeping.schedule(this::expire, leaseNanos + TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+      housekeeping.schedule(this::expireSoon, leaseNanos + TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // Shutting down: nothing will wait for the deadline.
     }
   }
 
+  /** {@link #expire} on a worker: fencing a revoked holder waits for its writes in flight. */
+  void expireSoon() {
+    try {
+      workers.execute(this::expire);
+    } catch (RejectedExecutionException e) {
+      // Shutting down.
+    }
+  }
+
+  /** Sends CB_RECALL from a worker: the caller holds the file's lock, and a send can block on a full socket. */
   private void sendRecall(Grant<FileNode, ServerSession> g) {
+    try {
+      workers.execute(() -> sendRecallNow(g));
+    } catch (RejectedExecutionException e) {
+      // Shutting down.
+    }
+  }
+
+  private void sendRecallNow(Grant<FileNode, ServerSession> g) {
     Connection c = g.holder().connection();
     if (c == null || !c.isOpen()) {
       log.debug("recall of {} waits for {} to reconnect", Long.toHexString(g.id()), g.holder());

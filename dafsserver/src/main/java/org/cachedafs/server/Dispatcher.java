@@ -198,8 +198,11 @@ final class Dispatcher implements ConnectionHandler {
       // Nothing was done; run the whole operation again once the recall resolves. The slot stays
       // busy meanwhile, so a retransmission gets DELAY.
       e.resolved.thenRun(() -> offReceiveThread(() -> {
-        delegations.waitOver(e.file);
-        run(s, slot, h, op, body);
+        try {
+          run(s, slot, h, op, body);
+        } finally {
+          delegations.waitOver(e.file, s);
+        }
       }));
       return;
     } catch (OpException e) {

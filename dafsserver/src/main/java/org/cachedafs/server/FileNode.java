@@ -11,7 +11,7 @@ import org.cachedafs.protocol.FileType;
  * that must be atomic per file: a conflict check against other clients' delegations together with the
  * change it allows, and share modes together with the open they admit.
  *
- * <p>The server's record of one file it has handed out a handle for. It names the file by its parent
+ * <p>It names the file by its parent
  * node and its name, so renaming a directory moves every node below it at once, and it remembers
  * the file's identity (device and inode) so that a handle whose file was replaced behind the server's
  * back is detected as stale rather than silently pointing at another file.

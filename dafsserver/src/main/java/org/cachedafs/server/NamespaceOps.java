@@ -79,11 +79,23 @@ final class NamespaceOps {
   }
 
   private Attrs setattrChecked(FileNode n, Requests.SetAttr r, ServerSession s) throws OpException, IOException {
+    if (r.stateId() != 0) {
+      // Through an open: fenced against a revocation like a write.
+      OpenState through = s.open(r.stateId());
+      through.writing().lock();
+      try {
+        DataOps.usable(through);
+        return applyAttributes(n, r, s);
+      } finally {
+        through.writing().unlock();
+      }
+    }
+    return applyAttributes(n, r, s);
+  }
+
+  private Attrs applyAttributes(FileNode n, Requests.SetAttr r, ServerSession s) throws OpException, IOException {
     SetAttributes a = r.attributes();
     Path p = n.path();
-    if (r.stateId() != 0) {
-      DataOps.usable(s.open(r.stateId()));
-    }
     if (a.has(SetAttributes.SIZE)) {
       if (n.isDirectory()) {
         throw new OpException(Status.ISDIR, "cannot set the size of a directory");

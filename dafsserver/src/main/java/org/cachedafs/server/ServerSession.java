@@ -24,8 +24,8 @@ final class ServerSession {
   private volatile Connection connection;
   private volatile long lastRenewal;
   private volatile boolean ended;
-  /** Delegations revoked from this session, reported in every renewal reply (bounded). */
-  private final java.util.Set<Long> revoked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Guarded by itself: delegations revoked from this session, the latest ones, reported in every renewal reply. */
+  private final java.util.LinkedHashSet<Long> revoked = new java.util.LinkedHashSet<>();
 
   ServerSession(long id, String clientName, int credits, long leaseNanos, Connection connection, long now) {
     this.id = id;
@@ -69,13 +69,18 @@ final class ServerSession {
   }
 
   void revoked(long delegationId) {
-    if (revoked.size() < org.cachedafs.protocol.Limits.MAX_REVOKED_REPORTED) {
+    synchronized (revoked) {
       revoked.add(delegationId);
+      if (revoked.size() > org.cachedafs.protocol.Limits.MAX_REVOKED_REPORTED) {
+        revoked.remove(revoked.iterator().next()); // the oldest has been reported many times by now
+      }
     }
   }
 
   java.util.List<Long> revokedDelegations() {
-    return new java.util.ArrayList<>(revoked);
+    synchronized (revoked) {
+      return new java.util.ArrayList<>(revoked);
+    }
   }
 
   void renew(long now) {
@@ -135,16 +140,6 @@ final class ServerSession {
     return false;
   }
 
-  /** This session's opens of a file, for revoking them with a delegation. */
-  java.util.List<OpenState> opensOn(FileNode node) {
-    java.util.List<OpenState> out = new java.util.ArrayList<>();
-    for (OpenState o : opens.values()) {
-      if (o.node() == node) {
-        out.add(o);
-      }
-    }
-    return out;
-  }
 
   /**
    * Ends the session: drops its delegations (whoever waited on them proceeds), closes its opens,

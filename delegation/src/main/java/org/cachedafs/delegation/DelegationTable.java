@@ -69,7 +69,7 @@ public final class DelegationTable<F, H> {
    * No delegation is granted on such a file, so a waiter cannot be overtaken by a fresh grant and wait
    * again: its wait stays bounded by one lease.
    */
-  private final Map<F, Integer> waiters = new HashMap<>();
+  private final Map<F, Map<H, Integer>> waiters = new HashMap<>();
 
   /**
    * @param leaseNanos how long a recalled delegation may stay unreturned before it is revoked
@@ -121,8 +121,10 @@ public final class DelegationTable<F, H> {
     if (refuse) {
       return null;
     }
-    if (waiters.containsKey(file)) {
-      return null;
+    for (H waiting : waiters.getOrDefault(file, Map.of()).keySet()) {
+      if (!waiting.equals(holder)) {
+        return null; // someone else's operation waits to run on this file: it goes first
+      }
     }
     for (Entry<F, H> e : entries) {
       if (e.recalling || e.grant.holder().equals(holder)) {
@@ -181,13 +183,22 @@ public final class DelegationTable<F, H> {
     if (waits.isEmpty()) {
       return Conflict.none();
     }
-    waiters.merge(file, 1, Integer::sum);
+    waiters.computeIfAbsent(file, f -> new HashMap<>()).merge(requester, 1, Integer::sum);
     return new Conflict<>(toRecall, CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)));
   }
 
-  /** A request that waited on a recall of {@code file} is running again: one waiter fewer. */
-  public synchronized void waitOver(F file) {
-    waiters.computeIfPresent(file, (f, n) -> n > 1 ? n - 1 : null);
+  /**
+   * A request of {@code requester} that waited on a recall of {@code file} has run again (to its end):
+   * one waiter fewer. While it re-runs its own wait does not keep it from a grant, anyone else's does.
+   */
+  public synchronized void waitOver(F file, H requester) {
+    Map<H, Integer> m = waiters.get(file);
+    if (m != null) {
+      m.computeIfPresent(requester, (h, n) -> n > 1 ? n - 1 : null);
+      if (m.isEmpty()) {
+        waiters.remove(file);
+      }
+    }
   }
 
   /** The holder hands a delegation back (on recall or of its own accord). */
@@ -246,6 +257,13 @@ public final class DelegationTable<F, H> {
         }
       }
       revoked.values().removeIf(holder::equals);
+      for (Iterator<Map<H, Integer>> it = waiters.values().iterator(); it.hasNext(); ) {
+        Map<H, Integer> m = it.next();
+        m.remove(holder);
+        if (m.isEmpty()) {
+          it.remove();
+        }
+      }
       for (Iterator<Map<H, int[]>> it = opens.values().iterator(); it.hasNext(); ) {
         Map<H, int[]> m = it.next();
         m.remove(holder);

@@ -117,13 +117,21 @@ public final class DelegationTracker<K> {
     this.returner = returner;
   }
 
-  /** The server granted a delegation (with an open). Granting the same one again is harmless. */
-  public void granted(long id, K key, DelegationType type) {
+  /**
+   * The server granted a delegation (with an open). Granting the same one again is harmless.
+   *
+   * @return whether the delegation is held (or being recalled) now; false if it was already returned,
+   *     revoked or abandoned, so this grant is stale and nothing may be cached under it
+   */
+  public boolean granted(long id, K key, DelegationType type) {
     Entry<K> recallNow = null;
     synchronized (this) {
       expireEarlyRecalls();
-      if (byId.containsKey(id) || gone.containsKey(id)) {
-        return;
+      if (gone.containsKey(id)) {
+        return false;
+      }
+      if (byId.containsKey(id)) {
+        return true;
       }
       Entry<K> e = new Entry<>(new Held<>(id, key, type));
       byId.put(id, e);
@@ -136,6 +144,18 @@ public final class DelegationTracker<K> {
     }
     if (recallNow != null) {
       proceed(recallNow);
+    }
+    return true;
+  }
+
+  /**
+   * The client handed the delegation back without it ever being registered here (a recall of an open
+   * nobody caches under): remember it as gone, so a late grant of it is not taken for a live one.
+   */
+  public synchronized void abandon(long id) {
+    earlyRecalls.remove(id);
+    if (!byId.containsKey(id)) {
+      gone.put(id, ticker.read());
     }
   }
 

@@ -21,7 +21,9 @@ final class BlockIndex {
         .maximumSize(maximumClean)
         .executor(Runnable::run)
         .<BlockKey, Block>evictionListener((key, block, cause) -> {
-          if (cause.wasEvicted() && block != null) {
+          // Runs inside Caffeine's computeIfPresent for the key, so it is atomic with remove(b) of the
+          // same key; the key's identity says the block still has the assignment it was indexed under.
+          if (cause.wasEvicted() && block != null && block.key == key) {
             onEvicted.accept(block);
           }
         })
@@ -32,7 +34,11 @@ final class BlockIndex {
     cache.put(b.key, b);
   }
 
-  /** Takes a block out of the policy (it became dirty, or its file dropped it); no eviction callback. */
+  /**
+   * Takes a block out of the policy (it is about to become dirty, or its file dropped it); no eviction
+   * callback. Once this returns the policy can no longer evict the block: an eviction of it either
+   * finished before (and took it out of its table) or will not happen.
+   */
   void remove(Block b) {
     cache.asMap().remove(b.key, b);
   }
@@ -51,10 +57,13 @@ final class BlockIndex {
   void evictColdest(int n, Consumer<Block> onEvicted) {
     cache.policy().eviction().ifPresent(e -> {
       for (BlockKey k : e.coldest(n).keySet()) {
-        Block b = cache.asMap().remove(k);
-        if (b != null) {
-          onEvicted.accept(b);
-        }
+        // Inside the key's computeIfPresent, as Caffeine's own evictions are.
+        cache.asMap().computeIfPresent(k, (key, b) -> {
+          if (b.key == key) {
+            onEvicted.accept(b);
+          }
+          return null;
+        });
       }
     });
   }

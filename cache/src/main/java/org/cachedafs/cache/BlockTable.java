@@ -14,6 +14,11 @@ import java.util.function.BiConsumer;
 final class BlockTable {
   private static final int CHUNK_BITS = 9;
   private static final int CHUNK = 1 << CHUNK_BITS;
+  /**
+   * Blocks at or past this number are never cached (2 TiB of file with 4 KiB blocks, 32 TiB with
+   * 64 KiB): the chunk directory stays under 8 MiB for any file, and I/O beyond goes to the server.
+   */
+  static final long MAX_BLOCK = (1L << 20) * CHUNK;
 
   private volatile AtomicReferenceArray<Object>[] chunks;
 
@@ -25,11 +30,11 @@ final class BlockTable {
   /** The slot's content, or null. */
   Object get(long blockNo) {
     AtomicReferenceArray<Object>[] c = chunks;
-    int ci = (int) (blockNo >>> CHUNK_BITS);
+    long ci = blockNo >>> CHUNK_BITS;
     if (blockNo < 0 || ci >= c.length) {
       return null;
     }
-    AtomicReferenceArray<Object> chunk = c[ci];
+    AtomicReferenceArray<Object> chunk = c[(int) ci];
     return chunk == null ? null : chunk.get((int) (blockNo & (CHUNK - 1)));
   }
 
@@ -38,7 +43,10 @@ final class BlockTable {
   }
 
   private AtomicReferenceArray<Object> chunk(long blockNo) {
-    int ci = Math.toIntExact(blockNo >>> CHUNK_BITS);
+    if (blockNo < 0 || blockNo >= MAX_BLOCK) {
+      throw new IllegalArgumentException("block " + blockNo + " is past what the cache holds");
+    }
+    int ci = (int) (blockNo >>> CHUNK_BITS);
     AtomicReferenceArray<Object>[] c = chunks;
     if (ci < c.length && c[ci] != null) {
       return c[ci];

@@ -94,8 +94,8 @@ public final class CacheManager implements AutoCloseable {
       @Override
       public CompletableFuture<Void> onRecall(DelegationTracker.Held<FileHandle> d) {
         FileCache fc = files.get(d.key());
-        if (fc == null) {
-          return CompletableFuture.completedFuture(null); // nothing cached: return at once
+        if (fc == null || fc.delegationId != d.id()) {
+          return CompletableFuture.completedFuture(null); // nothing cached under it: return at once
         }
         return CompletableFuture.runAsync(() -> {
           fc.recall();
@@ -106,9 +106,13 @@ public final class CacheManager implements AutoCloseable {
       @Override
       public void onRevoked(DelegationTracker.Held<FileHandle> d) {
         FileCache fc = files.get(d.key());
-        if (fc != null) {
-          fc.revoked();
-          forgetIfUnused(fc);
+        if (fc != null && fc.delegationId == d.id()) {
+          // Off the caller's thread: it may be the transport's receive thread, which must not wait on
+          // the file's flush lock.
+          recalls.execute(() -> {
+            fc.revoked();
+            forgetIfUnused(fc);
+          });
         }
       }
     });
@@ -160,10 +164,11 @@ public final class CacheManager implements AutoCloseable {
       fc.addOpen(result[0]);
       return fc;
     });
-    holder[0].granted(of);
-    if (of.hasDelegation() && !delegations.opened(of)) {
-      // A stale grant (this client returned or lost that delegation already): cache nothing under it.
-      holder[0].recall();
+    // The tracker first: it knows whether the grant is live or stale (this client returned or lost that
+    // delegation already), and the file caches only while the tracker holds it.
+    if (delegations.opened(of)) {
+      long id = of.delegationId();
+      holder[0].granted(of, () -> delegations.tracker().state(id) == DelegationTracker.State.HELD);
     }
     return result[0];
   }
@@ -202,7 +207,10 @@ public final class CacheManager implements AutoCloseable {
     return b;
   }
 
-  /** The policy evicted a clean block: out of its file's table, back to the pool once unpinned. */
+  /**
+   * The policy evicted a clean block (inside Caffeine's computeIfPresent for its key, so no cached
+   * write can be making it dirty now): out of its file's table, back to the pool once unpinned.
+   */
   private void evicted(Block b) {
     FileCache fc = b.owner;
     if (fc != null && fc.table.compareAndSet(b.blockNo, b, null)) {
@@ -214,7 +222,10 @@ public final class CacheManager implements AutoCloseable {
   /** A transfer credit for one read-ahead block, if the session and the cache have room for it. */
   boolean readAheadStart() {
     if (parkedCount.get() >= parkedLimit) {
-      return false;
+      reclaimParked(4); // the oldest unused read-ahead makes room for the newest
+      if (parkedCount.get() >= parkedLimit) {
+        return false;
+      }
     }
     return readAheadCredits.tryAcquire();
   }
@@ -273,9 +284,17 @@ public final class CacheManager implements AutoCloseable {
       }
       parkedQueued.decrementAndGet();
       FileCache fc = b.owner;
-      if (fc != null && b.isPrefetched() && fc.table.compareAndSet(b.blockNo, b, null)) {
-        readAheadGone(b);
-        b.retire();
+      if (fc == null) {
+        continue;
+      }
+      // Under the file's monitor, against a first use or a cached write of the same block.
+      synchronized (fc) {
+        if (b.owner == fc && fc.table.get(b.blockNo) == b && b.clearPrefetched()) {
+          parkedCount.decrementAndGet();
+          if (fc.table.compareAndSet(b.blockNo, b, null)) {
+            b.retire();
+          }
+        }
       }
     }
   }
@@ -315,7 +334,9 @@ public final class CacheManager implements AutoCloseable {
     Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof DafsException d && d.status() == Status.DELEG_REVOKED) {
       delegations.refused(of, d);
-      fc.revoked();
+      if (of.hasDelegation() && fc.delegationId == of.delegationId()) {
+        fc.revoked();
+      }
       return new DafsException(Status.IO, "the server revoked this client's delegation on the file: " + d.getMessage(), d);
     }
     if (cause instanceof IOException io) {

@@ -137,7 +137,7 @@ public final class CachedFile implements AutoCloseable {
       }
     }
     long at = position + done;
-    int rest = src.remaining();
+    ByteBuffer data = src.slice();
     if (fc.hasDirty()) {
       fc.flush(open); // older cached writes must not land after this one
     }
@@ -147,8 +147,7 @@ public final class CachedFile implements AutoCloseable {
       throw failure(e);
     }
     m.counters.writeThroughs.increment();
-    fc.invalidate(at, at + rest);
-    fc.grewTo(at + rest);
+    fc.wroteThrough(at, data);
     return total;
   }
 
@@ -160,7 +159,7 @@ public final class CachedFile implements AutoCloseable {
   /** The file's attributes: from the cache under a delegation (no server round trip), else from the server. */
   public FileAttributes attributes() throws IOException {
     check();
-    FileAttributes a = uncached ? null : fc.cachedAttributes();
+    FileAttributes a = fc.cachedAttributes(); // this client's view, for uncached opens too
     if (a != null) {
       return a;
     }

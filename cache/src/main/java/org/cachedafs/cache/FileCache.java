@@ -46,6 +46,8 @@ final class FileCache {
   private final ReentrantLock flushLock = new ReentrantLock();
 
   volatile int mode;
+  /** The delegation this file is cached under; recalls and revocations of any other are not for it. */
+  volatile long delegationId;
   /** The file's size as this client must see it; meaningful while {@link #mode} is not NONE. */
   volatile long size;
   volatile FileAttributes attributes;
@@ -97,16 +99,21 @@ final class FileCache {
     return !dirty.isEmpty();
   }
 
-  /** An open came back with a delegation: cache from now on. */
-  synchronized void granted(OpenFile of) {
+  /**
+   * An open came back with a delegation the tracker holds: cache from now on. {@code stillHeld} is asked
+   * under this monitor, which a recall also takes to stop caching, so a recall that came first wins.
+   */
+  synchronized void granted(OpenFile of, java.util.function.BooleanSupplier stillHeld) {
     int type = of.hasWriteDelegation() ? WRITE : of.hasDelegation() ? READ : NONE;
-    if (type == NONE) {
+    if (type == NONE || !stillHeld.getAsBoolean()) {
       return;
     }
     if (mode == NONE) {
       // A fresh delegation: the open's attributes are the server's, and nobody can change them now.
       size = of.attributes().size();
       attributes = of.attributes();
+      delegationId = of.delegationId();
+      epoch++; // fills begun before this grant must not be published under it
     }
     mode = Math.max(mode, type);
   }
@@ -156,7 +163,9 @@ final class FileCache {
       int len = Math.min(bs - off, want - done);
       Block b = hit(bn);
       if (b == null) {
-        f.readAhead().missed(bn);
+        if (table.get(bn) == null) {
+          f.readAhead().missed(bn); // gone before use; waiting for one still coming is not a miss
+        }
         b = load(f.open(), bn);
         if (b == null) {
           break;
@@ -184,7 +193,7 @@ final class FileCache {
    * read-ahead credits or the pool are used up, so the caller stops for now.
    */
   boolean prefetch(OpenFile of, long bn) {
-    if (mode == NONE || table.get(bn) != null) {
+    if (mode == NONE || bn >= BlockTable.MAX_BLOCK || table.get(bn) != null) {
       return true;
     }
     if (!m.readAheadStart()) {
@@ -210,9 +219,16 @@ final class FileCache {
       io = CompletableFuture.failedFuture(e);
     }
     io.whenComplete((n, err) -> {
-      completeFill(f, b, bn, n, err);
-      b.unpin();
-      m.readAheadDone();
+      try {
+        completeFill(f, b, bn, n, err);
+      } catch (RuntimeException e) {
+        table.compareAndSet(bn, f, null);
+        b.retire();
+        f.done.completeExceptionally(e);
+      } finally {
+        b.unpin();
+        m.readAheadDone();
+      }
     });
     return true;
   }
@@ -237,6 +253,9 @@ final class FileCache {
    * file is no longer cached or no block could be had.
    */
   Block load(OpenFile of, long bn) throws IOException {
+    if (bn >= BlockTable.MAX_BLOCK) {
+      return null;
+    }
     while (true) {
       if (mode == NONE) {
         return null;
@@ -254,6 +273,9 @@ final class FileCache {
         Block b = await(f.done);
         if (b != null && b.pin()) {
           if (b.holds(this, bn)) {
+            if (b.isPrefetched()) {
+              m.firstUseOfReadAhead(this, b);
+            }
             return b;
           }
           b.unpin();
@@ -287,8 +309,13 @@ final class FileCache {
       } catch (ExecutionException e) {
         err = e.getCause();
       } catch (InterruptedException e) {
+        // The server is still writing into b's memory: b goes back only when that transfer ends.
+        io.whenComplete((done, failed) -> {
+          completeFill(f, b, bn, done, failed);
+          b.unpin();
+        });
         Thread.currentThread().interrupt();
-        err = e;
+        throw new java.io.InterruptedIOException("interrupted while reading a block");
       }
       completeFill(f, b, bn, n, err);
       if (err != null) {
@@ -370,11 +397,19 @@ final class FileCache {
   private boolean writeBlock(OpenFile of, long bn, int off, ByteBuffer piece) throws IOException {
     int len = piece.remaining();
     int bs = m.blockSize;
+    if (bn >= BlockTable.MAX_BLOCK) {
+      return false;
+    }
     while (true) {
       if (mode != WRITE) {
         return false;
       }
-      Block b = table.get(bn) instanceof Block cached && cached.pin() ? cached : null;
+      Object slot = table.get(bn);
+      if (slot instanceof Fill f) {
+        await(f.done); // a read of this block is on its way: write into what it brings
+        continue;
+      }
+      Block b = slot instanceof Block cached && cached.pin() ? cached : null;
       if (b != null && !b.holds(this, bn)) {
         b.unpin();
         b = null;
@@ -383,7 +418,7 @@ final class FileCache {
       if (b == null) {
         long start = bn << m.blockShift;
         if ((off == 0 && len == bs) || start >= size) {
-          // Nothing of the server's to keep: a fresh block (zeroed where the write does not cover it).
+          // Nothing of the server's to keep: a fresh block, filled before anyone can see it.
           b = m.allocate(this, bn);
           if (b == null) {
             return false;
@@ -391,7 +426,8 @@ final class FileCache {
           if (len < bs) {
             b.memory.put(0, m.zeros, 0, bs);
           }
-          b.validBytes = 0;
+          b.memory.put(off, piece, piece.position(), len);
+          b.validBytes = off + len;
           fresh = true;
         } else {
           b = load(of, bn); // read-modify-write of a partial block
@@ -408,21 +444,32 @@ final class FileCache {
           b.unpin();
           return false;
         }
-        if (fresh ? !table.compareAndSet(bn, null, b) : table.get(bn) != b) {
-          if (fresh) {
+        if (fresh) {
+          if (!table.compareAndSet(bn, null, b)) {
             b.retire();
+            b.unpin();
+            continue; // someone cached this block meanwhile: write into theirs
           }
-          b.unpin();
-          continue; // someone cached or dropped this block meanwhile: start again
+        } else {
+          if (!b.dirty) {
+            // Out of the policy before the bytes change: from here on it cannot be evicted under us.
+            m.index.remove(b);
+          }
+          if (table.get(bn) != b) {
+            b.unpin();
+            continue; // evicted or dropped meanwhile: start again
+          }
+          m.readAheadGone(b);
+          b.beginWrite();
+          try {
+            b.memory.put(off, piece, piece.position(), len);
+          } finally {
+            b.endWrite();
+          }
+          b.validBytes = Math.max(b.validBytes, off + len);
         }
-        m.readAheadGone(b);
-        b.beginWrite();
-        b.memory.put(off, piece, piece.position(), len);
-        b.endWrite();
-        b.validBytes = Math.max(b.validBytes, off + len);
         if (!b.dirty) {
           b.dirty = true;
-          m.index.remove(b);
           dirty.add(b);
           m.dirtyBlocks.incrementAndGet();
         }
@@ -478,22 +525,35 @@ final class FileCache {
     List<CompletableFuture<Integer>> ios = new ArrayList<>(jobs.size());
     for (Job j : jobs) {
       long fileOffset = (j.block.blockNo << m.blockShift) + j.from;
-      ios.add(m.session.writeDirectAsync(writer, fileOffset, j.block.region, j.block.regionOffset + j.from, j.to - j.from));
+      try {
+        ios.add(m.session.writeDirectAsync(writer, fileOffset, j.block.region, j.block.regionOffset + j.from, j.to - j.from));
+      } catch (RuntimeException e) {
+        ios.add(CompletableFuture.failedFuture(e));
+      }
     }
     Throwable failure = null;
     boolean[] ok = new boolean[jobs.size()];
     long bytes = 0;
+    boolean interrupted = false;
     for (int i = 0; i < jobs.size(); i++) {
-      try {
-        ios.get(i).get();
-        ok[i] = true;
-        bytes += jobs.get(i).to - jobs.get(i).from;
-      } catch (ExecutionException e) {
-        failure = failure == null ? e.getCause() : failure;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        failure = failure == null ? e : failure;
+      // Every transfer is waited for, interrupt or not: the server reads the blocks' memory until it
+      // answers, so no block may be unpinned (and perhaps recycled) before then.
+      while (true) {
+        try {
+          ios.get(i).get();
+          ok[i] = true;
+          bytes += jobs.get(i).to - jobs.get(i).from;
+          break;
+        } catch (ExecutionException e) {
+          failure = failure == null ? e.getCause() : failure;
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
       }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
     synchronized (this) {
       for (int i = 0; i < jobs.size(); i++) {
@@ -522,9 +582,9 @@ final class FileCache {
 
   /** The delegation is recalled: stop caching, let cached writers finish, write back, drop everything. */
   void recall() {
-    mode = NONE;
     synchronized (this) {
-      // Cached writers hold this monitor and re-check the mode under it: taking it once drains them.
+      // Cached writers hold this monitor and re-check the mode under it: taking it drains them.
+      mode = NONE;
     }
     flushLock.lock();
     try {
@@ -541,9 +601,8 @@ final class FileCache {
 
   /** The delegation was revoked (or lost with the session): drop everything; unflushed bytes are lost. */
   void revoked() {
-    mode = NONE;
     synchronized (this) {
-      // Drain cached writers, as for a recall.
+      mode = NONE; // and cached writers are drained, as for a recall
     }
     flushLock.lock();
     try {
@@ -561,19 +620,7 @@ final class FileCache {
     long[] lost = new long[1];
     synchronized (this) {
       epoch++;
-      table.forEach((bn, o) -> {
-        if (table.compareAndSet(bn, o, null) && o instanceof Block b) {
-          m.index.remove(b);
-          m.readAheadGone(b);
-          if (b.dirty) {
-            lost[0] += b.dirtyTo - b.dirtyFrom;
-            b.dirty = false;
-            m.dirtyBlocks.decrementAndGet();
-          }
-          b.retire();
-        }
-      });
-      dirty.clear();
+      table.forEach((bn, o) -> lost[0] += discard(bn, o));
       attributes = null;
       if (lost[0] > 0) {
         lossMessage = lost[0] + " bytes written to " + handle + " were lost: " + why;
@@ -584,25 +631,40 @@ final class FileCache {
     }
   }
 
-  /** Drops cached copies of {@code [from, to)} (after a write that bypassed the cache). */
-  void invalidate(long from, long to) {
-    if (to <= from) {
+  /**
+   * A write of {@code data} at {@code at} went straight to the server: cached copies of those bytes take
+   * the new bytes (a dirty block keeps its other dirty bytes), reads of them in flight are not
+   * published, and the cached size and time follow.
+   */
+  void wroteThrough(long at, ByteBuffer data) {
+    int len = data.remaining();
+    if (len == 0) {
       return;
     }
+    long to = at + len;
     synchronized (this) {
-      for (long bn = from >>> m.blockShift; bn <= (to - 1) >>> m.blockShift; bn++) {
+      for (long bn = at >>> m.blockShift; bn <= (to - 1) >>> m.blockShift; bn++) {
         Object o = table.get(bn);
-        if (o != null && table.compareAndSet(bn, o, null) && o instanceof Block b) {
-          m.index.remove(b);
-          m.readAheadGone(b);
-          if (b.dirty) {
-            // A write that bypassed the cache replaced these bytes; the older dirty ones must not follow.
-            b.dirty = false;
-            dirty.remove(b);
-            m.dirtyBlocks.decrementAndGet();
+        if (o instanceof Fill f) {
+          table.compareAndSet(bn, f, null); // it may have read the old bytes
+        } else if (o instanceof Block b) {
+          long blockStart = bn << m.blockShift;
+          int from = (int) Math.max(0, at - blockStart);
+          int upTo = (int) Math.min(m.blockSize, to - blockStart);
+          b.beginWrite();
+          try {
+            b.memory.put(from, data, (int) (blockStart + from - at), upTo - from);
+          } finally {
+            b.endWrite();
           }
-          b.retire();
+          b.validBytes = Math.max(b.validBytes, upTo);
         }
+      }
+      if (mode != NONE) {
+        if (to > size) {
+          size = to;
+        }
+        localModifyNanos = System.currentTimeMillis() * 1_000_000L;
       }
     }
   }
@@ -614,25 +676,24 @@ final class FileCache {
   void truncate(OpenFile of, long newSize) throws IOException {
     flushLock.lock();
     try {
+      // The server first: if it refuses, the cache is as it was. Write-back waits on the flush lock.
+      m.session.setattr(handle, of, SetAttributes.size(newSize));
       synchronized (this) {
+        epoch++; // a read in flight may carry bytes from before the truncation
         long keep = (newSize + m.blockSize - 1) >>> m.blockShift; // blocks wholly or partly before newSize
         table.forEach((bn, o) -> {
-          if (bn >= keep && table.compareAndSet(bn, o, null) && o instanceof Block b) {
-            m.index.remove(b);
-            m.readAheadGone(b);
-            if (b.dirty) {
-              b.dirty = false;
-              dirty.remove(b);
-              m.dirtyBlocks.decrementAndGet();
-            }
-            b.retire();
+          if (bn >= keep) {
+            discard(bn, o); // past the new end: truncated away, not lost
           }
         });
         int tail = (int) (newSize & (m.blockSize - 1));
         if (tail != 0 && table.get(newSize >>> m.blockShift) instanceof Block b) {
           b.beginWrite();
-          b.memory.put(tail, m.zeros, 0, m.blockSize - tail);
-          b.endWrite();
+          try {
+            b.memory.put(tail, m.zeros, 0, m.blockSize - tail);
+          } finally {
+            b.endWrite();
+          }
           b.validBytes = Math.min(b.validBytes, tail);
           if (b.dirty) {
             b.dirtyTo = Math.min(b.dirtyTo, tail);
@@ -649,7 +710,6 @@ final class FileCache {
           localModifyNanos = System.currentTimeMillis() * 1_000_000L;
         }
       }
-      m.session.setattr(handle, of, SetAttributes.size(newSize));
     } finally {
       flushLock.unlock();
     }
@@ -681,29 +741,29 @@ final class FileCache {
       size = 0;
     }
     epoch++;
-    table.forEach((bn, o) -> {
-      if (table.compareAndSet(bn, o, null) && o instanceof Block b) {
-        m.index.remove(b);
-        m.readAheadGone(b);
-        if (b.dirty) {
-          b.dirty = false;
-          m.dirtyBlocks.decrementAndGet();
-        }
-        b.retire();
-      }
-    });
-    dirty.clear();
+    table.forEach(this::discard);
   }
 
-  /** After a write through the server under a READ delegation: the cached size follows. */
-  void grewTo(long end) {
-    if (mode != NONE && end > size) {
-      synchronized (this) {
-        if (end > size) {
-          size = end;
-        }
-      }
+  /**
+   * Guarded by this: takes whatever {@code o} is out of slot {@code bn} (a fill is then not published; a
+   * block leaves the policy and goes back to the pool once unpinned). Returns the dirty bytes it held,
+   * which the caller counts as lost or as truncated away.
+   */
+  private long discard(long bn, Object o) {
+    if (!table.compareAndSet(bn, o, null) || !(o instanceof Block b)) {
+      return 0;
     }
+    m.index.remove(b);
+    m.readAheadGone(b);
+    long dirtyBytes = 0;
+    if (b.dirty) {
+      dirtyBytes = b.dirtyTo - b.dirtyFrom;
+      b.dirty = false;
+      dirty.remove(b);
+      m.dirtyBlocks.decrementAndGet();
+    }
+    b.retire();
+    return dirtyBytes;
   }
 
   /** The cached attributes, with the size and modification time this client's writes gave them. */

@@ -17,6 +17,7 @@ import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.delegation.DelegationTracker;
+import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
@@ -346,6 +347,32 @@ public final class CacheManager implements AutoCloseable {
       return new java.io.InterruptedIOException("interrupted");
     }
     return new DafsException(Status.IO, String.valueOf(cause), cause);
+  }
+
+  /**
+   * Changes a file's attributes on the server (mode, times, size) and keeps what the cache holds for it
+   * in step: the same session's change recalls nothing, so the cache must be told.
+   */
+  public org.cachedafs.protocol.FileAttributes setattr(FileHandle handle, org.cachedafs.protocol.SetAttributes change) throws IOException {
+    FileCache fc = files.get(handle);
+    if (fc != null && change.has(org.cachedafs.protocol.SetAttributes.SIZE)) {
+      fc.flush(fc.writer()); // a size change must not be undone by older dirty blocks written back after it
+    }
+    org.cachedafs.protocol.FileAttributes after = session.setattr(handle, null, change);
+    if (fc != null) {
+      fc.attributesSet(after, change);
+    }
+    FileAttributes mine = fc == null ? null : fc.cachedAttributes();
+    return mine != null ? mine : after;
+  }
+
+  /**
+   * The attributes this client sees for a file it caches (its own size and times under a delegation),
+   * or null if it does not cache the file now.
+   */
+  public FileAttributes cachedAttributes(FileHandle handle) {
+    FileCache fc = files.get(handle);
+    return fc == null ? null : fc.cachedAttributes();
   }
 
   public CacheStats stats() {

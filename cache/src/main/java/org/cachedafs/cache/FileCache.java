@@ -766,6 +766,23 @@ final class FileCache {
     return dirtyBytes;
   }
 
+  /**
+   * This client changed the file's attributes on the server: the cached ones follow. Times set
+   * explicitly replace those this client's writes gave; a size set explicitly replaces the cached size.
+   */
+  synchronized void attributesSet(FileAttributes fromServer, SetAttributes change) {
+    if (mode == NONE || attributes == null) {
+      return;
+    }
+    attributes = fromServer;
+    if (change.has(SetAttributes.MTIME) || change.has(SetAttributes.ATIME)) {
+      localModifyNanos = 0;
+    }
+    if (change.has(SetAttributes.SIZE)) {
+      size = fromServer.size();
+    }
+  }
+
   /** The cached attributes, with the size and modification time this client's writes gave them. */
   FileAttributes cachedAttributes() {
     FileAttributes a = attributes;

@@ -1,0 +1,65 @@
+package org.cachedafs.posix;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.cachedafs.cache.CacheManager;
+
+/** Which path prefixes are DAFS mounts. A path under none of them belongs to the operating system. */
+final class MountTable {
+  record Mount(String prefix, CacheManager cache) {}
+
+  /** A path under a mount, and its components below the mount's root. */
+  record Resolved(Mount mount, List<String> components) {
+    String relative() {
+      return String.join("/", components);
+    }
+
+    String leaf() {
+      return components.isEmpty() ? "" : components.get(components.size() - 1);
+    }
+
+    String parent() {
+      return String.join("/", components.subList(0, Math.max(0, components.size() - 1)));
+    }
+  }
+
+  private final List<Mount> mounts = new CopyOnWriteArrayList<>();
+
+  void add(String prefix, CacheManager cache) {
+    String p = String.join("/", components(absolute(prefix)));
+    mounts.add(new Mount("/" + p, cache));
+  }
+
+  /** The mount {@code path} is under, longest prefix first, or null for an operating-system path. */
+  Resolved resolve(String path) {
+    List<String> parts = components(absolute(path));
+    Mount best = null;
+    int bestLen = -1;
+    for (Mount m : mounts) {
+      List<String> prefix = components(m.prefix());
+      if (prefix.size() > bestLen && parts.size() >= prefix.size() && parts.subList(0, prefix.size()).equals(prefix)) {
+        best = m;
+        bestLen = prefix.size();
+      }
+    }
+    return best == null ? null : new Resolved(best, parts.subList(bestLen, parts.size()));
+  }
+
+  /** Relative paths are taken from the process's working directory, as the kernel does. */
+  static String absolute(String path) {
+    return path.startsWith("/") ? path : Path.of(System.getProperty("user.dir")).resolve(path).toString();
+  }
+
+  /** The components of an absolute path; "." and empty ones dropped, ".." kept (the server refuses it). */
+  static List<String> components(String absolute) {
+    List<String> out = new ArrayList<>();
+    for (String c : absolute.split("/")) {
+      if (!c.isEmpty() && !c.equals(".")) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+}

@@ -186,6 +186,31 @@ public final class CachedFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Takes a byte-range lock on the server (a shared lock needs the file open for reading, an exclusive
+   * one for writing). Returns false if another session holds a conflicting lock; never waits.
+   */
+  public boolean tryLock(org.cachedafs.protocol.LockRange range) throws IOException {
+    check();
+    try {
+      m.session.lock(open, range);
+      return true;
+    } catch (DafsException e) {
+      if (e.status() == Status.DENIED) {
+        return false;
+      }
+      throw failure(e);
+    }
+  }
+
+  public void unlock(org.cachedafs.protocol.LockRange range) throws IOException {
+    try {
+      m.session.unlock(open, range);
+    } catch (DafsException e) {
+      throw failure(e);
+    }
+  }
+
   /** Writes back everything this client cached for the file, then has the server force it to disk. */
   public void sync() throws IOException {
     sync(false);

@@ -1,0 +1,234 @@
+package org.cachedafs.nio;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.cachedafs.cache.CacheConfig;
+import org.cachedafs.cache.CacheManager;
+import org.cachedafs.client.ClientOptions;
+import org.cachedafs.client.DafsClient;
+import org.cachedafs.client.DafsSession;
+import org.cachedafs.protocol.FileAttributes;
+import org.cachedafs.protocol.FileHandle;
+
+/**
+ * One DAFS server seen as a {@link FileSystem}: a session, a cache over it, and the channels open on
+ * it. Everything goes through the cache, so files are cached while this client holds delegations on
+ * them. Closing the file system closes its channels, the cache and the session.
+ *
+ * <p>The {@code env} keys when it is created: {@code secret} (String or byte[]), {@code cache.size}
+ * (bytes, or with a k/m/g suffix), {@code block.size} (likewise), {@code transport} ({@code tcp}),
+ * {@code client.name}. See docs/nio.md.
+ */
+final class DafsFileSystem extends FileSystem {
+  private final DafsFileSystemProvider provider;
+  private final String authority;
+  final DafsSession session;
+  final CacheManager cache;
+  private final Set<DafsFileChannel> channels = ConcurrentHashMap.newKeySet();
+  /** Locks this JVM holds through this file system, per file, for OverlappingFileLockException. */
+  final Map<FileHandle, List<DafsFileLock>> locks = new ConcurrentHashMap<>();
+  private volatile boolean open = true;
+
+  private DafsFileSystem(DafsFileSystemProvider provider, String authority, DafsSession session, CacheManager cache) {
+    this.provider = provider;
+    this.authority = authority;
+    this.session = session;
+    this.cache = cache;
+  }
+
+  static DafsFileSystem connect(DafsFileSystemProvider provider, URI uri, Map<String, ?> env) throws IOException {
+    ClientOptions options = ClientOptions.defaults();
+    Object secret = env.get("secret");
+    if (secret instanceof String s) {
+      options = options.withSecret(s.getBytes(StandardCharsets.UTF_8));
+    } else if (secret instanceof byte[] b) {
+      options = options.withSecret(b);
+    } else if (secret instanceof char[] c) {
+      options = options.withSecret(new String(c).getBytes(StandardCharsets.UTF_8));
+    }
+    if (env.get("transport") != null) {
+      options = options.withTransport(env.get("transport").toString());
+    }
+    if (env.get("client.name") != null) {
+      options = options.withClientName(env.get("client.name").toString());
+    }
+    CacheConfig config = CacheConfig.defaults();
+    if (env.get("block.size") != null) {
+      config = config.withBlockSize((int) bytes(env.get("block.size")));
+    }
+    if (env.get("cache.size") != null) {
+      config = config.withCapacity(bytes(env.get("cache.size")));
+    }
+    URI server = URI.create("dafs://" + uri.getAuthority());
+    DafsSession session = DafsClient.connect(server, options);
+    try {
+      return new DafsFileSystem(provider, uri.getAuthority(), session, CacheManager.create(session, config));
+    } catch (RuntimeException e) {
+      session.close();
+      throw e;
+    }
+  }
+
+  /** A size given as a number, or as text with an optional k, m or g suffix. */
+  static long bytes(Object v) {
+    if (v instanceof Number n) {
+      return n.longValue();
+    }
+    String s = v.toString().trim().toLowerCase(java.util.Locale.ROOT);
+    long unit = 1;
+    if (s.endsWith("k")) {
+      unit = 1L << 10;
+    } else if (s.endsWith("m")) {
+      unit = 1L << 20;
+    } else if (s.endsWith("g")) {
+      unit = 1L << 30;
+    }
+    if (unit != 1) {
+      s = s.substring(0, s.length() - 1);
+    }
+    return Long.parseLong(s.trim()) * unit;
+  }
+
+  String authority() {
+    return authority;
+  }
+
+  void checkOpen() {
+    if (!open) {
+      throw new java.nio.file.ClosedFileSystemException();
+    }
+  }
+
+  /** The handle of an existing path (following symlinks inside the export). */
+  FileHandle handle(DafsPath p) throws IOException {
+    String rel = p.relativeToRoot();
+    try {
+      return rel.isEmpty() ? session.root() : session.lookup(session.root(), rel).handle();
+    } catch (IOException e) {
+      throw NioErrors.of(e, p);
+    }
+  }
+
+  /** The attributes this client sees: its cache's under a delegation, else the server's. */
+  FileAttributes attributes(DafsPath p) throws IOException {
+    String rel = p.relativeToRoot();
+    try {
+      FileHandle h;
+      FileAttributes a;
+      if (rel.isEmpty()) {
+        h = session.root();
+        a = session.getattr(h);
+      } else {
+        var found = session.lookup(session.root(), rel);
+        h = found.handle();
+        a = found.attributes();
+      }
+      FileAttributes mine = cache.cachedAttributes(h);
+      return mine != null ? mine : a;
+    } catch (IOException e) {
+      throw NioErrors.of(e, p);
+    }
+  }
+
+  void opened(DafsFileChannel c) {
+    channels.add(c);
+  }
+
+  void closed(DafsFileChannel c) {
+    channels.remove(c);
+  }
+
+  @Override
+  public FileSystemProvider provider() {
+    return provider;
+  }
+
+  DafsFileSystemProvider dafsProvider() {
+    return provider;
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (!open) {
+      return;
+    }
+    open = false;
+    for (DafsFileChannel c : new ArrayList<>(channels)) {
+      c.close();
+    }
+    cache.close();
+    session.close();
+    provider.forget(this);
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public boolean isReadOnly() {
+    return false;
+  }
+
+  @Override
+  public String getSeparator() {
+    return "/";
+  }
+
+  @Override
+  public Iterable<Path> getRootDirectories() {
+    return List.of(getPath("/"));
+  }
+
+  @Override
+  public Iterable<FileStore> getFileStores() {
+    return List.of(new DafsFileStore(this));
+  }
+
+  @Override
+  public Set<String> supportedFileAttributeViews() {
+    return Set.of("basic", "posix");
+  }
+
+  @Override
+  public Path getPath(String first, String... more) {
+    return DafsPath.parse(this, first, more);
+  }
+
+  /** glob and regex, as the JDK's Unix file systems match them (on the path's string form). */
+  @Override
+  public PathMatcher getPathMatcher(String syntaxAndPattern) {
+    PathMatcher m = FileSystems.getDefault().getPathMatcher(syntaxAndPattern);
+    return path -> m.matches(java.nio.file.Path.of(path.toString()));
+  }
+
+  @Override
+  public UserPrincipalLookupService getUserPrincipalLookupService() {
+    throw new UnsupportedOperationException("dafs has no user principal lookup");
+  }
+
+  @Override
+  public WatchService newWatchService() {
+    throw new UnsupportedOperationException("dafs paths cannot be watched");
+  }
+
+  @Override
+  public String toString() {
+    return "dafs://" + authority;
+  }
+}

@@ -1,0 +1,436 @@
+package org.cachedafs.nio;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AccessMode;
+import java.nio.file.CopyOption;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.spi.FileSystemProvider;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.cachedafs.cache.CachedFile;
+import org.cachedafs.client.DafsException;
+import org.cachedafs.client.OpenMode;
+import org.cachedafs.protocol.FileAttributes;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Status;
+
+/**
+ * The {@code dafs} scheme for java.nio: {@code FileSystems.newFileSystem(URI.create("dafs://HOST:PORT/"), env)}
+ * and {@code Path.of(URI.create("dafs://HOST:PORT/dir/file"))}. Found through {@link java.util.ServiceLoader},
+ * so the jar on the class path is all an application needs. A thin layer: it checks that a path is
+ * its own and hands the work to the {@link DafsFileSystem}, its cache and session.
+ *
+ * <p>{@code Path.of(URI)} for a server with no file system yet creates one with no {@code env}
+ * (no secret: loopback servers only).
+ */
+public final class DafsFileSystemProvider extends FileSystemProvider {
+  private final Map<String, DafsFileSystem> systems = new ConcurrentHashMap<>();
+
+  @Override
+  public String getScheme() {
+    return "dafs";
+  }
+
+  private static String authority(URI uri) {
+    if (!"dafs".equalsIgnoreCase(uri.getScheme()) || uri.getAuthority() == null || uri.getPort() < 0) {
+      throw new IllegalArgumentException("expected dafs://HOST:PORT/..., got " + uri);
+    }
+    return uri.getAuthority();
+  }
+
+  @Override
+  public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
+    String key = authority(uri);
+    synchronized (systems) {
+      if (systems.containsKey(key)) {
+        throw new FileSystemAlreadyExistsException(key);
+      }
+      DafsFileSystem fs = DafsFileSystem.connect(this, uri, env);
+      systems.put(key, fs);
+      return fs;
+    }
+  }
+
+  @Override
+  public FileSystem getFileSystem(URI uri) {
+    DafsFileSystem fs = systems.get(authority(uri));
+    if (fs == null) {
+      throw new FileSystemNotFoundException(uri.toString());
+    }
+    return fs;
+  }
+
+  @Override
+  public Path getPath(URI uri) {
+    String key = authority(uri);
+    DafsFileSystem fs;
+    synchronized (systems) {
+      fs = systems.get(key);
+      if (fs == null) {
+        try {
+          fs = DafsFileSystem.connect(this, uri, Map.of());
+        } catch (IOException e) {
+          throw new FileSystemNotFoundException("cannot reach " + uri + ": " + e.getMessage());
+        }
+        systems.put(key, fs);
+      }
+    }
+    return fs.getPath(uri.getPath() == null || uri.getPath().isEmpty() ? "/" : uri.getPath());
+  }
+
+  void forget(DafsFileSystem fs) {
+    systems.remove(fs.authority(), fs);
+  }
+
+  private static DafsFileSystem fs(Path p) {
+    DafsFileSystem fs = (DafsFileSystem) DafsPath.of(p).getFileSystem();
+    fs.checkOpen();
+    return fs;
+  }
+
+  // --- channels --------------------------------------------------------------------------------
+
+  @Override
+  public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+    return newFileChannel(path, options, attrs); // a FileChannel, so zipfs and others use positional reads
+  }
+
+  @Override
+  public FileChannel newFileChannel(Path p, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+    DafsFileSystem fs = fs(p);
+    DafsPath path = (DafsPath) DafsPath.of(p).toAbsolutePath();
+    boolean append = options.contains(StandardOpenOption.APPEND);
+    boolean write = options.contains(StandardOpenOption.WRITE) || append;
+    boolean read = options.contains(StandardOpenOption.READ) || !write;
+    if (append && options.contains(StandardOpenOption.READ)) {
+      throw new IllegalArgumentException("READ + APPEND not allowed");
+    }
+    if (append && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+      throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
+    }
+    boolean createNew = write && options.contains(StandardOpenOption.CREATE_NEW);
+    boolean create = write && (createNew || options.contains(StandardOpenOption.CREATE));
+    boolean sync = options.contains(StandardOpenOption.SYNC) || options.contains(StandardOpenOption.DSYNC);
+    boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
+    String rel = path.relativeToRoot();
+    if (rel.isEmpty() || (!create && isDirectory(fs, path))) {
+      if (write) {
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      return new DafsFileChannel(fs, path, fs.handle(path), null, true, false, false, false, false);
+    }
+    OpenMode mode = read && write ? OpenMode.readWrite() : write ? OpenMode.write() : OpenMode.read();
+    if (create) {
+      mode = mode.create(permissions(attrs, 0644));
+      if (createNew) {
+        mode = mode.exclusive();
+      }
+    }
+    if (write && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+      mode = mode.truncate();
+    }
+    DafsPath parent = (DafsPath) path.getParent();
+    try {
+      CachedFile file = fs.cache.open(fs.handle(parent), path.getFileName().toString(), mode);
+      if (file.attributes().isDirectory()) {
+        file.close();
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      return new DafsFileChannel(fs, path, file.handle(), file, read, write, append, sync, deleteOnClose);
+    } catch (DafsException e) {
+      if (e.status() == Status.ISDIR) {
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      throw NioErrors.of(e, path);
+    }
+  }
+
+  private static boolean isDirectory(DafsFileSystem fs, DafsPath path) {
+    try {
+      return fs.attributes(path).isDirectory();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static int permissions(FileAttribute<?>[] attrs, int otherwise) {
+    for (FileAttribute<?> a : attrs) {
+      if (a.name().equals("posix:permissions") || a.name().equals("unix:permissions")) {
+        @SuppressWarnings("unchecked")
+        Set<PosixFilePermission> perms = (Set<PosixFilePermission>) a.value();
+        return DafsFileAttributes.mode(perms);
+      }
+      throw new UnsupportedOperationException("attribute " + a.name() + " cannot be set when creating a dafs file");
+    }
+    return otherwise;
+  }
+
+  // --- directories and names -------------------------------------------------------------------
+
+  @Override
+  public DirectoryStream<Path> newDirectoryStream(Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
+    DafsFileSystem fs = fs(dir);
+    DafsPath d = DafsPath.of(dir);
+    FileAttributes a = fs.attributes(d);
+    if (!a.isDirectory()) {
+      throw new java.nio.file.NotDirectoryException(d.toString());
+    }
+    return new DafsDirectoryStream(fs, d, fs.handle(d), filter);
+  }
+
+  @Override
+  public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
+    DafsFileSystem fs = fs(dir);
+    DafsPath d = (DafsPath) DafsPath.of(dir).toAbsolutePath();
+    if (d.getNameCount() == 0) {
+      throw new FileAlreadyExistsException("/");
+    }
+    try {
+      fs.session.mkdir(fs.handle((DafsPath) d.getParent()), d.getFileName().toString(), permissions(attrs, 0755));
+    } catch (IOException e) {
+      throw NioErrors.of(e, d);
+    }
+  }
+
+  @Override
+  public void delete(Path p) throws IOException {
+    DafsFileSystem fs = fs(p);
+    DafsPath path = (DafsPath) DafsPath.of(p).toAbsolutePath();
+    if (path.getNameCount() == 0) {
+      throw new FileSystemException("/", null, "the root cannot be deleted");
+    }
+    FileHandle parent = fs.handle((DafsPath) path.getParent());
+    String name = path.getFileName().toString();
+    try {
+      if (fs.attributes(path).isDirectory()) {
+        fs.session.rmdir(parent, name);
+      } else {
+        fs.session.remove(parent, name);
+      }
+    } catch (IOException e) {
+      throw NioErrors.of(e, path);
+    }
+  }
+
+  void deleteIfExists(DafsPath p) throws IOException {
+    try {
+      delete(p);
+    } catch (NoSuchFileException ignored) {
+      // Already gone.
+    }
+  }
+
+  @Override
+  public void copy(Path source, Path target, CopyOption... options) throws IOException {
+    DafsFileSystem fs = fs(source);
+    DafsPath src = DafsPath.of(source);
+    DafsPath dst = DafsPath.of(target);
+    boolean replace = Set.of(options).contains(StandardCopyOption.REPLACE_EXISTING);
+    FileAttributes a = fs.attributes(src);
+    if (exists(fs, dst)) {
+      if (!replace) {
+        throw new FileAlreadyExistsException(dst.toString());
+      }
+      delete(dst);
+    }
+    if (a.isDirectory()) {
+      createDirectory(dst);
+    } else {
+      try (FileChannel in = newFileChannel(src, Set.of(StandardOpenOption.READ));
+          FileChannel out = newFileChannel(dst, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW))) {
+        ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+        while (in.read(buf) >= 0) {
+          buf.flip();
+          while (buf.hasRemaining()) {
+            out.write(buf);
+          }
+          buf.clear();
+        }
+      }
+    }
+    if (Set.of(options).contains(StandardCopyOption.COPY_ATTRIBUTES)) {
+      getFileAttributeView(dst, BasicFileAttributeView.class).setTimes(
+          FileTime.from(a.modifyTimeNanos(), TimeUnit.NANOSECONDS), FileTime.from(a.accessTimeNanos(), TimeUnit.NANOSECONDS), null);
+    }
+  }
+
+  /** A rename on the server: atomic, so ATOMIC_MOVE holds; without REPLACE_EXISTING an existing target is refused. */
+  @Override
+  public void move(Path source, Path target, CopyOption... options) throws IOException {
+    DafsFileSystem fs = fs(source);
+    DafsPath src = (DafsPath) DafsPath.of(source).toAbsolutePath();
+    DafsPath dst = (DafsPath) DafsPath.of(target).toAbsolutePath();
+    Set<CopyOption> opts = Set.of(options);
+    if (!opts.contains(StandardCopyOption.REPLACE_EXISTING) && !opts.contains(StandardCopyOption.ATOMIC_MOVE) && exists(fs, dst)
+        && !isSameFile(src, dst)) {
+      throw new FileAlreadyExistsException(dst.toString());
+    }
+    if (src.getNameCount() == 0 || dst.getNameCount() == 0) {
+      throw new FileSystemException(src.toString(), dst.toString(), "the root cannot be moved");
+    }
+    try {
+      fs.session.rename(fs.handle((DafsPath) src.getParent()), src.getFileName().toString(),
+          fs.handle((DafsPath) dst.getParent()), dst.getFileName().toString());
+    } catch (IOException e) {
+      throw NioErrors.of(e, src, dst);
+    }
+  }
+
+  private static boolean exists(DafsFileSystem fs, DafsPath p) throws IOException {
+    try {
+      fs.attributes(p);
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public boolean isSameFile(Path a, Path b) throws IOException {
+    if (a.equals(b)) {
+      return true;
+    }
+    if (!(a instanceof DafsPath pa) || !(b instanceof DafsPath pb) || pa.getFileSystem() != pb.getFileSystem()) {
+      return false;
+    }
+    DafsFileSystem fs = fs(a);
+    return fs.handle(pa).equals(fs.handle(pb));
+  }
+
+  @Override
+  public boolean isHidden(Path path) {
+    Path name = DafsPath.of(path).getFileName();
+    return name != null && name.toString().startsWith(".");
+  }
+
+  @Override
+  public FileStore getFileStore(Path path) throws IOException {
+    DafsFileSystem fs = fs(path);
+    fs.attributes(DafsPath.of(path));
+    return new DafsFileStore(fs);
+  }
+
+  @Override
+  public void checkAccess(Path path, AccessMode... modes) throws IOException {
+    DafsFileSystem fs = fs(path);
+    FileAttributes a = fs.attributes(DafsPath.of(path));
+    for (AccessMode m : modes) {
+      // The server acts with its own rights; the owner's bits are what a client can go by.
+      int bit = switch (m) {
+        case READ -> 0400;
+        case WRITE -> 0200;
+        case EXECUTE -> 0100;
+      };
+      if ((a.mode() & bit) == 0 && !(m == AccessMode.EXECUTE && a.isDirectory())) {
+        throw new java.nio.file.AccessDeniedException(path.toString(), null, m + " not permitted by mode " + Integer.toOctalString(a.mode() & 0777));
+      }
+    }
+  }
+
+  void checkAccess(DafsPath path) throws IOException {
+    fs(path).attributes(path);
+  }
+
+  // --- attributes ------------------------------------------------------------------------------
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <V extends FileAttributeView> V getFileAttributeView(Path path, Class<V> type, LinkOption... options) {
+    DafsFileSystem fs = fs(path);
+    if (type == BasicFileAttributeView.class || type == PosixFileAttributeView.class) {
+      return (V) new DafsAttributeView(fs, DafsPath.of(path), type == BasicFileAttributeView.class ? "basic" : "posix");
+    }
+    return null;
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <A extends BasicFileAttributes> A readAttributes(Path path, Class<A> type, LinkOption... options) throws IOException {
+    if (type != BasicFileAttributes.class && type != PosixFileAttributes.class) {
+      throw new UnsupportedOperationException("no attributes of type " + type.getName());
+    }
+    return (A) new DafsFileAttributes(fs(path).attributes(DafsPath.of(path)));
+  }
+
+  @Override
+  public Map<String, Object> readAttributes(Path path, String attributes, LinkOption... options) throws IOException {
+    String view = "basic";
+    String names = attributes;
+    int colon = attributes.indexOf(':');
+    if (colon >= 0) {
+      view = attributes.substring(0, colon);
+      names = attributes.substring(colon + 1);
+    }
+    if (!view.equals("basic") && !view.equals("posix")) {
+      throw new UnsupportedOperationException("view " + view + " is not supported");
+    }
+    DafsFileAttributes a = new DafsFileAttributes(fs(path).attributes(DafsPath.of(path)));
+    Map<String, Object> all = new HashMap<>();
+    all.put("lastModifiedTime", a.lastModifiedTime());
+    all.put("lastAccessTime", a.lastAccessTime());
+    all.put("creationTime", a.creationTime());
+    all.put("size", a.size());
+    all.put("isRegularFile", a.isRegularFile());
+    all.put("isDirectory", a.isDirectory());
+    all.put("isSymbolicLink", a.isSymbolicLink());
+    all.put("isOther", a.isOther());
+    all.put("fileKey", a.fileKey());
+    if (view.equals("posix")) {
+      all.put("permissions", a.permissions());
+      all.put("owner", a.owner());
+      all.put("group", a.group());
+    }
+    if (names.equals("*")) {
+      return all;
+    }
+    Map<String, Object> out = new HashMap<>();
+    for (String n : names.split(",")) {
+      if (!all.containsKey(n)) {
+        throw new IllegalArgumentException("'" + n + "' not recognized");
+      }
+      out.put(n, all.get(n));
+    }
+    return out;
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public void setAttribute(Path path, String attribute, Object value, LinkOption... options) throws IOException {
+    String name = attribute.contains(":") ? attribute.substring(attribute.indexOf(':') + 1) : attribute;
+    DafsAttributeView v = (DafsAttributeView) getFileAttributeView(path, PosixFileAttributeView.class);
+    switch (name) {
+      case "lastModifiedTime" -> v.setTimes((FileTime) value, null, null);
+      case "lastAccessTime" -> v.setTimes(null, (FileTime) value, null);
+      case "creationTime" -> v.setTimes(null, null, (FileTime) value);
+      case "permissions" -> v.setPermissions((Set<PosixFilePermission>) value);
+      default -> throw new UnsupportedOperationException("attribute " + attribute + " cannot be set");
+    }
+  }
+}

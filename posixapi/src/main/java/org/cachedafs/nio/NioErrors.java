@@ -1,0 +1,38 @@
+package org.cachedafs.nio;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import org.cachedafs.client.DafsException;
+
+/** Turns a DAFS status into the exception the JDK's own providers throw for it. */
+final class NioErrors {
+  private NioErrors() {}
+
+  static IOException of(IOException e, Path path) {
+    return of(e, path, null);
+  }
+
+  static IOException of(IOException e, Path path, Path other) {
+    if (!(e instanceof DafsException d)) {
+      return e;
+    }
+    String file = path == null ? null : path.toString();
+    String second = other == null ? null : other.toString();
+    IOException x = switch (d.status()) {
+      case NOENT, STALE -> new NoSuchFileException(file, second, d.getMessage());
+      case EXIST -> new FileAlreadyExistsException(file, second, d.getMessage());
+      case NOTEMPTY -> new DirectoryNotEmptyException(file);
+      case NOTDIR -> new NotDirectoryException(file);
+      case ACCES, PERM -> new AccessDeniedException(file, second, d.getMessage());
+      default -> new FileSystemException(file, second, d.getMessage());
+    };
+    x.initCause(d);
+    return x;
+  }
+}

@@ -76,6 +76,19 @@ final class Delegations {
     table.waitOver(node, s);
   }
 
+  /**
+   * A directory is about to be renamed: delegations on files below it are recalled as for a rename of
+   * the file itself, since a client may cache the path to a file it holds a delegation on. One recall
+   * at a time; the rename runs again after each.
+   */
+  void checkBelow(FileNode directory, ServerSession s) throws RecallPending {
+    for (FileNode f : table.delegatedFiles()) {
+      if (f != directory && f.isUnder(directory)) {
+        check(f, s, FileAccess.NAMESPACE);
+      }
+    }
+  }
+
   void opened(FileNode node, ServerSession s, boolean read, boolean write) {
     table.opened(node, s, read, write);
   }

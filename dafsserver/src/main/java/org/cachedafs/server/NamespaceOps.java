@@ -251,6 +251,12 @@ final class NamespaceOps {
       synchronized (second == null ? this : second) {
         delegations.check(moving, s, FileAccess.NAMESPACE);
         delegations.check(replaced, s, FileAccess.NAMESPACE);
+        if (moving != null && moving.isDirectory()) {
+          delegations.checkBelow(moving, s);
+        }
+        if (replaced != null && replaced.isDirectory()) {
+          delegations.checkBelow(replaced, s);
+        }
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         if (dst != null) {
           forgetIfGone(dst.fileKey(), to);

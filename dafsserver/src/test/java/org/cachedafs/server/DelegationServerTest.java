@@ -153,6 +153,16 @@ class DelegationServerTest {
   }
 
   @Test
+  void renamingADirectoryRecallsTheDelegationsBelowIt() throws Exception {
+    Files.createDirectories(f.export.resolve("dir/sub"));
+    Files.writeString(f.export.resolve("dir/sub/deep"), "x");
+    OpenFile o = a.open(a.lookup(a.root(), "dir/sub").handle(), "deep", OpenMode.readWrite());
+    assertTrue(o.hasWriteDelegation());
+    timeConflict(() -> b.rename(b.root(), "dir", b.root(), "renamed")); // a may cache the path to its file
+    assertTrue(Files.exists(f.export.resolve("renamed/sub/deep")));
+  }
+
+  @Test
   void anExclusiveLockRecallsAReadDelegation() throws Exception {
     OpenFile r = a.open(a.root(), "file", OpenMode.read());
     assertEquals(Replies.Opened.DELEGATION_READ, r.delegation());

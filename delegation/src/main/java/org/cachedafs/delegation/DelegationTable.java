@@ -324,6 +324,11 @@ public final class DelegationTable<F, H> {
     return Objects.equals(revoked.get(id), holder);
   }
 
+  /** The files that have delegations now (a snapshot). */
+  public synchronized List<F> delegatedFiles() {
+    return new ArrayList<>(byFile.keySet());
+  }
+
   public synchronized int size() {
     return byId.size();
   }

@@ -42,6 +42,12 @@ final class DafsFileSystem extends FileSystem {
   /** Locks this JVM holds through this file system, per file, for OverlappingFileLockException. */
   final Map<FileHandle, List<DafsFileLock>> locks = new ConcurrentHashMap<>();
   private volatile boolean open = true;
+  /**
+   * Paths this file system resolved, to the handles they named. Used only while the cache holds the
+   * file under a delegation: the server recalls a delegation when the file, or a directory above it, is
+   * renamed or removed by anyone else, and this file system's own namespace changes forget entries.
+   */
+  private final Map<String, FileHandle> names = new ConcurrentHashMap<>();
 
   private DafsFileSystem(DafsFileSystemProvider provider, String authority, DafsSession session, CacheManager cache) {
     this.provider = provider;
@@ -123,9 +129,19 @@ final class DafsFileSystem extends FileSystem {
     }
   }
 
-  /** The attributes this client sees: its cache's under a delegation, else the server's. */
+  /**
+   * The attributes this client sees: its cache's under a delegation (then without a server round trip,
+   * as Lucene's hundreds of attribute reads per commit need), else the server's.
+   */
   FileAttributes attributes(DafsPath p) throws IOException {
     String rel = p.relativeToRoot();
+    FileHandle known = names.get(rel);
+    if (known != null) {
+      FileAttributes mine = cache.cachedAttributes(known);
+      if (mine != null) {
+        return mine;
+      }
+    }
     try {
       FileHandle h;
       FileAttributes a;
@@ -136,12 +152,19 @@ final class DafsFileSystem extends FileSystem {
         var found = session.lookup(session.root(), rel);
         h = found.handle();
         a = found.attributes();
+        names.put(rel, h);
       }
       FileAttributes mine = cache.cachedAttributes(h);
       return mine != null ? mine : a;
     } catch (IOException e) {
       throw NioErrors.of(e, p);
     }
+  }
+
+  /** This file system changed the name {@code p} (removed, renamed, replaced): forget it and all below it. */
+  void forgetName(DafsPath p) {
+    String rel = p.relativeToRoot();
+    names.keySet().removeIf(k -> k.equals(rel) || k.startsWith(rel + "/"));
   }
 
   void opened(DafsFileChannel c) {

@@ -236,6 +236,8 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       }
     } catch (IOException e) {
       throw NioErrors.of(e, path);
+    } finally {
+      fs.forgetName(path);
     }
   }
 
@@ -300,6 +302,9 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
           fs.handle((DafsPath) dst.getParent()), dst.getFileName().toString());
     } catch (IOException e) {
       throw NioErrors.of(e, src, dst);
+    } finally {
+      fs.forgetName(src);
+      fs.forgetName(dst);
     }
   }
 

@@ -236,6 +236,29 @@ class DafsNioTest {
   }
 
   @Test
+  void attributeReadsUnderADelegationSendNothingAndNeverOutliveARename() throws IOException {
+    DafsFileSystem d = (DafsFileSystem) fs;
+    Path file = Files.createDirectories(remote.resolve("lucene/segment")).resolve("_0.cfs");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[1234]));
+      Files.size(file);
+      long before = d.session.stats().requestsSent();
+      for (int i = 0; i < 1000; i++) {
+        assertEquals(1234, Files.size(file));
+        assertTrue(Files.exists(file));
+        Files.getLastModifiedTime(file);
+      }
+      assertEquals(before, d.session.stats().requestsSent(), "served from the cache, path and all");
+      // Another client renames a directory above the file: the delegation is recalled, the cached path goes.
+      try (FileSystem other = FileSystems.newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of())) {
+        Files.move(other.getPath("/lucene/segment"), other.getPath("/lucene/moved"));
+      }
+      assertFalse(Files.exists(file), "the old path is gone for this client too");
+      assertEquals(1234, Files.size(remote.resolve("lucene/moved/_0.cfs")));
+    }
+  }
+
+  @Test
   void attributesStoreAndAccess() throws IOException {
     Path f = remote.resolve("attr.txt");
     Files.writeString(f, "abc");

@@ -184,6 +184,38 @@ public final class CacheManager implements AutoCloseable {
 
   void closed(CachedFile f, FileCache fc) {
     files.computeIfPresent(fc.handle, (h, v) -> v != fc || !fc.removeOpen(f) ? v : null);
+    if (fc.unlinked && !fc.hasOpens()) {
+      fc.removed();
+      forgetIfUnused(fc);
+    }
+  }
+
+  /**
+   * This client removed the file (or replaced it by a rename): the server dropped its delegation
+   * without a recall. Once no open of it is left, what the cache holds for it goes; opens still in use
+   * keep working on the unlinked file, as after unlink(2).
+   */
+  public void removed(FileHandle handle) {
+    FileCache fc = files.get(handle);
+    if (fc == null) {
+      return;
+    }
+    long id = fc.delegationId;
+    if (id != 0) {
+      delegations.fileRemoved(id);
+    }
+    if (fc.hasOpens()) {
+      fc.unlinked = true;
+    } else {
+      fc.removed();
+      forgetIfUnused(fc);
+    }
+  }
+
+  /** The delegation this client caches the file under now, or 0. */
+  public long cachingDelegation(FileHandle handle) {
+    FileCache fc = files.get(handle);
+    return fc == null || fc.mode == FileCache.NONE ? 0 : fc.delegationId;
   }
 
   private void forgetIfUnused(FileCache fc) {
@@ -355,8 +387,8 @@ public final class CacheManager implements AutoCloseable {
    */
   public org.cachedafs.protocol.FileAttributes setattr(FileHandle handle, org.cachedafs.protocol.SetAttributes change) throws IOException {
     FileCache fc = files.get(handle);
-    if (fc != null && change.has(org.cachedafs.protocol.SetAttributes.SIZE)) {
-      fc.flush(fc.writer()); // a size change must not be undone by older dirty blocks written back after it
+    if (fc != null && fc.hasDirty()) {
+      fc.flush(fc.writer()); // a size or time set now must not be undone by older dirty blocks written back later
     }
     org.cachedafs.protocol.FileAttributes after = session.setattr(handle, null, change);
     if (fc != null) {

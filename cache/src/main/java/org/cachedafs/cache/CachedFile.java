@@ -151,6 +151,21 @@ public final class CachedFile implements AutoCloseable {
     return total;
   }
 
+  /**
+   * Appends {@code src} at the end of the file, atomically with respect to this client's other
+   * appenders (the end and the write are one step). Returns the offset it was written at.
+   */
+  public long append(ByteBuffer src) throws IOException {
+    fc.appendLock.lock();
+    try {
+      long at = size();
+      write(at, src);
+      return at;
+    } finally {
+      fc.appendLock.unlock();
+    }
+  }
+
   /** The file's size: this client's own view under a delegation, the server's otherwise. */
   public long size() throws IOException {
     return attributes().size();

@@ -44,6 +44,10 @@ final class FileCache {
   private final CacheManager m;
   final BlockTable table = new BlockTable();
   private final ReentrantLock flushLock = new ReentrantLock();
+  /** Serializes this client's appends to the file, so that two appenders never pick the same end. */
+  final ReentrantLock appendLock = new ReentrantLock();
+  /** This client removed the file while opens remain: forget it at the last close. */
+  volatile boolean unlinked;
 
   volatile int mode;
   /** The delegation this file is cached under; recalls and revocations of any other are not for it. */
@@ -83,6 +87,27 @@ final class FileCache {
 
   synchronized boolean unused() {
     return opens.isEmpty() && mode == NONE && dirty.isEmpty();
+  }
+
+  synchronized boolean hasOpens() {
+    return !opens.isEmpty();
+  }
+
+  /** The file is gone (this client removed it): stop caching and drop everything, nothing to report. */
+  void removed() {
+    synchronized (this) {
+      mode = NONE;
+    }
+    flushLock.lock();
+    try {
+      synchronized (this) {
+        epoch++;
+        table.forEach(this::discard);
+        attributes = null;
+      }
+    } finally {
+      flushLock.unlock();
+    }
   }
 
   /** An open for writing, through which dirty blocks are written back; null if none. */

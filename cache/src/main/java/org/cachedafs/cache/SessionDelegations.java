@@ -77,6 +77,11 @@ public final class SessionDelegations {
         && tracker.granted(file.delegationId(), file.handle(), file.hasWriteDelegation() ? DelegationType.WRITE : DelegationType.READ);
   }
 
+  /** This client removed the file: the server dropped its delegation without a recall. */
+  public void fileRemoved(long delegationId) {
+    tracker.forget(delegationId);
+  }
+
   public DelegationTracker<FileHandle> tracker() {
     return tracker;
   }

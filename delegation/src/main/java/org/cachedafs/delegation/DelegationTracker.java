@@ -261,6 +261,15 @@ public final class DelegationTracker<K> {
     listener.onRevoked(e.held);
   }
 
+  /** The server dropped the delegation with its file (this client removed it): forget it quietly. */
+  public synchronized void forget(long id) {
+    Entry<K> e = byId.remove(id);
+    if (e != null) {
+      byKey.remove(e.held.key(), e);
+      gone.put(id, ticker.read());
+    }
+  }
+
   /** The session ended: every delegation is gone, as if revoked. */
   public void sessionLost() {
     List<Entry<K>> all;

@@ -27,8 +27,20 @@ public final class FilePathDafs extends FilePath {
     FilePath.register(new FilePathDafs());
   }
 
+  /**
+   * The dafs path a name means: {@code dafs://HOST:PORT} then the path, taken literally (an H2 name is
+   * not URI-encoded, so a space is just a space).
+   */
   private Path path() {
-    return Path.of(URI.create(name));
+    int slash = name.indexOf('/', "dafs://".length());
+    String server = slash < 0 ? name : name.substring(0, slash);
+    String rest = slash < 0 ? "/" : name.substring(slash);
+    return Path.of(URI.create(server + "/")).getFileSystem().getPath(rest);
+  }
+
+  private String nameOf(Path p) {
+    int slash = name.indexOf('/', "dafs://".length());
+    return (slash < 0 ? name : name.substring(0, slash)) + p.toAbsolutePath();
   }
 
   @Override
@@ -54,6 +66,9 @@ public final class FilePathDafs extends FilePath {
 
   @Override
   public void moveTo(FilePath newName, boolean atomicReplace) {
+    if (!exists()) {
+      throw DbException.get(org.h2.api.ErrorCode.FILE_RENAME_FAILED_2, name + " (not found)", newName.name);
+    }
     try {
       if (atomicReplace) {
         Files.move(path(), ((FilePathDafs) newName).path(), StandardCopyOption.ATOMIC_MOVE);
@@ -96,7 +111,7 @@ public final class FilePathDafs extends FilePath {
     List<FilePath> out = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(path())) {
       for (Path p : ds) {
-        out.add(getPath(p.toUri().toString()));
+        out.add(getPath(nameOf(p)));
       }
     } catch (java.nio.file.NoSuchFileException e) {
       return out; // as H2's own disk FilePath: a missing directory lists as empty
@@ -108,13 +123,13 @@ public final class FilePathDafs extends FilePath {
 
   @Override
   public FilePath toRealPath() {
-    return getPath(path().normalize().toUri().toString());
+    return getPath(nameOf(path().normalize()));
   }
 
   @Override
   public FilePath getParent() {
     Path parent = path().getParent();
-    return parent == null ? null : getPath(parent.toUri().toString());
+    return parent == null ? null : getPath(nameOf(parent));
   }
 
   @Override
@@ -157,10 +172,8 @@ public final class FilePathDafs extends FilePath {
 
   @Override
   public FileChannel open(String mode) throws IOException {
-    if (mode.equals("r")) {
-      return FileChannel.open(path(), StandardOpenOption.READ);
-    }
-    return FileChannel.open(path(), StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+    // H2's own mapping of "r", "rw", "rws" and "rwd" to open options, synchronous writes included.
+    return FileChannel.open(path(), org.h2.store.fs.FileUtils.modeToOptions(mode));
   }
 
   @Override

@@ -131,7 +131,16 @@ final class DafsFileChannel extends FileChannel {
   public synchronized int write(ByteBuffer src) throws IOException {
     checkWritable();
     if (append) {
-      position = size();
+      int n = src.remaining();
+      try {
+        position = file().append(src) + n; // the end and the write in one step
+        if (sync) {
+          file().sync(false);
+        }
+      } catch (IOException e) {
+        throw NioErrors.of(e, path);
+      }
+      return n;
     }
     int n = writeAt(src, position);
     position += n;
@@ -171,7 +180,7 @@ final class DafsFileChannel extends FileChannel {
   @Override
   public synchronized long position() throws IOException {
     ensureOpen();
-    return position;
+    return append ? size() : position;
   }
 
   @Override
@@ -229,6 +238,9 @@ final class DafsFileChannel extends FileChannel {
 
   @Override
   public long transferTo(long at, long count, WritableByteChannel target) throws IOException {
+    if (at < 0 || count < 0) {
+      throw new IllegalArgumentException("negative position or count");
+    }
     checkReadable();
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, 64 * 1024));
     long done = 0;
@@ -240,7 +252,9 @@ final class DafsFileChannel extends FileChannel {
       }
       buf.flip();
       while (buf.hasRemaining()) {
-        target.write(buf);
+        if (target.write(buf) == 0) {
+          return done + (n - buf.remaining()); // a non-blocking target is full: report what it took
+        }
       }
       done += n;
     }
@@ -249,6 +263,9 @@ final class DafsFileChannel extends FileChannel {
 
   @Override
   public long transferFrom(ReadableByteChannel src, long at, long count) throws IOException {
+    if (at < 0 || count < 0) {
+      throw new IllegalArgumentException("negative position or count");
+    }
     checkWritable();
     if (at > size()) {
       return 0;
@@ -345,9 +362,20 @@ final class DafsFileChannel extends FileChannel {
   @Override
   protected void implCloseChannel() throws IOException {
     List<DafsFileLock> held = fs.locks.get(handle);
+    List<DafsFileLock> mine = new ArrayList<>();
     if (held != null) {
       synchronized (held) {
-        held.removeIf(l -> l.channel() == this && invalidated(l));
+        held.removeIf(l -> l.channel() == this && mine.add(l) && invalidated(l));
+      }
+    }
+    for (DafsFileLock l : mine) {
+      try {
+        if (file != null) {
+          // The server keeps a session's locks while it has the file open anywhere: release them here.
+          file.unlock(l.range());
+        }
+      } catch (IOException ignored) {
+        // The open is closing anyway.
       }
     }
     fs.closed(this);

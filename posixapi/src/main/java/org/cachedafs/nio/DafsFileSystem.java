@@ -47,7 +47,13 @@ final class DafsFileSystem extends FileSystem {
    * file under a delegation: the server recalls a delegation when the file, or a directory above it, is
    * renamed or removed by anyone else, and this file system's own namespace changes forget entries.
    */
-  private final Map<String, FileHandle> names = new ConcurrentHashMap<>();
+  private final Map<String, Name> names = new ConcurrentHashMap<>();
+  /** Moves on at every namespace change this file system makes, so a lookup racing one is not remembered. */
+  private final java.util.concurrent.atomic.AtomicLong namesEpoch = new java.util.concurrent.atomic.AtomicLong();
+  private static final int MAX_NAMES = 65_536;
+
+  /** A path's handle, remembered while the cache held the file under this delegation. */
+  private record Name(FileHandle handle, long delegationId) {}
 
   private DafsFileSystem(DafsFileSystemProvider provider, String authority, DafsSession session, CacheManager cache) {
     this.provider = provider;
@@ -135,13 +141,19 @@ final class DafsFileSystem extends FileSystem {
    */
   FileAttributes attributes(DafsPath p) throws IOException {
     String rel = p.relativeToRoot();
-    FileHandle known = names.get(rel);
+    Name known = names.get(rel);
     if (known != null) {
-      FileAttributes mine = cache.cachedAttributes(known);
-      if (mine != null) {
-        return mine;
+      // Only under the very delegation the path was resolved under: a recall of it (any rename or
+      // removal by anyone else) ends the entry, even if a new delegation is granted later.
+      if (cache.cachingDelegation(known.handle()) == known.delegationId()) {
+        FileAttributes mine = cache.cachedAttributes(known.handle());
+        if (mine != null) {
+          return mine;
+        }
       }
+      names.remove(rel, known);
     }
+    long epoch = namesEpoch.get();
     try {
       FileHandle h;
       FileAttributes a;
@@ -152,7 +164,13 @@ final class DafsFileSystem extends FileSystem {
         var found = session.lookup(session.root(), rel);
         h = found.handle();
         a = found.attributes();
-        names.put(rel, h);
+        long delegation = cache.cachingDelegation(h);
+        if (delegation != 0 && namesEpoch.get() == epoch) {
+          if (names.size() >= MAX_NAMES) {
+            names.clear();
+          }
+          names.put(rel, new Name(h, delegation));
+        }
       }
       FileAttributes mine = cache.cachedAttributes(h);
       return mine != null ? mine : a;
@@ -163,6 +181,7 @@ final class DafsFileSystem extends FileSystem {
 
   /** This file system changed the name {@code p} (removed, renamed, replaced): forget it and all below it. */
   void forgetName(DafsPath p) {
+    namesEpoch.incrementAndGet();
     String rel = p.relativeToRoot();
     names.keySet().removeIf(k -> k.equals(rel) || k.startsWith(rel + "/"));
   }
@@ -190,12 +209,30 @@ final class DafsFileSystem extends FileSystem {
       return;
     }
     open = false;
-    for (DafsFileChannel c : new ArrayList<>(channels)) {
-      c.close();
+    IOException first = null;
+    try {
+      for (DafsFileChannel c : new ArrayList<>(channels)) {
+        try {
+          c.close();
+        } catch (IOException e) {
+          if (first == null) {
+            first = e;
+          } else {
+            first.addSuppressed(e);
+          }
+        }
+      }
+    } finally {
+      try {
+        cache.close();
+      } finally {
+        session.close();
+        provider.forget(this);
+      }
     }
-    cache.close();
-    session.close();
-    provider.forget(this);
+    if (first != null) {
+      throw first;
+    }
   }
 
   @Override

@@ -159,11 +159,19 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     DafsPath parent = (DafsPath) path.getParent();
     try {
       CachedFile file = fs.cache.open(fs.handle(parent), path.getFileName().toString(), mode);
-      if (file.attributes().isDirectory()) {
-        file.close();
-        throw new FileSystemException(path.toString(), null, "Is a directory");
+      try {
+        if (file.attributes().isDirectory()) {
+          throw new FileSystemException(path.toString(), null, "Is a directory");
+        }
+        return new DafsFileChannel(fs, path, file.handle(), file, read, write, append, sync, deleteOnClose);
+      } catch (IOException | RuntimeException e) {
+        try {
+          file.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
       }
-      return new DafsFileChannel(fs, path, file.handle(), file, read, write, append, sync, deleteOnClose);
     } catch (DafsException e) {
       if (e.status() == Status.ISDIR) {
         throw new FileSystemException(path.toString(), null, "Is a directory");
@@ -229,10 +237,12 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     FileHandle parent = fs.handle((DafsPath) path.getParent());
     String name = path.getFileName().toString();
     try {
-      if (fs.attributes(path).isDirectory()) {
+      var found = fs.session.lookup(parent, name);
+      if (found.attributes().isDirectory()) {
         fs.session.rmdir(parent, name);
       } else {
         fs.session.remove(parent, name);
+        fs.cache.removed(found.handle());
       }
     } catch (IOException e) {
       throw NioErrors.of(e, path);
@@ -254,9 +264,13 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     DafsFileSystem fs = fs(source);
     DafsPath src = DafsPath.of(source);
     DafsPath dst = DafsPath.of(target);
+    DafsFileSystem dfs = fs(dst);
     boolean replace = Set.of(options).contains(StandardCopyOption.REPLACE_EXISTING);
     FileAttributes a = fs.attributes(src);
-    if (exists(fs, dst)) {
+    if (dfs == fs && exists(dfs, dst) && isSameFile(src, dst)) {
+      return; // as the JDK: copying a file onto itself does nothing (and must not delete it)
+    }
+    if (exists(dfs, dst)) {
       if (!replace) {
         throw new FileAlreadyExistsException(dst.toString());
       }
@@ -290,6 +304,17 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     DafsPath src = (DafsPath) DafsPath.of(source).toAbsolutePath();
     DafsPath dst = (DafsPath) DafsPath.of(target).toAbsolutePath();
     Set<CopyOption> opts = Set.of(options);
+    if (fs(dst) != fs) {
+      // Another server: not a rename.
+      if (opts.contains(StandardCopyOption.ATOMIC_MOVE)) {
+        throw new java.nio.file.AtomicMoveNotSupportedException(src.toString(), dst.toString(), "across dafs servers");
+      }
+      copy(src, dst, opts.contains(StandardCopyOption.REPLACE_EXISTING)
+          ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES}
+          : new CopyOption[] {StandardCopyOption.COPY_ATTRIBUTES});
+      delete(src);
+      return;
+    }
     if (!opts.contains(StandardCopyOption.REPLACE_EXISTING) && !opts.contains(StandardCopyOption.ATOMIC_MOVE) && exists(fs, dst)
         && !isSameFile(src, dst)) {
       throw new FileAlreadyExistsException(dst.toString());
@@ -297,9 +322,19 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     if (src.getNameCount() == 0 || dst.getNameCount() == 0) {
       throw new FileSystemException(src.toString(), dst.toString(), "the root cannot be moved");
     }
+    FileHandle replaced = null;
     try {
+      replaced = fs.session.lookup(fs.session.root(), dst.relativeToRoot()).handle();
+    } catch (IOException e) {
+      // No target.
+    }
+    try {
+      FileHandle moving = fs.handle(src);
       fs.session.rename(fs.handle((DafsPath) src.getParent()), src.getFileName().toString(),
           fs.handle((DafsPath) dst.getParent()), dst.getFileName().toString());
+      if (replaced != null && !replaced.equals(moving)) {
+        fs.cache.removed(replaced);
+      }
     } catch (IOException e) {
       throw NioErrors.of(e, src, dst);
     } finally {

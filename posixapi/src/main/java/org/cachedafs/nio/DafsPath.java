@@ -32,7 +32,10 @@ final class DafsPath implements Path {
     StringBuilder sb = new StringBuilder(first);
     for (String m : more) {
       if (!m.isEmpty()) {
-        sb.append('/').append(m);
+        if (sb.length() > 0) {
+          sb.append('/');
+        }
+        sb.append(m);
       }
     }
     String s = sb.toString();

@@ -47,8 +47,16 @@ public final class DafsPosix implements AutoCloseable {
   public static final int O_TRUNC = OpenFlags.O_TRUNC.intValue();
   public static final int O_APPEND = OpenFlags.O_APPEND.intValue();
   public static final int O_DIRECTORY = OpenFlags.O_DIRECTORY.intValue();
-  /** Linux's O_DIRECT (jnr-constants does not define it): bypass the cache for this descriptor. */
-  public static final int O_DIRECT = 040000;
+  /**
+   * Linux's O_DIRECT for this architecture (jnr-constants does not define it): bypass the cache for this
+   * descriptor. 040000 on x86; 0200000 on arm, where 040000 is O_DIRECTORY.
+   */
+  public static final int O_DIRECT = isArm() ? 0200000 : 040000;
+
+  private static boolean isArm() {
+    String arch = System.getProperty("os.arch", "");
+    return arch.startsWith("aarch64") || arch.startsWith("arm");
+  }
   public static final int SEEK_SET = 0;
   public static final int SEEK_CUR = 1;
   public static final int SEEK_END = 2;
@@ -127,6 +135,9 @@ public final class DafsPosix implements AutoCloseable {
   }
 
   public int open(String path, int flags, int mode) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       int osFd = os.open(MountTable.absolute(path), flags & ~O_DIRECT, mode);
@@ -149,11 +160,13 @@ public final class DafsPosix implements AutoCloseable {
         return fail(Errno.EISDIR); // the mount root itself: only as a directory stream
       }
       FileHandle dir = directory(cache.session(), r.parent());
-      CachedFile f = cache.open(dir, r.leaf(), m, (flags & O_DIRECT) != 0);
-      if ((flags & O_DIRECTORY) != 0 && !f.attributes().isDirectory()) {
-        f.close();
-        return fail(Errno.ENOTDIR);
+      if ((flags & O_DIRECTORY) != 0) {
+        // Checked before opening, so that O_DIRECTORY|O_TRUNC on a file truncates nothing.
+        if (!cache.session().lookup(dir, r.leaf()).attributes().isDirectory()) {
+          return fail(Errno.ENOTDIR);
+        }
       }
+      CachedFile f = cache.open(dir, r.leaf(), m, (flags & O_DIRECT) != 0);
       return allocate(new Dafs(f, flags));
     } catch (IOException e) {
       return fail(e);
@@ -251,7 +264,10 @@ public final class DafsPosix implements AutoCloseable {
     synchronized (f) {
       try {
         if ((f.flags & O_APPEND) != 0) {
-          f.position = f.file.size();
+          // The end and the write are one step against this client's other appenders.
+          long at = f.file.append(ByteBuffer.wrap(buf, off, len));
+          f.position = at + len;
+          return len;
         }
         long n = writeAt(f, buf, off, len, f.position);
         if (n > 0) {
@@ -281,7 +297,11 @@ public final class DafsPosix implements AutoCloseable {
     }
     // Linux ignores the offset of pwrite(2) on an O_APPEND descriptor and appends.
     try {
-      return writeAt(f, buf, off, len, (f.flags & O_APPEND) != 0 ? f.file.size() : offset);
+      if ((f.flags & O_APPEND) != 0) {
+        f.file.append(ByteBuffer.wrap(buf, off, len));
+        return len;
+      }
+      return writeAt(f, buf, off, len, offset);
     } catch (IOException e) {
       return fail(e);
     }
@@ -394,6 +414,9 @@ public final class DafsPosix implements AutoCloseable {
 
   /** The attributes of a path (following a final symlink), or null with errno set. */
   public Stat stat(String path) {
+    if (path.isEmpty()) {
+      return failNull(Errno.ENOENT.intValue());
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       FileStat st = os.allocateStat();
@@ -431,6 +454,9 @@ public final class DafsPosix implements AutoCloseable {
    * the check is made against this process's effective uid and groups, as the kernel would.
    */
   public int access(String path, int amode) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       return osResult(os.access(MountTable.absolute(path), amode));
@@ -458,6 +484,9 @@ public final class DafsPosix implements AutoCloseable {
   }
 
   public int chmod(String path, int mode) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       return osResult(os.chmod(MountTable.absolute(path), mode));
@@ -467,6 +496,9 @@ public final class DafsPosix implements AutoCloseable {
 
   /** Sets access and modification times, in nanoseconds since the epoch. */
   public int utimes(String path, long accessNanos, long modifyNanos) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       long[] a = {accessNanos / 1_000_000_000L, accessNanos % 1_000_000_000L};
@@ -490,13 +522,20 @@ public final class DafsPosix implements AutoCloseable {
   // --- names -----------------------------------------------------------------------------------
 
   public int unlink(String path) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       return osResult(os.unlink(MountTable.absolute(path)));
     }
     try {
-      DafsSession s = r.mount().cache().session();
-      s.remove(directory(s, r.parent()), r.leaf());
+      CacheManager cache = r.mount().cache();
+      DafsSession s = cache.session();
+      FileHandle dir = directory(s, r.parent());
+      FileHandle gone = s.lookup(dir, r.leaf()).handle();
+      s.remove(dir, r.leaf());
+      cache.removed(gone);
       return 0;
     } catch (IOException e) {
       return fail(e);
@@ -504,6 +543,9 @@ public final class DafsPosix implements AutoCloseable {
   }
 
   public int mkdir(String path, int mode) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       return osResult(os.mkdir(MountTable.absolute(path), mode));
@@ -521,6 +563,9 @@ public final class DafsPosix implements AutoCloseable {
   }
 
   public int rmdir(String path) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
       return osResult(os.rmdir(MountTable.absolute(path)));
@@ -548,8 +593,21 @@ public final class DafsPosix implements AutoCloseable {
       return fail(Errno.EXDEV);
     }
     try {
-      DafsSession s = a.mount().cache().session();
-      s.rename(directory(s, a.parent()), a.leaf(), directory(s, b.parent()), b.leaf());
+      CacheManager cache = a.mount().cache();
+      DafsSession s = cache.session();
+      FileHandle fromDir = directory(s, a.parent());
+      FileHandle toDir = directory(s, b.parent());
+      FileHandle moving = s.lookup(fromDir, a.leaf()).handle();
+      FileHandle replaced = null;
+      try {
+        replaced = s.lookup(toDir, b.leaf()).handle();
+      } catch (DafsException e) {
+        // No target: a plain rename.
+      }
+      s.rename(fromDir, a.leaf(), toDir, b.leaf());
+      if (replaced != null && !replaced.equals(moving)) {
+        cache.removed(replaced);
+      }
       return 0;
     } catch (IOException e) {
       return fail(e);
@@ -560,6 +618,9 @@ public final class DafsPosix implements AutoCloseable {
 
   /** Opens a directory stream; returns its handle, or -1 with errno set. */
   public int opendir(String path) {
+    if (path.isEmpty()) {
+      return fail(Errno.ENOENT);
+    }
     MountTable.Resolved r = mounts.resolve(path);
     List<String> names = new ArrayList<>(List.of(".", ".."));
     try {

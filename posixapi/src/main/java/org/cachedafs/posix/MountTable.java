@@ -52,13 +52,24 @@ final class MountTable {
     return path.startsWith("/") ? path : Path.of(System.getProperty("user.dir")).resolve(path).toString();
   }
 
-  /** The components of an absolute path; "." and empty ones dropped, ".." kept (the server refuses it). */
+  /**
+   * The components of an absolute path, with "." dropped and ".." taken back lexically (never above
+   * "/"), before a mount is chosen: "/mnt/x/../dafs/f" is under "/mnt/dafs". (The kernel resolves ".."
+   * through symlinks; a path that goes back out of a symlinked directory may resolve differently.)
+   */
   static List<String> components(String absolute) {
     List<String> out = new ArrayList<>();
     for (String c : absolute.split("/")) {
-      if (!c.isEmpty() && !c.equals(".")) {
-        out.add(c);
+      if (c.isEmpty() || c.equals(".")) {
+        continue;
       }
+      if (c.equals("..")) {
+        if (!out.isEmpty()) {
+          out.remove(out.size() - 1);
+        }
+        continue;
+      }
+      out.add(c);
     }
     return out;
   }

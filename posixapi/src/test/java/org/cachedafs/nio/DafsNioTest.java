@@ -259,6 +259,86 @@ class DafsNioTest {
   }
 
   @Test
+  void copyingAFileOntoItselfKeepsIt() throws IOException {
+    Path f = remote.resolve("self.txt");
+    Files.writeString(f, "precious");
+    Files.copy(f, f, StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(f, remote.resolve("./self.txt"), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(f, f);
+    assertEquals("precious", Files.readString(f));
+  }
+
+  @Test
+  void movesAndCopiesBetweenTwoServersGoToTheRightOne() throws IOException {
+    try (DafsServer second = DafsServer.start(ServerOptions.of(Files.createDirectories(tmp.resolve("export2"))));
+        FileSystem fs2 = FileSystems.newFileSystem(URI.create("dafs://127.0.0.1:" + second.address().getPort() + "/"), Map.of())) {
+      Files.writeString(remote.resolve("travel.txt"), "from A");
+      Files.copy(remote.resolve("travel.txt"), fs2.getPath("/copied.txt"));
+      assertEquals("from A", Files.readString(tmp.resolve("export2/copied.txt")));
+      Files.move(remote.resolve("travel.txt"), fs2.getPath("/moved.txt"));
+      assertEquals("from A", Files.readString(tmp.resolve("export2/moved.txt")));
+      assertFalse(Files.exists(remote.resolve("travel.txt")));
+      Files.writeString(remote.resolve("atomic.txt"), "x");
+      assertThrows(java.nio.file.AtomicMoveNotSupportedException.class,
+          () -> Files.move(remote.resolve("atomic.txt"), fs2.getPath("/a.txt"), StandardCopyOption.ATOMIC_MOVE));
+    }
+  }
+
+  @Test
+  void aRememberedPathNeverAnswersForAFileRenamedAwayByAnotherSession() throws IOException {
+    Path a = remote.resolve("a.dat");
+    Files.write(a, new byte[10]);
+    assertTrue(Files.exists(a)); // resolved (and maybe remembered) here
+    try (FileSystem other = FileSystems.newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of())) {
+      Files.move(other.getPath("/a.dat"), other.getPath("/b.dat"));
+    }
+    try (FileChannel ch = FileChannel.open(remote.resolve("b.dat"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[5]), 10); // this client caches the file again, under a new delegation
+      assertFalse(Files.exists(a), "a.dat no longer exists, whatever was remembered about it");
+      assertEquals(15, Files.size(remote.resolve("b.dat")));
+    }
+  }
+
+  @Test
+  void concurrentAppendsLoseNothing() throws Exception {
+    Path log = remote.resolve("append.log");
+    Files.createFile(log);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    java.util.List<java.util.concurrent.Future<?>> all = new java.util.ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      all.add(pool.submit(() -> {
+        for (int i = 0; i < 200; i++) {
+          Files.write(log, new byte[100], StandardOpenOption.APPEND);
+        }
+        return null;
+      }));
+    }
+    for (var f : all) {
+      f.get();
+    }
+    pool.shutdown();
+    assertEquals(4 * 200 * 100, Files.size(log));
+  }
+
+  @Test
+  void closingALockedChannelReleasesItsLockOnTheServer() throws IOException {
+    Path f = remote.resolve("locked.bin");
+    Files.createFile(f);
+    try (FileChannel keep = FileChannel.open(f, StandardOpenOption.WRITE)) {
+      FileChannel holder = FileChannel.open(f, StandardOpenOption.WRITE);
+      assertNotNull(holder.tryLock());
+      holder.close(); // the file stays open through 'keep'
+      try (FileSystem other = FileSystems.newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of());
+          FileChannel c2 = FileChannel.open(other.getPath("/locked.bin"), StandardOpenOption.WRITE)) {
+        FileLock l = c2.tryLock();
+        assertNotNull(l, "the closed channel's lock is gone for other clients too");
+        l.release();
+      }
+      assertNotNull(keep);
+    }
+  }
+
+  @Test
   void attributesStoreAndAccess() throws IOException {
     Path f = remote.resolve("attr.txt");
     Files.writeString(f, "abc");

@@ -252,6 +252,16 @@ class PosixFacadeTest {
   }
 
   @Test
+  void dotDotIsResolvedBeforeChoosingAMount() throws Exception {
+    String detour = mount.substring(0, mount.lastIndexOf('/')) + "/elsewhere/.." + mount.substring(mount.lastIndexOf('/'));
+    int fd = posix.open(detour + "/viaDetour", DafsPosix.O_CREAT | DafsPosix.O_WRONLY, 0644);
+    assertTrue(fd >= 0, "errno " + posix.errno());
+    posix.close(fd);
+    assertTrue(Files.exists(tmp.resolve("export/viaDetour")), "the file went to DAFS, not to the local disk");
+    assertEquals(Errno.ENOENT.intValue(), posix.open("", DafsPosix.O_RDONLY) == -1 ? posix.errno() : 0);
+  }
+
+  @Test
   void anUncachedDescriptorSeesTheSameBytes() {
     int fd = posix.open(mount + "/direct", DafsPosix.O_CREAT | DafsPosix.O_RDWR, 0644);
     posix.write(fd, bytes("cached"), 0, 6);

@@ -23,6 +23,11 @@ public final class DafsInputStream extends InputStream {
       }
       throw new PosixException("open", path, e);
     }
+    Stat st = posix.fstat(f);
+    if (st != null && st.isDirectory()) {
+      posix.close(f);
+      throw new FileNotFoundException(path + " (Is a directory)"); // as FileInputStream
+    }
     this.fd = f;
   }
 

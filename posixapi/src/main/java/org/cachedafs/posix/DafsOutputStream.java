@@ -19,7 +19,12 @@ public final class DafsOutputStream extends OutputStream {
     int flags = DafsPosix.O_WRONLY | DafsPosix.O_CREAT | (append ? DafsPosix.O_APPEND : DafsPosix.O_TRUNC);
     int f = posix.open(path, flags, 0644);
     if (f < 0) {
-      throw new PosixException("open", path, posix.errno());
+      int e = posix.errno();
+      if (e == jnr.constants.platform.Errno.ENOENT.intValue() || e == jnr.constants.platform.Errno.EACCES.intValue()
+          || e == jnr.constants.platform.Errno.EISDIR.intValue()) {
+        throw new java.io.FileNotFoundException(path + " (" + PosixException.name(e) + ")"); // as FileOutputStream
+      }
+      throw new PosixException("open", path, e);
     }
     this.fd = f;
   }

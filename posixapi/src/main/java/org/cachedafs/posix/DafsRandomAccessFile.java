@@ -36,6 +36,11 @@ public final class DafsRandomAccessFile implements Closeable {
       }
       throw new PosixException("open", path, e);
     }
+    Stat st = posix.fstat(f);
+    if (st != null && st.isDirectory()) {
+      posix.close(f);
+      throw new FileNotFoundException(path + " (Is a directory)"); // as RandomAccessFile
+    }
     this.fd = f;
   }
 

@@ -106,6 +106,10 @@ class JavaIoWrappersTest {
         assertEquals(-1, in.read());
       }
       assertThrows(FileNotFoundException.class, () -> new DafsInputStream(posix, "/mnt/dafs/none"));
+      assertThrows(FileNotFoundException.class, () -> new DafsOutputStream(posix, "/mnt/dafs/no-such-dir/f", false));
+      assertEquals(0, posix.mkdir("/mnt/dafs/adir", 0755));
+      assertThrows(FileNotFoundException.class, () -> new DafsInputStream(posix, "/mnt/dafs/adir"));
+      assertThrows(FileNotFoundException.class, () -> new DafsRandomAccessFile(posix, "/mnt/dafs/adir", "r"));
     }
   }
 

@@ -3,7 +3,8 @@ package org.cachedafs.bench;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.cachedafs.transport.Access;
 import org.cachedafs.transport.Connection;
@@ -53,7 +54,7 @@ public record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, 
     try (MemoryDomain serverDomain = tcp.openDomain(); MemoryDomain clientDomain = tcp.openDomain()) {
       Region target = serverDomain.register(ByteBuffer.allocateDirect(16 << 20), Access.REMOTE_WRITE);
       Region source = clientDomain.register(ByteBuffer.allocateDirect(1 << 20), Access.LOCAL);
-      SynchronousQueue<Boolean> done = new SynchronousQueue<>();
+      BlockingQueue<Boolean> done = new LinkedBlockingQueue<>(); // offer never drops a signal, unlike a SynchronousQueue
       ConnectionHandler server = new ConnectionHandler() {
         @Override
         public void onMessage(Connection c, ByteBuffer m) {
@@ -77,7 +78,9 @@ public record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, 
             moved += chunk;
           }
           c.send(ByteBuffer.wrap(new byte[1]));
-          done.poll(60, TimeUnit.SECONDS);
+          if (done.poll(60, TimeUnit.SECONDS) == null) {
+            throw new IOException("the peer never saw the end of the transfer");
+          }
         }
         return moved / (double) (System.nanoTime() - t0);
       }
@@ -103,7 +106,7 @@ public record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, 
         @Override
         public void onClosed(Connection c, Throwable cause) {}
       };
-      SynchronousQueue<ByteBuffer> replies = new SynchronousQueue<>();
+      BlockingQueue<ByteBuffer> replies = new LinkedBlockingQueue<>();
       try (Listener l = tcp.listen(new InetSocketAddress("127.0.0.1", 0), a, echo);
           Connection c = tcp.connect(l.localAddress(), b, new ConnectionHandler() {
             @Override
@@ -119,7 +122,9 @@ public record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, 
         for (int i = -count / 10; i < count; i++) {
           long t0 = System.nanoTime();
           c.send(msg);
-          replies.poll(10, TimeUnit.SECONDS);
+          if (replies.poll(10, TimeUnit.SECONDS) == null) {
+            throw new IOException("no echo within 10 s");
+          }
           if (i >= 0) {
             micros[i] = (System.nanoTime() - t0) / 1000;
           }

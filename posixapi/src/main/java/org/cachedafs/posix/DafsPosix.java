@@ -483,103 +483,73 @@ public final class DafsPosix implements AutoCloseable {
     return (bits & amode) == amode ? 0 : fail(Errno.EACCES);
   }
 
-  public int chmod(String path, int mode) {
+  /** What a path call does when the path is under a mount. */
+  private interface OnMount {
+    void run(CacheManager cache, DafsSession session, MountTable.Resolved path) throws IOException;
+  }
+
+  /**
+   * The shape every path call shares: an empty path is ENOENT; an operating-system path goes to JNR
+   * ({@code os}); a DAFS path runs {@code dafs}, and its failure becomes the errno.
+   */
+  private int pathCall(String path, java.util.function.IntSupplier os, OnMount dafs) {
     if (path.isEmpty()) {
       return fail(Errno.ENOENT);
     }
     MountTable.Resolved r = mounts.resolve(path);
     if (r == null) {
-      return osResult(os.chmod(MountTable.absolute(path), mode));
+      return osResult(os.getAsInt());
     }
-    return setattr(r, SetAttributes.mode(mode));
-  }
-
-  /** Sets access and modification times, in nanoseconds since the epoch. */
-  public int utimes(String path, long accessNanos, long modifyNanos) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      long[] a = {accessNanos / 1_000_000_000L, accessNanos % 1_000_000_000L};
-      long[] m = {modifyNanos / 1_000_000_000L, modifyNanos % 1_000_000_000L};
-      return osResult(os.utimensat(AT_FDCWD, MountTable.absolute(path), a, m, 0));
-    }
-    return setattr(r, SetAttributes.times(accessNanos, modifyNanos));
-  }
-
-  private int setattr(MountTable.Resolved r, SetAttributes a) {
     try {
       CacheManager cache = r.mount().cache();
-      DafsSession s = cache.session();
-      cache.setattr(s.lookup(s.root(), r.relative()).handle(), a);
+      dafs.run(cache, cache.session(), r);
       return 0;
     } catch (IOException e) {
       return fail(e);
     }
+  }
+
+  public int chmod(String path, int mode) {
+    return pathCall(path, () -> os.chmod(MountTable.absolute(path), mode),
+        (cache, s, r) -> cache.setattr(s.lookup(s.root(), r.relative()).handle(), SetAttributes.mode(mode)));
+  }
+
+  /** Sets access and modification times, in nanoseconds since the epoch. */
+  public int utimes(String path, long accessNanos, long modifyNanos) {
+    long[] a = {accessNanos / 1_000_000_000L, accessNanos % 1_000_000_000L};
+    long[] m = {modifyNanos / 1_000_000_000L, modifyNanos % 1_000_000_000L};
+    return pathCall(path, () -> os.utimensat(AT_FDCWD, MountTable.absolute(path), a, m, 0),
+        (cache, s, r) -> cache.setattr(s.lookup(s.root(), r.relative()).handle(), SetAttributes.times(accessNanos, modifyNanos)));
   }
 
   // --- names -----------------------------------------------------------------------------------
 
   public int unlink(String path) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      return osResult(os.unlink(MountTable.absolute(path)));
-    }
-    try {
-      CacheManager cache = r.mount().cache();
-      DafsSession s = cache.session();
+    return pathCall(path, () -> os.unlink(MountTable.absolute(path)), (cache, s, r) -> {
       FileHandle dir = directory(s, r.parent());
       FileHandle gone = s.lookup(dir, r.leaf()).handle();
       s.remove(dir, r.leaf());
       cache.removed(gone);
-      return 0;
-    } catch (IOException e) {
-      return fail(e);
-    }
+    });
   }
 
   public int mkdir(String path, int mode) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      return osResult(os.mkdir(MountTable.absolute(path), mode));
-    }
-    if (r.components().isEmpty()) {
-      return fail(Errno.EEXIST);
-    }
-    try {
-      DafsSession s = r.mount().cache().session();
+    return pathCall(path, () -> os.mkdir(MountTable.absolute(path), mode), (cache, s, r) -> {
+      if (r.components().isEmpty()) {
+        throw new DafsException(org.cachedafs.protocol.Status.EXIST, "the mount point");
+      }
       s.mkdir(directory(s, r.parent()), r.leaf(), mode);
-      return 0;
-    } catch (IOException e) {
-      return fail(e);
-    }
+    });
   }
 
   public int rmdir(String path) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
+    if (!path.isEmpty()) {
+      MountTable.Resolved r = mounts.resolve(path);
+      if (r != null && r.components().isEmpty()) {
+        return fail(Errno.EBUSY); // the mount point
+      }
     }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      return osResult(os.rmdir(MountTable.absolute(path)));
-    }
-    if (r.components().isEmpty()) {
-      return fail(Errno.EBUSY); // the mount point
-    }
-    try {
-      DafsSession s = r.mount().cache().session();
-      s.rmdir(directory(s, r.parent()), r.leaf());
-      return 0;
-    } catch (IOException e) {
-      return fail(e);
-    }
+    return pathCall(path, () -> os.rmdir(MountTable.absolute(path)), (cache, s, r) -> s.rmdir(directory(s, r.parent()), r.leaf()));
   }
 
   /** Renames within one file system; across a mount boundary it fails with EXDEV, as rename(2) does. */

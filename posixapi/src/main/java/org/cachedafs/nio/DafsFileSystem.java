@@ -55,7 +55,12 @@ final class DafsFileSystem extends FileSystem {
   /** A path's handle, remembered while the cache held the file under this delegation. */
   private record Name(FileHandle handle, long delegationId) {}
 
-  private DafsFileSystem(DafsFileSystemProvider provider, String authority, DafsSession session, CacheManager cache) {
+  /** Whether every file is opened around the cache, as with {@code ExtendedOpenOption.DIRECT}. */
+  final boolean uncached;
+
+  private DafsFileSystem(DafsFileSystemProvider provider, String authority, DafsSession session, CacheManager cache,
+      boolean uncached) {
+    this.uncached = uncached;
     this.provider = provider;
     this.authority = authority;
     this.session = session;
@@ -85,10 +90,14 @@ final class DafsFileSystem extends FileSystem {
     if (env.get("cache.size") != null) {
       config = config.withCapacity(bytes(env.get("cache.size")));
     }
+    if (env.get("read.ahead") != null) {
+      config = config.withReadAhead(Boolean.parseBoolean(env.get("read.ahead").toString()));
+    }
+    boolean uncached = env.get("uncached") != null && Boolean.parseBoolean(env.get("uncached").toString());
     URI server = URI.create("dafs://" + uri.getAuthority());
     DafsSession session = DafsClient.connect(server, options);
     try {
-      return new DafsFileSystem(provider, uri.getAuthority(), session, CacheManager.create(session, config));
+      return new DafsFileSystem(provider, uri.getAuthority(), session, CacheManager.create(session, config), uncached);
     } catch (RuntimeException e) {
       session.close();
       throw e;

@@ -158,7 +158,8 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     }
     DafsPath parent = (DafsPath) path.getParent();
     try {
-      CachedFile file = fs.cache.open(fs.handle(parent), path.getFileName().toString(), mode);
+      boolean uncached = fs.uncached || options.contains(com.sun.nio.file.ExtendedOpenOption.DIRECT);
+      CachedFile file = fs.cache.open(fs.handle(parent), path.getFileName().toString(), mode, uncached);
       try {
         if (file.attributes().isDirectory()) {
           throw new FileSystemException(path.toString(), null, "Is a directory");

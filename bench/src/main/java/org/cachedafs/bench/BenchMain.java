@@ -1,0 +1,230 @@
+package org.cachedafs.bench;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The cache benchmark runner, the project's main job. With no arguments it starts an embedded server
+ * on a temporary export over real loopback tcp and runs the standard suite; every configuration is
+ * measured on the same files in the same run, and the results go to a new directory whose path it
+ * prints at the end.
+ */
+@Command(name = "dafs-bench", mixinStandardHelpOptions = true, version = "dafs-bench 0.1.0", sortOptions = false,
+    description = {"Measures cacheDAFS against the kernel's page cache, the uncached DAFS client, the java.nio provider "
+        + "and an NFS peer, on the same files, in one run.",
+        "With no arguments: an embedded server on a temporary export, the standard suite (about 3 minutes on 2 cores)."})
+public final class BenchMain implements Callable<Integer> {
+  @Option(names = "--server", paramLabel = "dafs://HOST:PORT",
+      description = "Measure a running server instead of an embedded one.")
+  URI server;
+
+  @Option(names = "--secret-file", paramLabel = "FILE", description = "The server's shared secret (with --server).")
+  Path secretFile;
+
+  @Option(names = "--export-dir", paramLabel = "DIR",
+      description = "With --server: the server's export directory, if this machine sees it; enables the local "
+          + "configuration, the hit path and the NFS peer.")
+  Path exportDir;
+
+  @Option(names = "--work-dir", paramLabel = "DIR", description = "Where the embedded server's temporary export is made "
+      + "(default: ${DEFAULT-VALUE}).", defaultValue = "${sys:java.io.tmpdir}")
+  Path workDir;
+
+  @Option(names = "--results", paramLabel = "DIR",
+      description = "Where the JSON, CSV, charts and HTML report go (default: bench-results/run-TIMESTAMP).")
+  Path results;
+
+  @Option(names = "--nfs-peer", description = "Measure the NFS peer, installing its Debian packages if missing (root); "
+      + "fail if it cannot run. Without this flag the peer is used whenever bench/nfs-peer.sh finds its setup present.")
+  boolean nfsRequired;
+
+  @Option(names = "--no-nfs", description = "Leave the NFS peer out.")
+  boolean noNfs;
+
+  @Option(names = "--nfs-script", paramLabel = "FILE", defaultValue = "bench/nfs-peer.sh",
+      description = "The script that runs the NFS peer (default: ${DEFAULT-VALUE}).")
+  Path nfsScript;
+
+  @Option(names = "--configs", split = ",", paramLabel = "NAME",
+      description = "Configurations to measure: local, uncached, cached, nio, nfs (default: all).")
+  List<String> configs;
+
+  @Option(names = "--only", split = ",", paramLabel = "NAME",
+      description = "Run only these parts: workload names (seq-read-cold, seq-write, rand-read-uniform-large, "
+          + "rand-read-uniform-fits, rand-read-zipf-fits, rand-read-zipf-large, rand-write, mix-70r-30w-zipf, multi-client-zipf, "
+          + "recall-pingpong, database-tpcb), hit-path, sweeps (default: everything).")
+  List<String> only;
+
+  @Option(names = "--large-mib", defaultValue = "1024", description = "The file many times the cache, MiB (default: ${DEFAULT-VALUE}).")
+  long largeMib;
+
+  @Option(names = "--fits-mib", defaultValue = "64", description = "The file that fits in the cache, MiB (default: ${DEFAULT-VALUE}).")
+  long fitsMib;
+
+  @Option(names = "--write-mib", defaultValue = "256", description = "The sequential write's file, MiB (default: ${DEFAULT-VALUE}).")
+  long writeMib;
+
+  @Option(names = "--cache-mib", defaultValue = "128", description = "The client cache, MiB (default: ${DEFAULT-VALUE}).")
+  long cacheMib;
+
+  @Option(names = "--block-kib", defaultValue = "64", description = "The cache block, KiB (default: ${DEFAULT-VALUE}).")
+  int blockKib;
+
+  @Option(names = "--hot-mib", defaultValue = "4", description = "The hit path's hot set, MiB: it should fit in the CPU "
+      + "caches (default: ${DEFAULT-VALUE}).")
+  long hotMib;
+
+  @Option(names = "--hit-large-mib", defaultValue = "1024", description = "The hit path's large set, MiB; 0 skips it "
+      + "(default: ${DEFAULT-VALUE}).")
+  long hitLargeMib;
+
+  @Option(names = "--hit-ops", defaultValue = "400000", description = "Reads per hit-path round (default: ${DEFAULT-VALUE}).")
+  int hitOps;
+
+  @Option(names = "--seconds", defaultValue = "1.0", description = "Timed part of each random-access measurement, s "
+      + "(default: ${DEFAULT-VALUE}).")
+  double seconds;
+
+  @Option(names = "--seq-seconds", defaultValue = "8", description = "Time limit of one sequential pass, s (default: ${DEFAULT-VALUE}).")
+  double seqSeconds;
+
+  @Option(names = "--zipf", defaultValue = "0.99", description = "Zipf exponent of the skewed workloads (default: ${DEFAULT-VALUE}).")
+  double zipf;
+
+  @Option(names = "--clients", defaultValue = "2", description = "Client processes of the multi-client workload; 0 skips it "
+      + "(default: ${DEFAULT-VALUE}).")
+  int clients;
+
+  @Option(names = "--pingpong-turns", defaultValue = "200", description = "Turns of each ping-pong player; 0 skips it "
+      + "(default: ${DEFAULT-VALUE}).")
+  int pingPongTurns;
+
+  @Option(names = "--db-seconds", defaultValue = "3", description = "Timed part of each database measurement, s; 0 skips it "
+      + "(default: ${DEFAULT-VALUE}).")
+  double dbSeconds;
+
+  @Option(names = "--h2-settings", defaultValue = "", paramLabel = ";NAME=VALUE...",
+      description = "Appended to the database's JDBC URL, e.g. ';WRITE_DELAY=0' to write every commit through to the file "
+          + "system (default: H2's own settings).")
+  String h2Settings;
+
+  @Option(names = "--transport-mib", defaultValue = "1024", description = "Bytes the raw-transport reference moves, MiB "
+      + "(default: ${DEFAULT-VALUE}).")
+  long transportMib;
+
+  @Option(names = "--sweep-block-kib", split = ",", defaultValue = "16,64,256",
+      description = "Block sizes of the block-size sweep, KiB; empty skips it (default: ${DEFAULT-VALUE}).")
+  List<Integer> sweepBlockKib;
+
+  @Option(names = "--sweep-cache-mib", split = ",", defaultValue = "16,32,128",
+      description = "Cache sizes of the cache-size sweep, MiB; empty skips it (default: ${DEFAULT-VALUE}).")
+  List<Long> sweepCacheMib;
+
+  @Option(names = "--no-sweep-readahead", description = "Skip the read-ahead on/off sweep.")
+  boolean noSweepReadAhead;
+
+  @Option(names = "--seed", defaultValue = "2002", description = "Seed of every access pattern (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--no-progress", description = "Print one line per step instead of a progress bar.")
+  boolean noProgress;
+
+  private final PrintStream out;
+
+  public BenchMain() {
+    this(System.out);
+  }
+
+  BenchMain(PrintStream out) {
+    this.out = out;
+  }
+
+  /** The standard suite's settings: the options' defaults. */
+  static Settings defaults() {
+    BenchMain m = new BenchMain();
+    new CommandLine(m).parseArgs();
+    return m.settings();
+  }
+
+  Settings settings() {
+    return new Settings(largeMib << 20, fitsMib << 20, writeMib << 20, cacheMib << 20, blockKib << 10, hotMib << 20,
+        hitLargeMib << 20, hitOps, seconds, seqSeconds, zipf, clients, pingPongTurns, dbSeconds, h2Settings, transportMib << 20,
+        sweepBlockKib.stream().filter(k -> k > 0).map(k -> k << 10).toList(),
+        sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Settings s = settings();
+    Set<Config> chosen = EnumSet.noneOf(Config.class);
+    for (String c : configs == null ? List.of("local", "uncached", "cached", "nio", "nfs") : configs) {
+      chosen.add(Config.of(c.trim()));
+    }
+    Predicate<String> selected = only == null ? x -> true : only::contains;
+    Path dir = results != null ? results
+        : Path.of("bench-results", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    Files.createDirectories(dir);
+    Runner.NfsMode nfs = noNfs ? Runner.NfsMode.OFF : nfsRequired ? Runner.NfsMode.REQUIRED : Runner.NfsMode.AUTO;
+    List<String> command = new ArrayList<>(List.of(commandLine));
+    RunRecord run;
+    try (Fixture fixture = fixture()) {
+      out.println("dafs-bench: " + (fixture.embedded() ? "embedded server " : "server ") + fixture.server()
+          + (fixture.export() != null ? ", export " + fixture.export() : ""));
+      Runner runner = new Runner(s, fixture, chosen, selected, nfs, nfsScript, dir, out);
+      try (Progress progress = noProgress ? Progress.lines(out) : Progress.bar(runner.steps())) {
+        run = runner.run(command, progress);
+      }
+    }
+    Reports.writeAll(run, dir);
+    out.print(Reports.console(run));
+    out.println("\nresults: " + dir.toAbsolutePath() + " (results.json, results.csv, report.html, charts/)");
+    return 0;
+  }
+
+  private Fixture fixture() throws java.io.IOException {
+    if (server == null) {
+      return Fixture.embedded(workDir);
+    }
+    byte[] secret = null;
+    if (secretFile != null) {
+      secret = Files.readString(secretFile).strip().getBytes(StandardCharsets.UTF_8);
+      if (secret.length == 0) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "the secret file " + secretFile + " is empty");
+      }
+    }
+    return Fixture.remote(server, secret, exportDir);
+  }
+
+  private String[] commandLine = new String[0];
+
+  /** Runs the command line; the exit code is 0 on success, 1 if a measurement failed (wrong data included), 2 on bad usage. */
+  static int execute(PrintStream out, String... args) {
+    BenchMain main = new BenchMain(out);
+    main.commandLine = args.clone();
+    CommandLine cl = new CommandLine(main);
+    cl.setExecutionExceptionHandler((e, c, parsed) -> {
+      c.getErr().println("dafs-bench: " + e);
+      e.printStackTrace(c.getErr());
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(System.out, args));
+  }
+}

@@ -1,0 +1,176 @@
+package org.cachedafs.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.cachedafs.cache.CacheConfig;
+import org.cachedafs.server.DafsServer;
+import org.cachedafs.server.ServerOptions;
+
+/**
+ * Where the runner's files live and how each configuration reaches them: an embedded server on a
+ * temporary export over real loopback tcp, or a remote server (then there is no local configuration
+ * unless the export directory is given, and no NFS peer).
+ */
+final class Fixture implements AutoCloseable {
+  private final URI server;
+  private final byte[] secret;
+  private final Path export;
+  private final DafsServer embedded;
+  private final Path temporary;
+
+  private Fixture(URI server, byte[] secret, Path export, DafsServer embedded, Path temporary) {
+    this.server = server;
+    this.secret = secret;
+    this.export = export;
+    this.embedded = embedded;
+    this.temporary = temporary;
+  }
+
+  /** An embedded server in this JVM, exporting a new directory under {@code parent}. */
+  static Fixture embedded(Path parent) throws IOException {
+    Files.createDirectories(parent);
+    Path dir = Files.createTempDirectory(parent, "dafs-bench-");
+    Path export = Files.createDirectories(dir.resolve("export"));
+    DafsServer server = DafsServer.start(ServerOptions.of(export));
+    return new Fixture(server.uri(), null, export, server, dir);
+  }
+
+  /** A running server; {@code export} is its export directory if this machine can see it, else null. */
+  static Fixture remote(URI server, byte[] secret, Path export) {
+    return new Fixture(server, secret, export, null, null);
+  }
+
+  URI server() {
+    return server;
+  }
+
+  byte[] secret() {
+    return secret;
+  }
+
+  /** The export directory on this machine, or null. */
+  Path export() {
+    return export;
+  }
+
+  boolean embedded() {
+    return embedded != null;
+  }
+
+  /** The file on local disk, or null when the export is not visible here. */
+  Path onDisk(String file) {
+    return export == null ? null : export.resolve(file);
+  }
+
+  /** A new target for {@code config}, with a cold cache of {@code cache}'s shape. */
+  Target target(Config config, CacheConfig cache) throws IOException {
+    switch (config) {
+      case LOCAL:
+        if (export == null) {
+          throw new IllegalStateException("no local configuration: the export is not on this machine");
+        }
+        return Targets.local(export);
+      case UNCACHED:
+        return Targets.facade(server, secret, cache, true);
+      case CACHED:
+        return Targets.facade(server, secret, cache, false);
+      case NIO:
+        return Targets.nio(server, secret, cache, false);
+      default:
+        throw new IllegalArgumentException(config + " runs in its own process");
+    }
+  }
+
+  /**
+   * Creates {@code file} with generation 0 of its pattern, on local disk when the export is here and
+   * through an uncached DAFS session otherwise.
+   */
+  void create(String file, String patternOf, long bytes) throws IOException {
+    DataPattern pattern = CellRunner.patternOf(patternOf);
+    ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+    if (export != null) {
+      Path p = export.resolve(file);
+      Files.createDirectories(p.getParent());
+      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        for (long at = 0; at < bytes; at += buf.capacity()) {
+          buf.clear().limit((int) Math.min(buf.capacity(), bytes - at));
+          pattern.fill(buf, at, 0);
+          while (buf.hasRemaining()) {
+            ch.write(buf, at + buf.position());
+          }
+        }
+      }
+      return;
+    }
+    try (Target t = Targets.facade(server, secret, CacheConfig.defaults(), true); Target.Handle h = t.open(file, true)) {
+      for (long at = 0; at < bytes; at += buf.capacity()) {
+        buf.clear().limit((int) Math.min(buf.capacity(), bytes - at));
+        pattern.fill(buf, at, 0);
+        CellRunner.writeFully(h, buf, at);
+      }
+      h.sync();
+    }
+  }
+
+  /** Creates {@code file} holding {@code bytes} zero bytes. */
+  void createZeroed(String file, int bytes) throws IOException {
+    if (export != null) {
+      Path p = export.resolve(file);
+      Files.createDirectories(p.getParent());
+      Files.write(p, new byte[bytes]);
+      return;
+    }
+    try (Target t = Targets.facade(server, secret, CacheConfig.defaults(), true); Target.Handle h = t.open(file, true)) {
+      CellRunner.writeFully(h, ByteBuffer.allocate(bytes), 0);
+      h.sync();
+    }
+  }
+
+  /** The first {@code bytes} bytes of {@code file}, as the server's disk holds them. */
+  byte[] read(String file, int bytes) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(bytes);
+    if (export != null) {
+      try (FileChannel ch = FileChannel.open(export.resolve(file), StandardOpenOption.READ)) {
+        while (buf.hasRemaining() && ch.read(buf, buf.position()) >= 0) {
+          // until full or end of file
+        }
+      }
+      return buf.array();
+    }
+    try (Target t = Targets.facade(server, secret, CacheConfig.defaults(), true); Target.Handle h = t.open(file, false)) {
+      CellRunner.readFully(h, buf, 0);
+    }
+    return buf.array();
+  }
+
+  /** Removes a scratch file, through the server when the export is remote. */
+  void delete(String file) throws IOException {
+    if (export != null) {
+      Files.deleteIfExists(export.resolve(file));
+      return;
+    }
+    try (Target t = Targets.nio(server, secret, CacheConfig.defaults(), true)) {
+      Files.deleteIfExists(Path.of(URI.create("dafs://" + server.getAuthority() + "/" + file)));
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (embedded != null) {
+      embedded.close();
+    }
+    if (temporary != null) {
+      try (Stream<Path> walk = Files.walk(temporary)) {
+        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}

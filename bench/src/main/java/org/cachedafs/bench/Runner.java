@@ -1,0 +1,349 @@
+package org.cachedafs.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.cachedafs.cache.CacheConfig;
+
+/**
+ * Runs one suite: the files, the physical reference, the hit path, every workload against every
+ * configuration on the same files, the client processes, the database and the sweeps, then the
+ * ratios. Every step fails loudly: a workload that reads a wrong byte ends the run.
+ */
+final class Runner {
+  static final String LARGE = "sets/large.bin";
+  static final String FITS = "sets/fits.bin";
+  static final String HOT = "sets/hot.bin";
+  static final String PINGPONG = "sets/pingpong.bin";
+  static final String MULTI = "multi-client-zipf";
+  private static final int SEQ_IO = 1 << 20;
+  private static final int RAND_IO = 4096;
+
+  /** How the NFS peer is chosen: used if its setup is present, required (and installed), or left out. */
+  enum NfsMode { AUTO, REQUIRED, OFF }
+
+  private final Settings s;
+  private final Fixture fixture;
+  private final Set<Config> configs;
+  private final Predicate<String> selected;
+  private final NfsMode nfsMode;
+  private final Path nfsScript;
+  private final Path resultsDir;
+  private Progress progress;
+  private final PrintStream log;
+  private final List<Result> results = new ArrayList<>();
+  private final List<String> skipped = new ArrayList<>();
+
+  Runner(Settings s, Fixture fixture, Set<Config> configs, Predicate<String> selected, NfsMode nfsMode, Path nfsScript,
+      Path resultsDir, PrintStream log) {
+    this.s = s;
+    this.fixture = fixture;
+    this.configs = configs;
+    this.selected = selected;
+    this.nfsMode = nfsMode;
+    this.nfsScript = nfsScript;
+    this.resultsDir = resultsDir;
+    this.log = log;
+  }
+
+  /** The workloads every configuration runs, in order. */
+  static List<Workload> standard(Settings s) {
+    return List.of(
+        new Workload("seq-read-cold", Workload.Op.READ, Workload.Access.SEQUENTIAL, 0, SEQ_IO, LARGE, s.largeBytes(), 1, false,
+            s.seqSeconds(), true),
+        new Workload("seq-write", Workload.Op.WRITE, Workload.Access.SEQUENTIAL, 0, SEQ_IO, "sets/write.bin", s.writeBytes(), 0,
+            false, s.seqSeconds(), true),
+        new Workload(Ratios.RAND_LARGE, Workload.Op.READ, Workload.Access.UNIFORM, 0, RAND_IO, LARGE, s.largeBytes(), 1, false,
+            s.cellSeconds(), false),
+        new Workload("rand-read-uniform-fits", Workload.Op.READ, Workload.Access.UNIFORM, 0, RAND_IO, FITS, s.fitsBytes(), 1, true,
+            s.cellSeconds(), false),
+        new Workload(Ratios.ZIPF, Workload.Op.READ, Workload.Access.ZIPF, s.zipfSkew(), RAND_IO, FITS, s.fitsBytes(), 1, true,
+            s.cellSeconds(), false),
+        new Workload("rand-read-zipf-large", Workload.Op.READ, Workload.Access.ZIPF, s.zipfSkew(), RAND_IO, LARGE, s.largeBytes(), 1,
+            false, s.cellSeconds(), false),
+        new Workload("rand-write", Workload.Op.WRITE, Workload.Access.UNIFORM, 0, RAND_IO, "sets/rand-write.bin", s.fitsBytes(), 0,
+            false, s.cellSeconds(), false),
+        new Workload("mix-70r-30w-zipf", Workload.Op.MIX, Workload.Access.ZIPF, s.zipfSkew(), RAND_IO, "sets/mix.bin", s.fitsBytes(),
+            0.7, true, s.cellSeconds(), false));
+  }
+
+  CacheConfig cacheConfig() {
+    return CacheConfig.defaults().withCapacity(s.cacheBytes()).withBlockSize(s.blockSize())
+        .withSlabBytes(Math.max(s.blockSize(), Math.min(s.cacheBytes(), 64L << 20)));
+  }
+
+  /** The number of steps {@link #run} reports to the progress bar. */
+  int steps() {
+    List<Workload> w = standard(s).stream().filter(x -> selected.test(x.name())).toList();
+    int inProcess = (int) configs.stream().filter(c -> c != Config.NFS).count();
+    return 3 + w.size() * inProcess + 1 + 2 + 3 + s.sweepBlockSizes().size() + s.sweepCacheBytes().size()
+        + (s.sweepReadAhead() ? 2 : 0);
+  }
+
+  RunRecord run(List<String> command, Progress progress) throws IOException, InterruptedException {
+    this.progress = progress;
+    long t0 = System.nanoTime();
+    String started = Instant.now().toString();
+    List<Workload> workloads = standard(s).stream().filter(x -> selected.test(x.name())).toList();
+
+    step("files");
+    fixture.create(LARGE, LARGE, s.largeBytes());
+    fixture.create(FITS, FITS, s.fitsBytes());
+    fixture.create(HOT, HOT, s.hotBytes());
+
+    step("physical reference");
+    PhysicalReference reference = PhysicalReference.measure(s.transportBytes(), 2000);
+
+    List<HitProbe> hits = new ArrayList<>();
+    step("hit path");
+    if (fixture.export() == null) {
+      skipped.add("hit path: needs the export on this machine to compare with the kernel (--export-dir)");
+    } else if (selected.test("hit-path")) {
+      hits.add(HitProbe.measure(fixture, HOT, s.hotBytes(), s.hitOps(), 7));
+      if (s.hitLargeBytes() > 0) {
+        String file = s.hitLargeBytes() == s.largeBytes() ? LARGE : "sets/hit-large.bin";
+        if (!file.equals(LARGE)) {
+          fixture.create(file, file, s.hitLargeBytes());
+        }
+        hits.add(HitProbe.measure(fixture, file, s.hitLargeBytes(), Math.max(1, s.hitOps() / 4), 5));
+      }
+    }
+
+    for (Workload w : workloads) {
+      for (Config c : configs) {
+        if (c == Config.NFS) {
+          continue;
+        }
+        step(w.name() + " / " + c.label());
+        if (c == Config.LOCAL && fixture.export() == null) {
+          skipOnce("local: the export is not on this machine (--export-dir)");
+          continue;
+        }
+        results.add(cell(c, w, cacheConfig(), w.name()));
+      }
+    }
+
+    step("nfs");
+    if (configs.contains(Config.NFS)) {
+      nfs(workloads);
+    }
+
+    step("multi-client");
+    if (s.clients() > 0 && selected.test(MULTI)) {
+      multiClient(standard(s).stream().filter(w -> w.name().equals(Ratios.ZIPF)).findFirst().orElseThrow());
+    }
+
+    PingPong pingPong = null;
+    step("recall ping-pong");
+    if (s.pingPongTurns() > 0 && selected.test("recall-pingpong")) {
+      pingPong = pingPong();
+    }
+
+    if (s.dbSeconds() > 0 && selected.test(Ratios.DB)) {
+      int n = 0;
+      for (Config c : List.of(Config.LOCAL, Config.CACHED, Config.UNCACHED)) {
+        step("database / " + c.label());
+        if (!configs.contains(c) || (c == Config.LOCAL && fixture.export() == null)) {
+          continue;
+        }
+        results.add(Database.run(fixture, c, "db/" + c.label() + "-" + n++, s.dbSeconds(), s.seed(), s.cacheBytes(),
+            s.h2Settings()));
+      }
+    } else {
+      progress.skip(3);
+    }
+
+    sweeps();
+
+    RunRecord run = new RunRecord(RunRecord.SCHEMA, started, (System.nanoTime() - t0) / 1e9, command,
+        fixture.embedded() ? "embedded " + fixture.server() : fixture.server().toString(), Machine.current(), s.asMap(),
+        reference, hits, pingPong, List.copyOf(results), null, List.copyOf(skipped));
+    return run.withRatios(Ratios.compute(run));
+  }
+
+  private void step(String what) {
+    progress.step(what);
+  }
+
+  private void skipOnce(String why) {
+    if (!skipped.contains(why)) {
+      skipped.add(why);
+    }
+  }
+
+  /** One workload against one in-process configuration, on a scratch copy if it writes. */
+  private Result cell(Config c, Workload w, CacheConfig cache, String name) throws IOException {
+    String file = w.file();
+    if (w.writes()) {
+      file = "scratch/" + w.name() + "-" + c.label() + ".bin";
+      fixture.create(file, w.file(), w.fileBytes());
+    }
+    try (Target t = fixture.target(c, cache)) {
+      Result r = CellRunner.run(t, w, file, fixture.onDisk(file), s.seed(), 1);
+      return r.withWorkload(name).withCache(t.cacheCounters());
+    } finally {
+      if (w.writes()) {
+        fixture.delete(file);
+      }
+    }
+  }
+
+  private void nfs(List<Workload> workloads) throws IOException, InterruptedException {
+    if (fixture.export() == null) {
+      skipped.add("nfs: the NFS peer exports the export directory, which is not on this machine");
+      return;
+    }
+    if (nfsMode == NfsMode.OFF) {
+      skipped.add("nfs: left out (--no-nfs)");
+      return;
+    }
+    String why = nfsMode == NfsMode.REQUIRED ? null : NfsPeer.unavailable(nfsScript);
+    if (why != null) {
+      skipped.add("nfs: " + why + ". To compare with NFS, run `bash bench/nfs-peer.sh install` as root (Debian), "
+          + "or pass --nfs-peer to let the runner install it");
+      log.println("nfs: not measured: " + why);
+      return;
+    }
+    List<String> files = new ArrayList<>();
+    for (Workload w : workloads) {
+      String file = w.file();
+      if (w.writes()) {
+        file = "scratch/" + w.name() + "-nfs.bin";
+        fixture.create(file, w.file(), w.fileBytes());
+      }
+      files.add(file);
+    }
+    try (NfsPeer peer = NfsPeer.start(nfsScript, fixture.export(), nfsMode == NfsMode.REQUIRED)) {
+      WorkerSpec spec = new WorkerSpec("workloads", "nfs", null, null, peer.host(), peer.exportPath(), s.cacheBytes(),
+          s.blockSize(), workloads, files, s.seed(), 1, false, 0, 0);
+      try (ClientProcess worker = ClientProcess.start("nfs-client", spec, peer.execPrefix(), resultsDir.resolve("logs"))) {
+        results.addAll(worker.report(600).results());
+      }
+    } finally {
+      for (int i = 0; i < workloads.size(); i++) {
+        if (workloads.get(i).writes()) {
+          fixture.delete(files.get(i));
+        }
+      }
+    }
+  }
+
+  /** {@code clients} processes with their own caches running the Zipf workload on the one file, released together. */
+  private void multiClient(Workload zipf) throws IOException, InterruptedException {
+    Workload w = zipf.named(MULTI);
+    for (Config c : List.of(Config.CACHED, Config.UNCACHED)) {
+      if (!configs.contains(c)) {
+        continue;
+      }
+      List<ClientProcess> procs = new ArrayList<>();
+      try {
+        for (int i = 0; i < s.clients(); i++) {
+          WorkerSpec spec = new WorkerSpec("workloads", c.label(), fixture.server().toString(), secretText(), null, null,
+              s.cacheBytes(), s.blockSize(), List.of(w), List.of(w.file()), s.seed() + 1000L * i, s.clients(), true, 0, 0);
+          procs.add(ClientProcess.start(MULTI + "-" + c.label() + "-" + i, spec, List.of(), resultsDir.resolve("logs")));
+        }
+        for (ClientProcess p : procs) {
+          p.awaitReady();
+        }
+        for (ClientProcess p : procs) {
+          p.go();
+        }
+        List<Result> each = new ArrayList<>();
+        for (ClientProcess p : procs) {
+          each.addAll(p.report(120).results());
+        }
+        results.add(aggregate(w, c, each));
+      } finally {
+        procs.forEach(ClientProcess::close);
+      }
+    }
+  }
+
+  private String secretText() {
+    return fixture.secret() == null ? null : new String(fixture.secret(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The clients ran at once: throughputs add up; latencies are the worst client's. */
+  static Result aggregate(Workload w, Config c, List<Result> each) {
+    long ops = each.stream().mapToLong(Result::ops).sum();
+    long bytes = each.stream().mapToLong(Result::bytes).sum();
+    double seconds = each.stream().mapToDouble(Result::seconds).max().orElse(0);
+    java.util.Map<String, Long> cache = new java.util.LinkedHashMap<>();
+    for (Result r : each) {
+      r.cache().forEach((k, v) -> cache.merge(k, v, Long::sum));
+    }
+    return new Result(w.name(), c.label(), each.size(), w.ioSize(), w.fileBytes(), ops, bytes, seconds,
+        each.stream().mapToDouble(Result::mbPerSec).sum(), each.stream().mapToDouble(Result::opsPerSec).sum(),
+        each.stream().mapToDouble(Result::p50Us).max().orElse(0), each.stream().mapToDouble(Result::p99Us).max().orElse(0),
+        each.stream().mapToDouble(Result::p999Us).max().orElse(0), each.stream().allMatch(Result::verified), cache,
+        each.size() + " client processes, each with its own cache, on one file; throughput summed, latencies the worst client's");
+  }
+
+  private PingPong pingPong() throws IOException, InterruptedException {
+    fixture.createZeroed(PINGPONG, 4096);
+    List<ClientProcess> players = new ArrayList<>();
+    long t0 = System.nanoTime();
+    List<Double> waits = new ArrayList<>();
+    long recalls = 0;
+    try {
+      for (int p = 0; p < 2; p++) {
+        WorkerSpec spec = new WorkerSpec("pingpong", "cached", fixture.server().toString(), secretText(), null, null,
+            Math.max(1L << 20, 16L * s.blockSize()), s.blockSize(), List.of(), List.of(PINGPONG), s.seed(), 2, false, p,
+            s.pingPongTurns());
+        players.add(ClientProcess.start("pingpong-" + p, spec, List.of(), resultsDir.resolve("logs")));
+      }
+      for (ClientProcess p : players) {
+        WorkerReport r = p.report(120);
+        waits.addAll(r.turnMicros());
+        recalls += r.recalls();
+      }
+    } finally {
+      players.forEach(ClientProcess::close);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    long counter = ByteBuffer.wrap(fixture.read(PINGPONG, 8)).getLong();
+    if (counter != 2L * s.pingPongTurns()) {
+      throw new CellRunner.WrongDataException("ping-pong: the counter is " + counter + " after " + 2 * s.pingPongTurns() + " turns");
+    }
+    double[] w = waits.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return new PingPong(w.length, w[w.length / 2] / 1e3, w[Math.min(w.length - 1, (int) (w.length * 0.99))] / 1e3,
+        w.length / seconds, recalls, true);
+  }
+
+  private void sweeps() throws IOException {
+    Workload zipf = standard(s).stream().filter(w -> w.name().equals(Ratios.ZIPF)).findFirst().orElseThrow();
+    Workload seq = standard(s).stream().filter(w -> w.name().equals(Ratios.SEQ)).findFirst().orElseThrow();
+    boolean on = selected.test("sweeps") && configs.contains(Config.CACHED);
+    for (int b : s.sweepBlockSizes()) {
+      step("sweep block " + (b >> 10) + " KiB");
+      if (on) {
+        results.add(cell(Config.CACHED, zipf, cacheConfig().withBlockSize(b), "sweep-block-" + (b >> 10) + "k")
+            .withNote("Zipf 4 KiB reads, hot set fits; block size " + (b >> 10) + " KiB"));
+      }
+    }
+    for (long c : s.sweepCacheBytes()) {
+      step("sweep cache " + (c >> 20) + " MiB");
+      if (on) {
+        results.add(cell(Config.CACHED, zipf, cacheConfig().withCapacity(c).withSlabBytes(Math.min(c, 64L << 20)),
+            "sweep-cache-" + (c >> 20) + "m").withNote("Zipf 4 KiB reads over " + (s.fitsBytes() >> 20) + " MiB; cache "
+                + (c >> 20) + " MiB"));
+      }
+    }
+    if (s.sweepReadAhead()) {
+      for (boolean ra : new boolean[] {true, false}) {
+        step("sweep read-ahead " + (ra ? "on" : "off"));
+        if (on) {
+          results.add(cell(Config.CACHED, seq, cacheConfig().withReadAhead(ra), "sweep-readahead-" + (ra ? "on" : "off"))
+              .withNote("cold sequential 1 MiB reads; read-ahead " + (ra ? "on" : "off")));
+        }
+      }
+    }
+  }
+}

@@ -23,8 +23,8 @@ import java.util.List;
 
 /**
  * The NFS peer: the same files served by NFS-Ganesha over NFSv3/TCP and reached with the pure-Java
- * client {@code com.emc.ecs:nfs-client}, so the comparison costs a network file system round trip
- * per call without a kernel mount (which the benchmark machine cannot do).
+ * client {@code com.emc.ecs:nfs-client}, so the comparison pays a network file system's round trip
+ * per call without a kernel mount (the benchmark machine's kernel has no NFS client).
  *
  * <p>Every {@link Handle} call maps onto the NFSv3 procedures themselves: the file handle is looked
  * up once at {@link #open}, and READ, WRITE and COMMIT go out with explicit offsets. The library's
@@ -40,28 +40,33 @@ import java.util.List;
  * <p>A target is safe for concurrent use, and so is a handle: reads into direct buffers go through
  * a per-thread scratch array, and the verifier bookkeeping is synchronized.
  *
- * <p>The library runs on one process-wide Netty client whose connect timer is a non-daemon thread,
- * so a JVM that has connected would never exit on its own. Closing the last open target therefore
- * shuts that client down, and since it cannot be restarted, {@link #connect} fails afterwards: use
- * one target for the whole run (or keep one open) rather than reconnecting per workload.
+ * <p>The library runs on one process-wide Netty client, shared by every target and kept across
+ * {@link #close}, so connecting again (per workload, say) reuses its TCP connections. Its connect
+ * timer is a non-daemon thread, though: a JVM that has connected does not exit when {@code main}
+ * returns. End it with {@code System.exit}, or call {@link #shutdownClient} once all targets are
+ * closed.
  */
 final class NfsTarget implements Target {
-  /** The library refuses single payload buffers above 1 MiB, whatever the server allows. */
-  private static final int LIBRARY_MAX_PAYLOAD = 1 << 20;
+  /**
+   * Largest READ or WRITE sent, whatever the server allows (Ganesha offers 64 MiB): 1 MiB is the
+   * Linux client's own rsize/wsize ceiling, so a large transfer costs the round trips it would cost
+   * through a kernel mount, and the library refuses larger single write payloads anyway.
+   */
+  private static final int MAX_TRANSFER = 1 << 20;
 
   private static final int CREATE_MODE = 0644;
 
-  /** Open targets, and whether the last close has shut the library down (guarded by the class). */
-  private static int live;
-  private static boolean released;
+  /** Set once the library's client is shut down, which cannot be undone (guarded by the class). */
+  private static boolean shutDown;
 
   private final Nfs3 nfs;
   private final byte[] rootHandle;
+  /** As advertised by FSINFO, and as used. */
+  private final long rtmax;
+  private final long wtmax;
   private final int maxRead;
   private final int maxWrite;
   private final ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[0]);
-  private final long rtmax;
-  private final long wtmax;
   private volatile boolean closed;
 
   private NfsTarget(Nfs3 nfs, NfsFsInfo info) {
@@ -70,7 +75,7 @@ final class NfsTarget implements Target {
     this.rtmax = info.rtmax;
     this.wtmax = info.wtmax;
     this.maxRead = transferSize(info.rtmax);
-    this.maxWrite = Math.min(transferSize(info.wtmax), LIBRARY_MAX_PAYLOAD);
+    this.maxWrite = transferSize(info.wtmax);
   }
 
   /**
@@ -79,46 +84,40 @@ final class NfsTarget implements Target {
    */
   static NfsTarget connect(String host, String exportPath) throws IOException {
     synchronized (NfsTarget.class) {
-      if (released) {
-        throw new IOException("nfs-client was shut down when the last NfsTarget closed; it cannot restart in this JVM");
-      }
-      live++; // before connecting, so a concurrent close cannot shut the library down under us
-    }
-    boolean connected = false;
-    try {
-      // The JVM runs as root (ip netns exec needs it) and the export does not squash root, so root
-      // is the identity a kernel mount by the same process would have used.
-      Nfs3 nfs = new Nfs3(host, exportPath, new CredentialUnix(0, 0, null), 1);
-      Nfs3FsInfoResponse response = nfs.getFsInfo(nfs.makeFsInfoRequest());
-      check(response, "FSINFO", exportPath);
-      NfsTarget target = new NfsTarget(nfs, response.getFsInfo());
-      connected = true;
-      return target;
-    } finally {
-      if (!connected) {
-        release();
+      if (shutDown) {
+        throw new IOException("nfs-client was shut down (shutdownClient) and cannot restart in this JVM");
       }
     }
+    // The JVM runs as root (ip netns exec needs it) and the export does not squash root, so root
+    // is the identity a kernel mount by the same process would have used.
+    Nfs3 nfs = new Nfs3(host, exportPath, new CredentialUnix(0, 0, null), 1);
+    Nfs3FsInfoResponse response = nfs.getFsInfo(nfs.makeFsInfoRequest());
+    check(response, "FSINFO", exportPath);
+    return new NfsTarget(nfs, response.getFsInfo());
   }
 
-  private static synchronized void release() {
-    if (--live == 0) {
-      released = true;
+  /**
+   * Closes the library's connections and stops its threads, so the JVM can exit without
+   * {@code System.exit}. Final: no target can connect in this JVM afterwards.
+   */
+  static synchronized void shutdownClient() {
+    if (!shutDown) {
+      shutDown = true;
       NetMgr.getInstance().shutdown();
     }
   }
 
   private static int transferSize(long max) {
-    // A server may advertise 0 ("no preference") or more than an int; keep to a sane range.
-    return (int) Math.max(4096, Math.min(max, 1 << 24));
+    // rtmax/wtmax of 0 would be a broken server; do not let it turn into zero-byte RPCs.
+    return (int) Math.max(4096, Math.min(max, MAX_TRANSFER));
   }
 
-  /** Largest READ this target sends (the server's rtmax). */
+  /** Largest READ this target sends: the server's rtmax, at most 1 MiB. */
   int maxRead() {
     return maxRead;
   }
 
-  /** Largest WRITE this target sends (the server's wtmax, capped by the library). */
+  /** Largest WRITE this target sends: the server's wtmax, at most 1 MiB. */
   int maxWrite() {
     return maxWrite;
   }
@@ -189,16 +188,10 @@ final class NfsTarget implements Target {
     return handle != null ? handle : lookup(dir, name, path).getFileHandle();
   }
 
-  /** NFSv3 keeps no open state; only the library's client goes, with the last open target. */
+  /** Nothing to release: NFSv3 keeps no open state, and the library's client is shared (see above). */
   @Override
   public void close() {
-    synchronized (NfsTarget.class) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      release();
-    }
+    closed = true;
   }
 
   private static void check(NfsResponseBase response, String op, String path) throws IOException {

@@ -68,6 +68,8 @@ public final class CacheManager implements AutoCloseable {
   /** Entries in {@link #parked}, stale ones (blocks used since) included. */
   private final AtomicInteger parkedQueued = new AtomicInteger();
   private final int parkedLimit;
+  /** Blocks reserved by read-ahead requests in flight, which count against {@link #parkedLimit}. */
+  private final AtomicInteger readAheadInFlight = new AtomicInteger();
   private final SessionDelegations delegations;
   private final Map<FileHandle, FileCache> files = new ConcurrentHashMap<>();
   private final AtomicLong fileIds = new AtomicLong(1);
@@ -252,15 +254,23 @@ public final class CacheManager implements AutoCloseable {
     }
   }
 
-  /** A transfer credit for one read-ahead block, if the session and the cache have room for it. */
-  boolean readAheadStart() {
+  /**
+   * A transfer credit for one read-ahead request of up to {@code blocks} blocks. Returns how many blocks
+   * the request may carry, or 0 if the session's read-ahead credits or the cache's room for unused
+   * read-ahead are used up. Blocks in flight count against that room as well as those published and
+   * not yet used; {@link #readAheadDone} gives back both.
+   */
+  int readAheadStart(int blocks) {
     if (parkedCount.get() >= parkedLimit) {
       reclaimParked(4); // the oldest unused read-ahead makes room for the newest
-      if (parkedCount.get() >= parkedLimit) {
-        return false;
-      }
     }
-    return readAheadCredits.tryAcquire();
+    int room = parkedLimit - parkedCount.get() - readAheadInFlight.get();
+    if (room <= 0 || !readAheadCredits.tryAcquire()) {
+      return 0;
+    }
+    int n = Math.min(blocks, room);
+    readAheadInFlight.addAndGet(n);
+    return n;
   }
 
   /** A read-ahead block was published: it waits, out of the policy, for its first use. */
@@ -332,7 +342,9 @@ public final class CacheManager implements AutoCloseable {
     }
   }
 
-  void readAheadDone() {
+  /** A read-ahead request that reserved {@code blocks} blocks ended. */
+  void readAheadDone(int blocks) {
+    readAheadInFlight.addAndGet(-blocks);
     readAheadCredits.release();
   }
 

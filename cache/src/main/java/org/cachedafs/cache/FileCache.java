@@ -11,8 +11,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.OpenFile;
+import org.cachedafs.client.Segment;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Limits;
 import org.cachedafs.protocol.SetAttributes;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
@@ -214,48 +216,96 @@ final class FileCache {
   }
 
   /**
-   * Starts reading block {@code bn} ahead unless it is cached or coming. Returns false if the session's
-   * read-ahead credits or the pool are used up, so the caller stops for now.
+   * Starts reading blocks {@code first..last} ahead, skipping those cached or coming. Each run of
+   * consecutive blocks to read goes out as one scatter read naming each block's own memory (blocks
+   * lie anywhere in the slabs), and takes one read-ahead credit. Returns the last block dealt with,
+   * below {@code last} if the session's read-ahead credits or the pool ran out, so the caller stops
+   * there for now.
    */
-  boolean prefetch(OpenFile of, long bn) {
-    if (mode == NONE || bn >= BlockTable.MAX_BLOCK || table.get(bn) != null) {
-      return true;
+  long prefetch(OpenFile of, long first, long last) {
+    int maxRun = Math.max(1, Math.min(Limits.MAX_SEGMENTS, Limits.MAX_DIRECT / m.blockSize));
+    long bn = first;
+    while (bn <= last) {
+      if (mode == NONE || bn >= BlockTable.MAX_BLOCK) {
+        return last;
+      }
+      if (table.get(bn) != null) {
+        bn++;
+        continue;
+      }
+      int reserved = m.readAheadStart((int) Math.min(maxRun, last - bn + 1));
+      if (reserved == 0) {
+        return bn - 1;
+      }
+      List<Fill> fills = new ArrayList<>(reserved);
+      List<Block> blocks = new ArrayList<>(reserved);
+      boolean dry = false;
+      long runStart = bn;
+      while (blocks.size() < reserved && bn <= last && bn < BlockTable.MAX_BLOCK) {
+        Fill f = new Fill(epoch, true);
+        if (!table.compareAndSet(bn, null, f)) {
+          break; // cached or coming meanwhile: the run ends here
+        }
+        Block b = m.allocate(this, bn);
+        if (b == null) {
+          table.compareAndSet(bn, f, null);
+          f.done.complete(null);
+          dry = true;
+          break;
+        }
+        fills.add(f);
+        blocks.add(b);
+        bn++;
+      }
+      if (blocks.isEmpty()) {
+        m.readAheadDone(reserved);
+      } else {
+        readRun(of, runStart, fills, blocks, reserved);
+      }
+      if (dry) {
+        return bn - 1;
+      }
     }
-    if (!m.readAheadStart()) {
-      return false;
+    return last;
+  }
+
+  /**
+   * One scatter read for blocks {@code runStart, runStart + 1, ...}: each block's fill completes when
+   * the request does, as a single block's would, with its share of the bytes.
+   */
+  private void readRun(OpenFile of, long runStart, List<Fill> fills, List<Block> blocks, int reserved) {
+    m.counters.readAheadIssued.add(blocks.size());
+    List<Segment> segments = new ArrayList<>(blocks.size());
+    for (Block b : blocks) {
+      segments.add(new Segment(b.region, b.regionOffset, m.blockSize));
     }
-    Fill f = new Fill(epoch, true);
-    if (!table.compareAndSet(bn, null, f)) {
-      m.readAheadDone();
-      return true;
-    }
-    Block b = m.allocate(this, bn);
-    if (b == null) {
-      table.compareAndSet(bn, f, null);
-      f.done.complete(null);
-      m.readAheadDone();
-      return false;
-    }
-    m.counters.readAheadIssued.increment();
     CompletableFuture<Integer> io;
     try {
-      io = m.session.readDirectAsync(of, bn << m.blockShift, b.region, b.regionOffset, m.blockSize);
+      io = m.session.readDirectVAsync(of, runStart << m.blockShift, segments);
     } catch (RuntimeException e) {
       io = CompletableFuture.failedFuture(e);
     }
     io.whenComplete((n, err) -> {
       try {
-        completeFill(f, b, bn, n, err);
-      } catch (RuntimeException e) {
-        table.compareAndSet(bn, f, null);
-        b.retire();
-        f.done.completeExceptionally(e);
+        for (int i = 0; i < blocks.size(); i++) {
+          Fill f = fills.get(i);
+          Block b = blocks.get(i);
+          long bn = runStart + i;
+          Integer got = err != null ? null : (int) Math.max(0, Math.min(m.blockSize, n - (long) i * m.blockSize));
+          try {
+            completeFill(f, b, bn, got, err);
+          } catch (RuntimeException e) {
+            table.compareAndSet(bn, f, null);
+            b.retire();
+            f.done.completeExceptionally(e);
+          } finally {
+            b.unpin();
+          }
+        }
       } finally {
-        b.unpin();
-        m.readAheadDone();
+        m.readAheadDone(reserved);
       }
     });
-    return true;
   }
 
   /** Copies under the block's seqlock: retries if a cached write changed the bytes meanwhile. */

@@ -7,7 +7,9 @@ import org.cachedafs.client.OpenFile;
  * read that starts where the last one ended grows the window (4 blocks, then doubling up to the
  * maximum); any other read turns it off; a read that misses a block read ahead for it (the block was
  * evicted before use: the window is too big for the cache) halves it. Blocks are requested only past
- * what was already requested, so a steady sequential reader issues each block once.
+ * what was already requested, so a steady sequential reader issues each block once, and the blocks one
+ * read asks for go out as one scatter read per run of consecutive blocks ({@link FileCache#prefetch}):
+ * the cost of a request, not of a block, is what limits a cold sequential read.
  *
  * <p>The fields are a heuristic read and written without locks by the open's readers: a lost update
  * costs one read-ahead decision, never correctness.
@@ -52,11 +54,13 @@ final class ReadAhead {
     }
     long last = (pos + len - 1) >>> fc.blockShift();
     long end = Math.min(last + window, (fc.size - 1) >>> fc.blockShift());
-    for (long bn = Math.max(last + 1, requestedUpTo + 1); bn <= end; bn++) {
-      if (!fc.prefetch(of, bn)) {
-        break; // out of read-ahead credits: try again on the next read
+    long from = Math.max(last + 1, requestedUpTo + 1);
+    if (from <= end) {
+      // Stops short when out of read-ahead credits or memory: the rest is tried on the next read.
+      long upTo = fc.prefetch(of, from, end);
+      if (upTo >= from) {
+        requestedUpTo = upTo;
       }
-      requestedUpTo = bn;
     }
   }
 }

@@ -156,6 +156,31 @@ class CacheBehaviourTest {
   }
 
   @Test
+  void aRunOfBlocksReadAheadTogetherTakesOneRequest() throws Exception {
+    start(Duration.ofSeconds(30));
+    byte[] data = randomFile("runs", 1024 * BLOCK);
+    try (DafsSession s = DafsClient.connect(server.uri(), ClientOptions.defaults());
+        CacheManager cache = CacheManager.create(s, small(512).withMaxReadAheadBlocks(32))) {
+      CachedFile f = cache.open(s.root(), "runs", OpenMode.read());
+      long sent = s.stats().requestsSent();
+      ByteBuffer all = ByteBuffer.allocate(data.length);
+      ByteBuffer piece = ByteBuffer.allocate(16 * BLOCK);
+      for (long pos = 0; pos < data.length; pos += piece.capacity()) {
+        piece.clear();
+        readFully(f, pos, piece);
+        all.put(piece.flip());
+      }
+      long requests = s.stats().requestsSent() - sent;
+      assertArrayEquals(data, all.array(), "each block of a run holds its own part of the file, though they lie in 8 slabs");
+      CacheStats st = cache.stats();
+      assertTrue(st.readAheadIssued() > 900, "blocks were read ahead: " + st);
+      // One per block would be over 1024; one per run (and per early miss, before the window grew) is about 110.
+      assertTrue(requests < 1024 / 4, "a run of blocks goes out as one scatter read: " + requests + " requests for 1024 blocks, " + st);
+      f.close();
+    }
+  }
+
+  @Test
   void underAReadDelegationWritesGoThroughAndTheCacheFollows() throws Exception {
     start(Duration.ofSeconds(30));
     randomFile("rd", 16 * BLOCK);

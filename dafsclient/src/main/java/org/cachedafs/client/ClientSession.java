@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntUnaryOperator;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.cachedafs.protocol.Body;
 import org.cachedafs.protocol.Codec;
@@ -691,14 +692,71 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     return sumUntilShort(parts, Limits.MAX_DIRECT, length);
   }
 
+  @Override
+  public CompletableFuture<Integer> readDirectVAsync(OpenFile file, long offset, List<Segment> segments) {
+    long total = 0;
+    for (Segment sg : segments) {
+      Region region = sg.region();
+      if (!region.belongsTo(domain)) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException(region + " is not registered with this session"));
+      }
+      if (sg.regionOffset() < 0 || sg.length() < 0 || sg.regionOffset() > region.length() - sg.length()) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException(sg.length() + " bytes at " + sg.regionOffset() + " lie outside " + region));
+      }
+      total += sg.length();
+    }
+    if (total > Integer.MAX_VALUE) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("segments of " + total + " bytes in all"));
+    }
+    if (offset < 0 || offset > Long.MAX_VALUE - total) {
+      return invalid(Opcode.READ_DIRECT_V + " at offset " + offset);
+    }
+    // Requests within the wire's limits, each a run of whole segments where they fit; a segment too
+    // long for what is left of one request is cut, and empty segments are left out.
+    List<CompletableFuture<Integer>> parts = new ArrayList<>();
+    List<Integer> lengths = new ArrayList<>();
+    List<Requests.Segment> piece = new ArrayList<>();
+    int pieceBytes = 0;
+    long at = 0;
+    for (Segment sg : segments) {
+      int done = 0;
+      while (done < sg.length()) {
+        int n = Math.min(sg.length() - done, Limits.MAX_DIRECT - pieceBytes);
+        piece.add(new Requests.Segment(sg.region().tag(), sg.regionOffset() + (long) done, n));
+        pieceBytes += n;
+        done += n;
+        if (piece.size() == Limits.MAX_SEGMENTS || pieceBytes == Limits.MAX_DIRECT) {
+          parts.add(call(Opcode.READ_DIRECT_V, new Requests.DirectV(file.stateId(), offset + at, piece), Count.class).thenApply(Count::count));
+          lengths.add(pieceBytes);
+          at += pieceBytes;
+          piece = new ArrayList<>();
+          pieceBytes = 0;
+        }
+      }
+    }
+    if (!piece.isEmpty()) {
+      parts.add(call(Opcode.READ_DIRECT_V, new Requests.DirectV(file.stateId(), offset + at, piece), Count.class).thenApply(Count::count));
+      lengths.add(pieceBytes);
+    }
+    if (parts.isEmpty()) {
+      return CompletableFuture.completedFuture(0);
+    }
+    return sumUntilShort(parts, lengths::get);
+  }
+
   /** The bytes moved by consecutive chunks of {@code chunk} bytes, up to and including the first short one. */
   private static CompletableFuture<Integer> sumUntilShort(List<CompletableFuture<Integer>> parts, int chunk, int total) {
+    return sumUntilShort(parts, i -> Math.min(chunk, total - i * chunk));
+  }
+
+  /** The bytes moved by consecutive parts, part i asking for {@code asked(i)}, up to and including the first short one. */
+  private static CompletableFuture<Integer> sumUntilShort(List<CompletableFuture<Integer>> parts, IntUnaryOperator asked) {
     return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
       int sum = 0;
       for (int i = 0; i < parts.size(); i++) {
         int n = parts.get(i).join();
         sum += n;
-        if (n < Math.min(chunk, total - i * chunk)) {
+        if (n < asked.applyAsInt(i)) {
           break;
         }
       }

@@ -2,6 +2,7 @@ package org.cachedafs.client;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.cachedafs.protocol.FileAttributes;
@@ -177,6 +178,23 @@ public abstract class DafsSession implements AutoCloseable {
 
   public final int readDirect(OpenFile file, long offset, Region region, int regionOffset, int length) throws DafsException {
     return await(readDirectAsync(file, offset, region, regionOffset, length));
+  }
+
+  /**
+   * Scatter read: the server places the file's bytes from {@code offset} into the segments, one after
+   * the other, by one-sided writes, as one request for up to {@link
+   * org.cachedafs.protocol.Limits#MAX_SEGMENTS} segments and {@link
+   * org.cachedafs.protocol.Limits#MAX_DIRECT} bytes (a longer list takes several, sent at once).
+   * Completes with the bytes placed, short only at end of file: the segments past that point are
+   * left as they were, and the one it falls in holds the file's bytes up to it.
+   *
+   * @throws IllegalArgumentException (in the future) if a segment's region is not this session's or
+   *     its range lies outside the region
+   */
+  public abstract CompletableFuture<Integer> readDirectVAsync(OpenFile file, long offset, List<Segment> segments);
+
+  public final int readDirectV(OpenFile file, long offset, List<Segment> segments) throws DafsException {
+    return await(readDirectVAsync(file, offset, segments));
   }
 
   /** Direct write: the server pulls the bytes out of {@code region} by a one-sided read. */

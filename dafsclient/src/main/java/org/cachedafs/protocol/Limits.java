@@ -14,6 +14,11 @@ public final class Limits {
   public static final int MAX_INLINE = 1 << 20;
   /** The largest transfer a single READ_DIRECT or WRITE_DIRECT request may name. */
   public static final int MAX_DIRECT = 16 << 20;
+  /**
+   * The most segments one READ_DIRECT_V may scatter into. Their lengths together are bounded by
+   * {@link #MAX_DIRECT}, as a READ_DIRECT's length is.
+   */
+  public static final int MAX_SEGMENTS = 64;
   /** The largest one-sided transfer a transport moves in one data frame. */
   public static final int MAX_ONE_SIDED = 16 << 20;
   /** The longest single name in a directory, in UTF-8 bytes (as Linux NAME_MAX). */

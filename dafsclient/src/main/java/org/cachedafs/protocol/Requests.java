@@ -1,6 +1,8 @@
 package org.cachedafs.protocol;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The request bodies, one record for each operation a client sends (and the two callbacks a server
@@ -175,6 +177,62 @@ public final class Requests {
       return new Direct(r.getLong(), r.getOffset("offset"), r.getInt("length", 0, Limits.MAX_DIRECT), r.getInt(), r.getOffset("region offset"));
     }
   }
+
+  /**
+   * READ_DIRECT_V, a scatter read: the file range {@code [offset, offset + length())} is placed into
+   * the client's registered memory segment after segment, as one RDMA transfer fills a scatter list.
+   * The segments may lie anywhere in any of the client's regions, so one request can fill many cache
+   * blocks; the reply is a {@link Replies.Count}, short only at end of file.
+   */
+  public record DirectV(long stateId, long offset, List<Segment> segments) implements Request {
+    public DirectV {
+      segments = List.copyOf(segments);
+    }
+
+    /** The bytes the segments hold together. */
+    public int length() {
+      int total = 0;
+      for (Segment s : segments) {
+        total += s.length();
+      }
+      return total;
+    }
+
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putLong(offset).putInt(segments.size());
+      for (Segment s : segments) {
+        w.putInt(s.regionTag()).putLong(s.regionOffset()).putInt(s.length());
+      }
+    }
+
+    static DirectV decode(WireReader r) throws MalformedFrameException {
+      long stateId = r.getLong();
+      long offset = r.getOffset("offset");
+      int n = r.getInt("segment count", 1, Limits.MAX_SEGMENTS);
+      List<Segment> segments = new ArrayList<>(n);
+      long total = 0;
+      for (int i = 0; i < n; i++) {
+        int tag = r.getInt();
+        long regionOffset = r.getOffset("region offset");
+        int length = r.getInt("segment length", 1, Limits.MAX_DIRECT);
+        if (regionOffset > Long.MAX_VALUE - length) {
+          throw new MalformedFrameException("segment " + i + " runs past the largest region offset");
+        }
+        total += length;
+        if (total > Limits.MAX_DIRECT) {
+          throw new MalformedFrameException("segments hold more than " + Limits.MAX_DIRECT + " bytes");
+        }
+        segments.add(new Segment(tag, regionOffset, length));
+      }
+      if (offset > Long.MAX_VALUE - total) {
+        throw new MalformedFrameException("range runs past the largest file offset");
+      }
+      return new DirectV(stateId, offset, segments);
+    }
+  }
+
+  /** One piece of a scatter list: {@code length} bytes of the client's region {@code regionTag} at {@code regionOffset}. */
+  public record Segment(int regionTag, long regionOffset, int length) {}
 
   /** CREATE (a regular file, {@code flag} = exclusive), MKDIR, REMOVE and RMDIR name an entry of a directory. */
   public record Entry(FileHandle dir, String name, int mode, boolean flag) implements Request {

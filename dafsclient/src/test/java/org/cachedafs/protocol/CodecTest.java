@@ -32,6 +32,7 @@ class CodecTest {
     req(s, Opcode.READ, new Requests.Read(1, 4096, 100));
     req(s, Opcode.WRITE, new Requests.Write(1, 7, ByteBuffer.wrap(new byte[] {9, 8, 7})));
     req(s, Opcode.READ_DIRECT, new Requests.Direct(1, 8, 1 << 20, 0x1234, 64));
+    req(s, Opcode.READ_DIRECT_V, new Requests.DirectV(1, 8, List.of(new Requests.Segment(0x1234, 64, 4096), new Requests.Segment(-7, 0, 1 << 20))));
     req(s, Opcode.CREATE, new Requests.Entry(H, "n", 0644, true));
     req(s, Opcode.RENAME, new Requests.Rename(H, "x", H, "y"));
     req(s, Opcode.READDIR, new Requests.ReadDir(H, 55, 100));
@@ -94,6 +95,42 @@ class CodecTest {
         // Either way is fine; anything else escaping is not.
       }
     }
+  }
+
+  @Test
+  void scatterListsOutsideTheLimitsAreMalformed() throws Exception {
+    Requests.Segment seg = new Requests.Segment(5, 0, 4096);
+    int count = Codec.HEADER_BYTES + 16;
+    int first = count + 4;
+    // Too many segments, none, a negative count: refused before the list is allocated.
+    for (int n : new int[] {Limits.MAX_SEGMENTS + 1, 0, -1, Integer.MAX_VALUE}) {
+      ByteBuffer f = scatter(0, List.of(seg));
+      f.putInt(count, n);
+      assertThrows(MalformedFrameException.class, () -> Codec.decode(f), n + " segments");
+    }
+    // As many as allowed is fine.
+    List<Requests.Segment> most = java.util.Collections.nCopies(Limits.MAX_SEGMENTS, seg);
+    assertEquals(Limits.MAX_SEGMENTS * 4096, ((Requests.DirectV) Codec.decode(scatter(0, most)).body()).length());
+    // Empty and negative segments, and a negative region offset.
+    for (int len : new int[] {0, -1, Integer.MIN_VALUE}) {
+      ByteBuffer f = scatter(0, List.of(seg));
+      f.putInt(first + 12, len);
+      assertThrows(MalformedFrameException.class, () -> Codec.decode(f), "segment of " + len);
+    }
+    ByteBuffer negative = scatter(0, List.of(seg));
+    negative.putLong(first + 4, -1);
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(negative));
+    // Together more than one direct transfer, past the largest region offset, past the largest file offset.
+    Requests.Segment big = new Requests.Segment(5, 0, Limits.MAX_DIRECT);
+    assertEquals(Limits.MAX_DIRECT, ((Requests.DirectV) Codec.decode(scatter(0, List.of(big))).body()).length());
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(0, List.of(big, new Requests.Segment(5, 0, 1)))));
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(0, List.of(new Requests.Segment(5, Long.MAX_VALUE - 10, 11)))));
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(Long.MAX_VALUE - 4095, List.of(seg, seg))));
+    assertEquals(Long.MAX_VALUE - 4096, ((Requests.DirectV) Codec.decode(scatter(Long.MAX_VALUE - 4096, List.of(seg))).body()).offset());
+  }
+
+  private static ByteBuffer scatter(long offset, List<Requests.Segment> segments) {
+    return Codec.encode(FrameHeader.request(Opcode.READ_DIRECT_V, 1, 1, 0, 1), new Requests.DirectV(1, offset, segments));
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -216,16 +217,33 @@ final class DataOps {
   /** Direct read: file → staging chunk → one-sided write into the client's region, chunk by chunk. */
   Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
     FileChannel ch = readable(s.open(r.stateId()), s);
+    return scatter(ch, s, r.offset(), List.of(new Requests.Segment(r.regionTag(), r.regionOffset(), r.length())), r.length());
+  }
+
+  /** Scatter read: as a direct read, but the bytes are placed segment after segment. */
+  Count readDirectV(Requests.DirectV r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
+    FileChannel ch = readable(s.open(r.stateId()), s);
+    return scatter(ch, s, r.offset(), r.segments(), r.length());
+  }
+
+  /**
+   * Reads {@code length} bytes of the file from {@code offset} through staging chunks and writes them
+   * one-sided into {@code segments}, in order. A chunk may cover several segments and a segment may
+   * span chunks, so each chunk goes out as one write per segment piece it holds.
+   */
+  private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
+      throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
-    RemoteRegion target = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
     int done = 0;
+    int segment = 0;
+    int intoSegment = 0;
     boolean eof = false;
-    while (done < r.length() && !eof) {
-      int want = Math.min(staging.chunkSize(), r.length() - done);
+    while (done < length && !eof) {
+      int want = Math.min(staging.chunkSize(), length - done);
       int chunk = acquire();
       try {
         ByteBuffer view = staging.view(chunk, want);
-        long pos = r.offset() + done;
+        long pos = offset + done;
         while (view.hasRemaining()) {
           int n = ch.read(view, pos);
           if (n < 0) {
@@ -235,8 +253,18 @@ final class DataOps {
           pos += n;
         }
         int got = view.position();
-        if (got > 0) {
-          await(c.write(staging.region(), chunk, target, r.regionOffset() + done, got));
+        int sent = 0;
+        while (sent < got) {
+          Requests.Segment sg = segments.get(segment);
+          int n = Math.min(sg.length() - intoSegment, got - sent);
+          RemoteRegion target = new RemoteRegion(sg.regionTag(), Long.MAX_VALUE);
+          await(c.write(staging.region(), chunk + sent, target, sg.regionOffset() + intoSegment, n));
+          sent += n;
+          intoSegment += n;
+          if (intoSegment == sg.length()) {
+            segment++;
+            intoSegment = 0;
+          }
         }
         done += got;
       } finally {
@@ -244,7 +272,7 @@ final class DataOps {
       }
     }
     sameConnection(s, c);
-    return new Count(done, r.offset() + done >= ch.size());
+    return new Count(done, offset + done >= ch.size());
   }
 
   /** Direct write: one-sided read of the client's region into a staging chunk → file, chunk by chunk. */

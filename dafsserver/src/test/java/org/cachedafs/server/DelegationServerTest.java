@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -18,12 +19,14 @@ import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.client.OpenMode;
+import org.cachedafs.client.Segment;
 import org.cachedafs.protocol.LockRange;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Replies;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.SetAttributes;
 import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Region;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -191,6 +194,10 @@ class DelegationServerTest {
     DafsException late = assertThrows(DafsException.class, () -> a.write(held, 0, ByteBuffer.wrap("stale data!".getBytes(StandardCharsets.UTF_8))));
     assertEquals(Status.DELEG_REVOKED, late.status());
     assertEquals(Status.DELEG_REVOKED, assertThrows(DafsException.class, () -> a.read(held, 0, ByteBuffer.allocate(4))).status());
+    try (Region r = a.register(ByteBuffer.allocateDirect(8))) {
+      assertEquals(Status.DELEG_REVOKED, assertThrows(DafsException.class, () -> a.readDirect(held, 0, r, 0, 4)).status());
+      assertEquals(Status.DELEG_REVOKED, assertThrows(DafsException.class, () -> a.readDirectV(held, 0, List.of(new Segment(r, 0, 4)))).status());
+    }
     assertEquals(Status.DELEG_REVOKED, assertThrows(DafsException.class, () -> a.returnDelegation(held.delegationId(), held.handle())).status());
     assertEquals("NEW OWNER", Files.readString(f.export.resolve("file")));
     assertEquals(1, f.server.stats().revocations());

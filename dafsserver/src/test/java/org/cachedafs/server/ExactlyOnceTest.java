@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.cachedafs.client.ClientOptions;
 import org.cachedafs.client.DafsClient;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.client.OpenMode;
+import org.cachedafs.client.Segment;
 import org.cachedafs.protocol.Opcode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -95,6 +97,31 @@ class ExactlyOnceTest {
       byte[] got = new byte[data.length];
       memory.get(got);
       org.junit.jupiter.api.Assertions.assertArrayEquals(data, got, "every byte arrived, over the new connection");
+    }
+    assertEquals(1, proxy.cuts());
+    assertEquals(1, s.stats().reconnects());
+    s.close(o);
+  }
+
+  @Test
+  void scatterReadCutInTheMiddleOfItsDataIsRunAgainNotAnsweredEmpty() throws Exception {
+    byte[] data = new byte[3 << 20];
+    new java.util.Random(6).nextBytes(data);
+    Files.write(fixture.export.resolve("scatter"), data);
+    OpenFile o = s.open(s.root(), "scatter", OpenMode.read());
+    int half = data.length / 2;
+    ByteBuffer memory = ByteBuffer.allocateDirect(data.length + 4096);
+    try (org.cachedafs.transport.Region region = s.register(memory)) {
+      proxy.cutOnNextDataFrame();
+      // The file's halves, placed the other way round.
+      List<Segment> segments = List.of(new Segment(region, half + 4096, half), new Segment(region, 0, data.length - half));
+      assertEquals(data.length, s.readDirectV(o, 0, segments));
+      byte[] first = new byte[half];
+      byte[] second = new byte[data.length - half];
+      memory.get(half + 4096, first);
+      memory.get(0, second);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(data, half), first, "every byte arrived, over the new connection");
+      org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(data, half, data.length), second);
     }
     assertEquals(1, proxy.cuts());
     assertEquals(1, s.stats().reconnects());

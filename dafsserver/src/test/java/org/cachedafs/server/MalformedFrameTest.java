@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.cachedafs.client.DafsSession;
@@ -38,7 +39,8 @@ class MalformedFrameTest {
   enum Kind {
     RANDOM_BYTES, HUGE_LENGTH, NEGATIVE_LENGTH, BAD_TRANSPORT_TYPE, BAD_RESERVED, TRUNCATED, BAD_MAGIC, BAD_VERSION,
     BAD_KIND, UNKNOWN_OPCODE, STRING_PAST_FRAME, DATA_LENGTH_HUGE, NEGATIVE_OFFSET, COUNT_OVER_LIMIT, TRAILING_BYTES,
-    BIT_FLIP, WRITE_TO_UNKNOWN_REGION, READ_FROM_UNKNOWN_REGION, READ_RESPONSE_UNSOLICITED, REQUEST_BEFORE_SESSION
+    BIT_FLIP, WRITE_TO_UNKNOWN_REGION, READ_FROM_UNKNOWN_REGION, READ_RESPONSE_UNSOLICITED, REQUEST_BEFORE_SESSION,
+    SCATTER_LIST_OUT_OF_BOUNDS
   }
 
   /** A probe: its bytes, and whether they form whole frames (else the test half-closes after sending). */
@@ -51,7 +53,8 @@ class MalformedFrameTest {
       Kind.DATA_LENGTH_HUGE, Status.BADXDR,
       Kind.NEGATIVE_OFFSET, Status.BADXDR,
       Kind.COUNT_OVER_LIMIT, Status.BADXDR,
-      Kind.TRAILING_BYTES, Status.BADXDR);
+      Kind.TRAILING_BYTES, Status.BADXDR,
+      Kind.SCATTER_LIST_OUT_OF_BOUNDS, Status.BADXDR);
 
   @TempDir Path tmp;
 
@@ -207,12 +210,14 @@ class MalformedFrameTest {
       }
       case NEGATIVE_OFFSET: {
         long off = -1 - rnd.nextInt(Integer.MAX_VALUE);
-        Requests.Request body = switch (rnd.nextInt(3)) {
+        Requests.Request body = switch (rnd.nextInt(4)) {
           case 0 -> new Requests.Read(1, 0, 10);
           case 1 -> new Requests.Write(1, 0, ByteBuffer.wrap(new byte[3]));
+          case 2 -> new Requests.DirectV(1, 0, List.of(new Requests.Segment(1, 0, 10)));
           default -> new Requests.Direct(1, 0, 10, 1, 0);
         };
-        Opcode op = body instanceof Requests.Read ? Opcode.READ : body instanceof Requests.Write ? Opcode.WRITE : Opcode.READ_DIRECT;
+        Opcode op = body instanceof Requests.Read ? Opcode.READ : body instanceof Requests.Write ? Opcode.WRITE
+            : body instanceof Requests.DirectV ? Opcode.READ_DIRECT_V : Opcode.READ_DIRECT;
         ByteBuffer f = raw.request(op, body, 0, 1);
         f.putLong(Codec.HEADER_BYTES + 8, off);
         return new Probe(kind, RawClient.msg(f), true);
@@ -222,6 +227,8 @@ class MalformedFrameTest {
         f.putInt(Codec.HEADER_BYTES + Limits.HANDLE_BYTES + 8, rnd.nextBoolean() ? Limits.MAX_READDIR_ENTRIES + 1 + rnd.nextInt(1 << 20) : -rnd.nextInt(100));
         return new Probe(kind, RawClient.msg(f), true);
       }
+      case SCATTER_LIST_OUT_OF_BOUNDS:
+        return new Probe(kind, RawClient.msg(badScatterList(rnd, raw)), true);
       case TRAILING_BYTES: {
         ByteBuffer f = validRequest(rnd, raw, h);
         byte[] extra = new byte[1 + rnd.nextInt(40)];
@@ -252,6 +259,25 @@ class MalformedFrameTest {
       default:
         throw new IllegalStateException();
     }
+  }
+
+  /** A READ_DIRECT_V whose scatter list breaks one of its limits; the header and the rest are intact. */
+  private static ByteBuffer badScatterList(Random rnd, RawClient raw) {
+    int segments = Codec.HEADER_BYTES + 20; // stateId, offset, count
+    Requests.Segment ok = new Requests.Segment(rnd.nextInt(), rnd.nextInt(1 << 20), 1 + rnd.nextInt(1 << 16));
+    ByteBuffer f = raw.request(Opcode.READ_DIRECT_V, new Requests.DirectV(1, rnd.nextInt(1 << 20), List.of(ok, ok)), 0, 1);
+    switch (rnd.nextInt(6)) {
+      case 0 -> f.putInt(segments - 4, rnd.nextBoolean() ? -rnd.nextInt(100) : 0); // no segments, or a negative count
+      case 1 -> f.putInt(segments - 4, Limits.MAX_SEGMENTS + 1 + rnd.nextInt(1 << 20)); // too many
+      case 2 -> f.putInt(segments + 12, rnd.nextBoolean() ? 0 : -1 - rnd.nextInt(Integer.MAX_VALUE)); // empty or negative segment
+      case 3 -> f.putLong(segments + 4, -1 - rnd.nextInt(Integer.MAX_VALUE)); // negative region offset
+      case 4 -> { // together more than one direct transfer may move
+        f.putInt(segments + 12, Limits.MAX_DIRECT);
+        f.putInt(segments + 16 + 12, 1 + rnd.nextInt(Limits.MAX_DIRECT));
+      }
+      default -> f.putLong(Codec.HEADER_BYTES + 8, Long.MAX_VALUE - rnd.nextInt(ok.length())); // past the largest file offset
+    }
+    return f;
   }
 
   private static FileHandle randomHandle(Random rnd) {

@@ -83,7 +83,7 @@ final class Runner {
   int steps() {
     List<Workload> w = standard(s).stream().filter(x -> selected.test(x.name())).toList();
     int inProcess = (int) configs.stream().filter(c -> c != Config.NFS).count();
-    return 3 + w.size() * inProcess + 1 + 2 + 3 + s.sweepBlockSizes().size() + s.sweepCacheBytes().size()
+    return 4 + w.size() * inProcess + 1 + 2 + 3 + s.sweepBlockSizes().size() + s.sweepCacheBytes().size()
         + (s.sweepReadAhead() ? 2 : 0);
   }
 
@@ -115,6 +115,9 @@ final class Runner {
         hits.add(HitProbe.measure(fixture, file, s.hitLargeBytes(), Math.max(1, s.hitOps() / 4), 5));
       }
     }
+
+    step("warm-up");
+    warmUp(workloads);
 
     for (Workload w : workloads) {
       for (Config c : configs) {
@@ -175,6 +178,24 @@ final class Runner {
   private void skipOnce(String why) {
     if (!skipped.contains(why)) {
       skipped.add(why);
+    }
+  }
+
+  /**
+   * Runs every workload briefly, untimed, on the file that fits, through each in-process
+   * configuration: the first measurement of a path would otherwise time the JIT compiling it. Each
+   * measurement afterwards still starts with a new session and a cold cache.
+   */
+  private void warmUp(List<Workload> workloads) throws IOException {
+    for (Workload w : workloads) {
+      long bytes = Math.min(w.fileBytes(), s.fitsBytes());
+      Workload brief = new Workload(w.name(), w.op(), w.access(), w.zipfSkew(), w.ioSize(), w.writes() ? w.file() : FITS,
+          bytes - bytes % w.ioSize(), w.readFraction(), false, 0.1, false);
+      for (Config c : configs) {
+        if (c != Config.NFS && (c != Config.LOCAL || fixture.export() != null)) {
+          cell(c, brief, cacheConfig(), "warm-up");
+        }
+      }
     }
   }
 

@@ -74,6 +74,7 @@ public final class WorkerMain {
         }
       }
     };
+    warmUp(spec);
     List<Result> results = new ArrayList<>();
     for (int i = 0; i < spec.workloads().size(); i++) {
       Workload w = spec.workloads().get(i);
@@ -83,6 +84,25 @@ public final class WorkerMain {
       }
     }
     return new WorkerReport(results, List.of(), 0, null);
+  }
+
+  /**
+   * A fresh JVM runs its first measurement in the interpreter, which the runner's own JVM, warmed by
+   * the earlier configurations, does not. So the worker first runs short, untimed versions of its
+   * read workloads (on their own files, which they do not change) for about a second.
+   */
+  private static void warmUp(WorkerSpec spec) throws IOException {
+    for (int i = 0; i < spec.workloads().size(); i++) {
+      Workload w = spec.workloads().get(i);
+      if (w.writes()) {
+        continue;
+      }
+      Workload brief = new Workload(w.name(), w.op(), w.access() == Workload.Access.SEQUENTIAL ? Workload.Access.UNIFORM : w.access(),
+          w.zipfSkew(), w.ioSize(), w.file(), w.fileBytes(), w.readFraction(), false, 0.25, false);
+      try (Target t = target(spec)) {
+        CellRunner.run(t, brief, spec.files().get(i), null, spec.seed() - 1, 1);
+      }
+    }
   }
 
   /**

@@ -44,6 +44,10 @@ final class BlockPool implements AutoCloseable {
       int n = Math.min(perSlab, total - made);
       ByteBuffer slab = ByteBuffer.allocateDirect(n * blockSize);
       if (memoryLock != null) {
+        String noHugePages = memoryLock.adviseHugePages(slab);
+        if (noHugePages != null) {
+          log.debug("cache slab of {} MiB stays on small pages: {}", slab.capacity() >> 20, noHugePages);
+        }
         String why = memoryLock.lock(slab);
         if (why != null) {
           allLocked = false;

@@ -450,7 +450,23 @@ public final class CacheManager implements AutoCloseable {
       fc.recall();
     }
     files.clear();
+    awaitReadAhead();
     pool.close();
+  }
+
+  /**
+   * Waits, a bounded time, for read-ahead requests still in flight: the server is placing their
+   * bytes in the slabs, and a slab deregistered under a transfer is a remote access error that
+   * breaks the session's connection (as it would break an RDMA queue pair).
+   */
+  private void awaitReadAhead() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (readAheadInFlight.get() > 0 && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
+    if (readAheadInFlight.get() > 0) {
+      log.warn("closing the cache with {} read-ahead blocks still in flight", readAheadInFlight.get());
+    }
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

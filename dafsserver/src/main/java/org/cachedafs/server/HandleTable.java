@@ -69,10 +69,19 @@ final class HandleTable {
     return byHandle.get(h);
   }
 
-  /** The node for the entry {@code name} of {@code dir}, whose attributes were just read. */
+  /**
+   * The node for the entry {@code name} of {@code dir}, whose attributes were just read. A node found
+   * by its file key under another name was renamed there, unless it is now another kind of file: then
+   * the old file was removed outside the server and the file system gave its inode number to this
+   * one, and the old node is forgotten (its handle goes stale) rather than handed out for the new file.
+   */
   synchronized FileNode child(FileNode dir, String name, BasicFileAttributes a) {
     Object key = a.fileKey();
     FileNode n = byFileKey.get(key);
+    if (n != null && !n.isRemoved() && n != root && n.type() != typeOf(a)) {
+      forget(n);
+      n = null;
+    }
     if (n != null && !n.isRemoved()) {
       if (n != root) {
         n.moveTo(dir, name);

@@ -129,6 +129,31 @@ class OperationsTest {
   }
 
   @Test
+  void aDirectoryReusingTheInodeOfAFileRemovedOutsideTheServerIsADirectory() throws Exception {
+    // ext4 hands a freed inode number to the next file created, so a file removed behind the server's
+    // back and a directory created after it can share a file key; the server must not take the
+    // directory for the old file, renamed.
+    for (int attempt = 0; attempt < 50; attempt++) {
+      Path f = fixture.export.resolve("f" + attempt);
+      Files.write(f, new byte[10]);
+      FileHandle old = s.lookup(s.root(), "f" + attempt).handle();
+      Object key = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+      Files.delete(f);
+      Path d = Files.createDirectory(fixture.export.resolve("d" + attempt));
+      if (!key.equals(Files.readAttributes(d, java.nio.file.attribute.BasicFileAttributes.class).fileKey())) {
+        continue;
+      }
+      HandleAttrs dir = s.lookup(s.root(), "d" + attempt);
+      assertTrue(dir.attributes().isDirectory(), dir.toString());
+      s.mkdir(dir.handle(), "inside", 0755);
+      assertTrue(Files.isDirectory(d.resolve("inside")));
+      assertEquals(Status.STALE, assertThrows(DafsException.class, () -> s.getattr(old)).status());
+      return;
+    }
+    org.junit.jupiter.api.Assumptions.abort("the file system never reused an inode number in 50 tries");
+  }
+
+  @Test
   void lookupResolvesPathsAndFailsLikeTheLocalFileSystem() throws IOException {
     Files.createDirectories(local.resolve("a/b"));
     s.mkdir(s.mkdir(s.root(), "a", 0755).handle(), "b", 0755);

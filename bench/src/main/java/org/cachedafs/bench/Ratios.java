@@ -1,7 +1,6 @@
 package org.cachedafs.bench;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -62,8 +61,8 @@ final class Ratios {
     Optional<Result> a = find(run, workload, num);
     Optional<Result> b = find(run, workload, den);
     if (a.isEmpty() || b.isEmpty()) {
-      String why = (a.isEmpty() ? num : den) + " was not measured for " + workload
-          + (List.of(num, den).contains("nfs") ? " (no NFS peer in this run)" : "");
+      String missing = a.isEmpty() ? num : den;
+      String why = missing + " was not measured for " + workload + (missing.equals("nfs") ? " (no NFS peer in this run)" : "");
       return Ratio.missing(goal, atLeast, what, why);
     }
     return Ratio.of(f.applyAsDouble(a.get()), f.applyAsDouble(b.get()), goal, atLeast, what);

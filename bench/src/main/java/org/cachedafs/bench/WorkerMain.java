@@ -120,10 +120,12 @@ public final class WorkerMain {
       posix.mount("/p", cache);
       byte[] word = new byte[8];
       int done = 0;
+      long lastSeen = -1;
       long deadline = System.nanoTime() + 60_000_000_000L;
       while (done < spec.turns()) {
         if (System.nanoTime() > deadline) {
-          throw new IOException("ping-pong stalled after " + done + " turns");
+          throw new IOException("ping-pong stalled after " + done + " turns: player " + spec.player() + " last saw counter "
+              + lastSeen + ", " + cache.stats());
         }
         long t0 = System.nanoTime();
         boolean mine;
@@ -136,6 +138,7 @@ public final class WorkerMain {
             throw new IOException("pread: errno " + posix.errno());
           }
           long counter = ByteBuffer.wrap(word).getLong();
+          lastSeen = counter;
           long t1 = System.nanoTime();
           mine = counter % 2 == spec.player();
           if (mine) {

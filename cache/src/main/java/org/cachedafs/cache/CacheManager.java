@@ -55,6 +55,8 @@ public final class CacheManager implements AutoCloseable {
   final int blockSize;
   final int blockShift;
   final BlockPool pool;
+  /** Large reads and writes that go to the server move through these by direct transfer. */
+  final BounceBuffers bounce;
   final BlockIndex index;
   final Counters counters = new Counters();
   final AtomicInteger dirtyBlocks = new AtomicInteger();
@@ -84,6 +86,7 @@ public final class CacheManager implements AutoCloseable {
     this.blockShift = Integer.numberOfTrailingZeros(blockSize);
     this.zeros = ByteBuffer.allocateDirect(blockSize).asReadOnlyBuffer();
     this.pool = new BlockPool(session, config);
+    this.bounce = new BounceBuffers(session, 4, 1 << 20);
     int total = pool.total();
     this.dirtyLimit = Math.max(1, (int) (total * config.dirtyFraction()));
     // Room kept out of the policy's reach for dirty blocks and fills in flight.
@@ -451,6 +454,7 @@ public final class CacheManager implements AutoCloseable {
     }
     files.clear();
     awaitReadAhead();
+    bounce.close();
     pool.close();
   }
 

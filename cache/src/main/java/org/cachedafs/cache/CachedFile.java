@@ -111,7 +111,13 @@ public final class CachedFile implements AutoCloseable {
       fc.flush(fc.writer()); // this client's own write-back comes first
     }
     try {
-      int n = m.session.read(open, position, dst);
+      int n = -1;
+      if (dst.remaining() >= BounceBuffers.DIRECT_MIN) {
+        n = m.bounce.read(open, position, dst);
+      }
+      if (n < 0) {
+        n = m.session.read(open, position, dst);
+      }
       return n == 0 ? -1 : n;
     } catch (DafsException e) {
       throw failure(e);
@@ -142,7 +148,9 @@ public final class CachedFile implements AutoCloseable {
       fc.flush(open); // older cached writes must not land after this one
     }
     try {
-      m.session.write(open, at, src);
+      if (src.remaining() < BounceBuffers.DIRECT_MIN || !m.bounce.write(open, at, src)) {
+        m.session.write(open, at, src);
+      }
     } catch (DafsException e) {
       throw failure(e);
     }

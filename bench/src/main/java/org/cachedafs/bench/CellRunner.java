@@ -57,14 +57,19 @@ final class CellRunner {
     long ops = 0;
     long bytes = 0;
     long timed = 0;
+    long wall;
     int generation = 0;
+    Map<String, Long> countersBefore;
+    Map<String, Long> countersAfter;
     try (Target.Handle h = target.open(file, w.writes())) {
       if (w.warm()) {
         readAll(h, pattern, w.fileBytes(), generations, w.ioSize(), file);
       }
       gate.pass();
-      long deadline = System.nanoTime() + (long) (w.seconds() * 1e9);
-      while (w.onePass() ? ops < w.chunks() : System.nanoTime() < deadline) {
+      countersBefore = target.cacheCounters();
+      long start = System.nanoTime();
+      long deadline = start + (long) (w.seconds() * 1e9);
+      while ((!w.onePass() || ops < w.chunks()) && System.nanoTime() < deadline) {
         long chunk = access.nextChunk();
         long offset = chunk * w.ioSize();
         boolean write = w.op() == Workload.Op.WRITE || (w.op() == Workload.Op.MIX && !access.chance(w.readFraction()));
@@ -95,6 +100,11 @@ final class CellRunner {
         h.sync();
         timed += System.nanoTime() - t0;
       }
+      wall = System.nanoTime() - start;
+      countersAfter = target.cacheCounters();
+    }
+    if (ops == 0) {
+      throw new IOException(w.name() + " through " + target.name() + ": no operation completed within " + w.seconds() + " s");
     }
     if (w.writes()) {
       // What was written must be what a new open reads, and what is on the disk.
@@ -105,10 +115,25 @@ final class CellRunner {
         verifyOnDisk(onDisk, pattern, w, generations);
       }
     }
-    double seconds = timed / 1e9;
+    // Where work goes on between calls (read-ahead after a sequential read, write-back after a write),
+    // the time between calls belongs to the measurement: the wall clock, checks included. Random reads
+    // leave nothing running between calls, so there only the calls are timed, not the checks.
+    boolean background = w.access() == Workload.Access.SEQUENTIAL || w.writes();
+    double seconds = (background ? wall : timed) / 1e9;
+    String partial = w.onePass() && ops < w.chunks() ? "stopped after " + w.seconds() + " s, " + ops + " of " + w.chunks()
+        + " operations; " : "";
     return new Result(w.name(), target.name(), clients, w.ioSize(), w.fileBytes(), ops, bytes, seconds,
         bytes / seconds / 1e6, ops / seconds, latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
-        latency.getValueAtPercentile(99.9) / 1e3, true, Map.of(), "");
+        latency.getValueAtPercentile(99.9) / 1e3, true, delta(countersBefore, countersAfter),
+        partial + (background ? "wall-clock time of the timed part" : "time inside the calls"));
+  }
+
+  /** The cache's counters over the timed part only; the gauges as they were at its end. */
+  static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
+    Map<String, Long> d = new java.util.LinkedHashMap<>();
+    java.util.Set<String> gauges = java.util.Set.of("blocks", "usedBlocks", "dirtyBlocks", "slabs", "memoryLocked");
+    after.forEach((k, v) -> d.put(k, gauges.contains(k) ? v : v - before.getOrDefault(k, 0L)));
+    return d;
   }
 
   private static void readAll(Target.Handle h, DataPattern pattern, long size, int[] generations, int ioSize, String file)
@@ -126,6 +151,9 @@ final class CellRunner {
 
   private static void verifyOnDisk(Path onDisk, DataPattern pattern, Workload w, int[] generations) throws IOException {
     try (FileChannel ch = FileChannel.open(onDisk, StandardOpenOption.READ)) {
+      if (ch.size() != w.fileBytes()) {
+        throw new WrongDataException(onDisk + " (on disk): " + ch.size() + " bytes, expected " + w.fileBytes());
+      }
       ByteBuffer buf = ByteBuffer.allocate(w.ioSize());
       for (long chunk = 0; chunk < w.chunks(); chunk++) {
         buf.clear();

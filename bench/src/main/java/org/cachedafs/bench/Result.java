@@ -3,9 +3,8 @@ package org.cachedafs.bench;
 import java.util.Map;
 
 /**
- * One (workload, configuration) measurement: one JSON record, one CSV row, one table line. Times count
- * only the I/O calls (and the final fsync of a write workload); the data checks between calls are not
- * timed. docs/results-schema.json is the schema.
+ * One (workload, configuration) measurement: one JSON record, one CSV row, one table line.
+ * docs/results-schema.json is the schema.
  *
  * @param workload the workload's name
  * @param config local, uncached, cached, nio or nfs
@@ -14,28 +13,27 @@ import java.util.Map;
  * @param fileBytes size of the file set
  * @param ops operations timed
  * @param bytes bytes moved by them
- * @param seconds their total time
+ * @param seconds the time of the timed part: its wall-clock time for sequential and write workloads
+ *     (read-ahead and write-back go on between calls, so the time between them counts, checks
+ *     included, and a write workload's final fsync), the time inside the calls for random reads
+ *     (nothing runs between them, and the checks are not timed)
  * @param mbPerSec bytes / seconds, in 10^6 bytes per second
  * @param opsPerSec ops / seconds
  * @param p50Us median latency of one operation, microseconds
  * @param p99Us 99th percentile
  * @param p999Us 99.9th percentile
  * @param verified whether every byte checked was right (a run with a wrong byte fails instead)
- * @param cache the client cache's counters for the cell, empty where there is no cache in this JVM
+ * @param cache the client cache's counters over the timed part (gauges at its end), empty where
+ *     there is no cache in the measuring JVM
  * @param note anything a reader of the number must know
  */
 record Result(String workload, String config, int clients, int ioSize, long fileBytes, long ops, long bytes,
     double seconds, double mbPerSec, double opsPerSec, double p50Us, double p99Us, double p999Us, boolean verified,
     Map<String, Long> cache, String note) {
 
-  Result withCache(Map<String, Long> c) {
-    return new Result(workload, config, clients, ioSize, fileBytes, ops, bytes, seconds, mbPerSec, opsPerSec, p50Us, p99Us,
-        p999Us, verified, c, note);
-  }
-
   Result withNote(String n) {
     return new Result(workload, config, clients, ioSize, fileBytes, ops, bytes, seconds, mbPerSec, opsPerSec, p50Us, p99Us,
-        p999Us, verified, cache, n);
+        p999Us, verified, cache, note.isEmpty() ? n : n + "; " + note);
   }
 
   Result withWorkload(String name) {

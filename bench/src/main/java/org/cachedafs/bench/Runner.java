@@ -208,7 +208,7 @@ final class Runner {
     }
     try (Target t = fixture.target(c, cache)) {
       Result r = CellRunner.run(t, w, file, fixture.onDisk(file), s.seed(), 1);
-      return r.withWorkload(name).withCache(t.cacheCounters());
+      return r.withWorkload(name);
     } finally {
       if (w.writes()) {
         fixture.delete(file);

@@ -79,8 +79,8 @@ public final class WorkerMain {
     for (int i = 0; i < spec.workloads().size(); i++) {
       Workload w = spec.workloads().get(i);
       try (Target t = target(spec)) {
-        Result r = CellRunner.run(t, w, spec.files().get(i), null, spec.seed() + i, spec.clients(), gate);
-        results.add(r.withCache(t.cacheCounters()));
+        Result r = CellRunner.run(t, w, spec.files().get(i), null, spec.seed(), spec.clients(), gate);
+        results.add(r);
       }
     }
     return new WorkerReport(results, List.of(), 0, null);

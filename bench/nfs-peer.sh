@@ -102,6 +102,24 @@ alive() {
   [[ $(cat "/proc/$pid/comm" 2>/dev/null) =~ ^($comm)$ ]]
 }
 
+# The state directory holds pid files that decide what `stop` signals, as root: it must be a real
+# directory of root's, not a symlink or a directory someone else made in /tmp beforehand.
+own_state() {
+  if [[ ! -e $STATE ]]; then
+    mkdir -m 700 "$STATE"
+  fi
+  [[ -d $STATE && ! -L $STATE ]] || die "state dir $STATE is not a directory (or is a symlink)"
+  [[ $(stat -c %u "$STATE") == 0 ]] || die "state dir $STATE is not owned by root; remove it or set NFS_PEER_STATE"
+}
+
+# True when PID's command line names this peer's config: the supervisor through every exec of its
+# launch chain (setsid, ip, unshare, bash), and never an unrelated bash that reused the number.
+is_supervisor() {
+  local pid=$1
+  [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STATE/ganesha.conf"
+}
+
 pid_of() {
   local file="$STATE/$1.pid"
   if [[ -r $file ]]; then
@@ -266,6 +284,7 @@ cmd_start() {
   # Whatever is left of an earlier peer (crashed daemon, stale namespace) goes before starting.
   cmd_stop >/dev/null
 
+  own_state
   mkdir -p "$STATE/recovery"
   rm -f "$STATE"/*.pid
   if [[ -f $STATE/ganesha.log ]]; then
@@ -305,12 +324,17 @@ cmd_start() {
 
 cmd_stop() {
   need_root
+  own_state
   local ok=0
   # Ganesha first, so it can unregister from rpcbind; then rpcbind; the supervisor then returns.
   terminate "$(pid_of ganesha)" ganesha.nfsd 20 || ok=1
   terminate "$(pid_of rpcbind)" rpcbind 5 || ok=1
   # Until the exec chain reaches bash the supervisor may still be named after one of its launchers.
-  terminate "$(pid_of supervisor)" 'bash|setsid|ip|unshare' 5 || ok=1
+  local supervisor
+  supervisor=$(pid_of supervisor)
+  if is_supervisor "$supervisor"; then
+    terminate "$supervisor" 'bash|setsid|ip|unshare' 5 || ok=1
+  fi
   if ns_exists; then
     local others
     others=$(ip netns pids "$NS" 2>/dev/null | tr '\n' ' ')

@@ -127,11 +127,11 @@ public final class BenchMain implements Callable<Integer> {
   long transportMib;
 
   @Option(names = "--sweep-block-kib", split = ",", defaultValue = "16,64,256",
-      description = "Block sizes of the block-size sweep, KiB; empty skips it (default: ${DEFAULT-VALUE}).")
+      description = "Block sizes of the block-size sweep, KiB; 0 skips it (default: ${DEFAULT-VALUE}).")
   List<Integer> sweepBlockKib;
 
   @Option(names = "--sweep-cache-mib", split = ",", defaultValue = "16,32,128",
-      description = "Cache sizes of the cache-size sweep, MiB; empty skips it (default: ${DEFAULT-VALUE}).")
+      description = "Cache sizes of the cache-size sweep, MiB; 0 skips it (default: ${DEFAULT-VALUE}).")
   List<Long> sweepCacheMib;
 
   @Option(names = "--no-sweep-readahead", description = "Skip the read-ahead on/off sweep.")
@@ -167,12 +167,69 @@ public final class BenchMain implements Callable<Integer> {
         sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed);
   }
 
+  /** Sizes and times that make no sense are usage errors (exit 2), found before anything runs. */
+  private void validate() {
+    positive("--large-mib", largeMib);
+    positive("--fits-mib", fitsMib);
+    positive("--write-mib", writeMib);
+    positive("--cache-mib", cacheMib);
+    positive("--block-kib", blockKib);
+    positive("--hot-mib", hotMib);
+    positive("--hit-ops", hitOps);
+    positive("--transport-mib", transportMib);
+    notNegative("--hit-large-mib", hitLargeMib);
+    notNegative("--clients", clients);
+    notNegative("--pingpong-turns", pingPongTurns);
+    if (!(seconds > 0) || !(seqSeconds > 0) || !(dbSeconds >= 0) || !(zipf > 0)) {
+      throw usage("--seconds, --seq-seconds and --zipf must be above 0, --db-seconds at least 0");
+    }
+    if (sweepBlockKib.stream().anyMatch(k -> k < 0) || sweepCacheMib.stream().anyMatch(m -> m < 0)) {
+      throw usage("sweep sizes must not be negative (0 skips the sweep)");
+    }
+    if (only != null) {
+      Set<String> known = new java.util.HashSet<>(List.of(Runner.MULTI, "recall-pingpong", Ratios.DB, "hit-path", "sweeps"));
+      Runner.standard(settings()).forEach(w -> known.add(w.name()));
+      for (String o : only) {
+        if (!known.contains(o)) {
+          throw usage("--only: no part called '" + o + "'; the parts are " + new java.util.TreeSet<>(known));
+        }
+      }
+    }
+  }
+
+  private void positive(String option, long value) {
+    if (value <= 0) {
+      throw usage(option + " must be above 0, not " + value);
+    }
+  }
+
+  private void notNegative(String option, long value) {
+    if (value < 0) {
+      throw usage(option + " must not be negative (0 skips it), not " + value);
+    }
+  }
+
+  private CommandLine.ParameterException usage(String message) {
+    return new CommandLine.ParameterException(new CommandLine(this), message);
+  }
+
   @Override
   public Integer call() throws Exception {
+    validate();
     Settings s = settings();
     Set<Config> chosen = EnumSet.noneOf(Config.class);
     for (String c : configs == null ? List.of("local", "uncached", "cached", "nio", "nfs") : configs) {
-      chosen.add(Config.of(c.trim()));
+      try {
+        chosen.add(Config.of(c.trim()));
+      } catch (IllegalArgumentException e) {
+        throw usage("--configs: no configuration called '" + c.trim() + "'; they are local, uncached, cached, nio and nfs");
+      }
+    }
+    if (nfsRequired && noNfs) {
+      throw usage("--nfs-peer and --no-nfs contradict each other");
+    }
+    if (nfsRequired && server != null && exportDir == null) {
+      throw usage("--nfs-peer exports the server's export directory: with --server, say where it is with --export-dir");
     }
     Predicate<String> selected = only == null ? x -> true : only::contains;
     Path dir = results != null ? results

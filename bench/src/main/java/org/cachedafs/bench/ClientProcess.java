@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One {@link WorkerMain} JVM: started with a spec, released through its gate, and read for its report.
@@ -55,8 +56,25 @@ final class ClientProcess implements AutoCloseable {
     return new ClientProcess(name, p, log);
   }
 
-  /** Waits until the worker is at its gate. */
-  void awaitReady() throws IOException {
+  /**
+   * Waits until the worker is at its gate; a worker not there within {@code timeoutSeconds} (its
+   * warm-up hung) is killed, which ends its output and so the wait.
+   */
+  void awaitReady(long timeoutSeconds) throws IOException {
+    AtomicBoolean ready = new AtomicBoolean();
+    CompletableFuture.delayedExecutor(timeoutSeconds, TimeUnit.SECONDS).execute(() -> {
+      if (!ready.get()) {
+        process.destroyForcibly();
+      }
+    });
+    try {
+      awaitGate(timeoutSeconds);
+    } finally {
+      ready.set(true);
+    }
+  }
+
+  private void awaitGate(long timeoutSeconds) throws IOException {
     String line;
     while ((line = out.readLine()) != null) {
       if (line.equals(WorkerMain.READY)) {
@@ -66,7 +84,7 @@ final class ClientProcess implements AutoCloseable {
         throw new IOException(name + " ended before its gate: " + line.substring(WorkerMain.REPORT.length()) + logTail());
       }
     }
-    throw new IOException(name + " ended before its gate" + logTail());
+    throw new IOException(name + " ended before its gate (or was not there within " + timeoutSeconds + " s)" + logTail());
   }
 
   /** Opens the worker's gate. */
@@ -112,8 +130,14 @@ final class ClientProcess implements AutoCloseable {
     }
   }
 
+  /** Kills the worker if it still runs, and waits (briefly) until it has gone, so what it held is free. */
   @Override
   public void close() {
     process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

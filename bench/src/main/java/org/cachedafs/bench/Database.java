@@ -4,14 +4,18 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.simple.RandomSource;
@@ -33,42 +37,56 @@ final class Database {
   private Database() {}
 
   /**
-   * Runs the workload for {@code seconds} on the database at {@code dir} (under the export) through
-   * {@code config}; {@code h2Settings} is appended to the JDBC URL (for example {@code ;WRITE_DELAY=0}).
+   * Runs the workload for {@code seconds} on a new database in {@code dir} (under the export) through
+   * {@code config}, and removes it afterwards; {@code h2Settings} is appended to the JDBC URL (for
+   * example {@code ;WRITE_DELAY=0}).
    */
-  static Result run(Fixture fixture, Config config, String dir, double seconds, long seed, long cacheBytes, String h2Settings)
-      throws IOException {
-    String url;
-    FileSystem fs = null;
-    switch (config) {
-      case LOCAL:
-        url = "jdbc:h2:" + fixture.onDisk(dir).resolve("bank").toAbsolutePath();
-        break;
-      case CACHED:
-      case UNCACHED:
-        FilePathDafs.register();
-        Map<String, Object> env = new HashMap<>();
-        if (fixture.secret() != null) {
-          env.put("secret", fixture.secret());
-        }
-        env.put("client.name", "bench-h2-" + config.label());
-        env.put("cache.size", cacheBytes);
-        env.put("uncached", config == Config.UNCACHED);
-        fs = FileSystems.newFileSystem(URI.create("dafs://" + fixture.server().getAuthority() + "/"), env);
-        java.nio.file.Files.createDirectories(fs.getPath("/" + dir));
-        url = "jdbc:h2:dafs://" + fixture.server().getAuthority() + "/" + dir + "/bank";
-        break;
-      default:
-        throw new IllegalArgumentException("the database runs local, cached or uncached, not " + config);
+  static Result run(Fixture fixture, Config config, String dir, double seconds, long seed, long cacheBytes, int blockSize,
+      String h2Settings) throws IOException {
+    if (config == Config.LOCAL) {
+      Path local = fixture.onDisk(dir);
+      try {
+        return measure("jdbc:h2:" + local.resolve("bank").toAbsolutePath() + h2Settings, config, seconds, seed, h2Settings);
+      } catch (SQLException e) {
+        throw new IOException("H2 over " + config.label() + ": " + e.getMessage(), e);
+      } finally {
+        deleteTree(local);
+      }
     }
-    url += h2Settings;
-    try {
-      return measure(url, config, seconds, seed, h2Settings);
+    if (config != Config.CACHED && config != Config.UNCACHED) {
+      throw new IllegalArgumentException("the database runs local, cached or uncached, not " + config);
+    }
+    FilePathDafs.register();
+    Map<String, Object> env = new HashMap<>();
+    if (fixture.secret() != null) {
+      env.put("secret", fixture.secret());
+    }
+    env.put("client.name", "bench-h2-" + config.label());
+    env.put("cache.size", cacheBytes);
+    env.put("block.size", blockSize);
+    env.put("uncached", config == Config.UNCACHED);
+    try (FileSystem fs = FileSystems.newFileSystem(URI.create("dafs://" + fixture.server().getAuthority() + "/"), env)) {
+      Path remote = fs.getPath("/" + dir);
+      Files.createDirectories(remote);
+      try {
+        return measure("jdbc:h2:dafs://" + fixture.server().getAuthority() + "/" + dir + "/bank" + h2Settings, config, seconds,
+            seed, h2Settings);
+      } finally {
+        deleteTree(remote);
+      }
     } catch (SQLException e) {
       throw new IOException("H2 over " + config.label() + ": " + e.getMessage(), e);
-    } finally {
-      if (fs != null) {
-        fs.close();
+    }
+  }
+
+  /** Removes the database's directory, deepest first; one that is not there is fine. */
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
       }
     }
   }

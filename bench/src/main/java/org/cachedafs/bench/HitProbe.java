@@ -44,7 +44,8 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
     }
     int chunks = Math.toIntExact(setBytes / READ);
     UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(setBytes);
-    long[] offsets = new long[1 << 16];
+    // At least as many offsets as chunks, so the loops reach the whole set, not a quarter of it.
+    long[] offsets = new long[Math.max(1 << 16, Integer.highestOneBit(chunks - 1) << 1)];
     for (int i = 0; i < offsets.length; i++) {
       offsets[i] = (long) rng.nextInt(chunks) * READ;
     }
@@ -86,17 +87,19 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
       double[] c = new double[rounds];
       double[] f = new double[rounds];
       long sink = 0;
+      long kernelBytes = 0;
+      long cachedBytes = 0;
       CacheStats before = cache.stats();
       for (int r = 0; r < rounds; r++) {
         long t0 = System.nanoTime();
         for (int i = 0; i < opsPerRound; i++) {
           direct.clear();
-          kernel.read(direct, offsets[i & (offsets.length - 1)]);
+          kernelBytes += kernel.read(direct, offsets[i & (offsets.length - 1)]);
           sink += direct.get(7);
         }
         long t1 = System.nanoTime();
         for (int i = 0; i < opsPerRound; i++) {
-          posix.pread(fd, dst, 0, READ, offsets[i & (offsets.length - 1)]);
+          cachedBytes += posix.pread(fd, dst, 0, READ, offsets[i & (offsets.length - 1)]);
           sink += dst[7];
         }
         long t2 = System.nanoTime();
@@ -114,6 +117,16 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
       CacheStats after = cache.stats();
       long misses = after.misses() - before.misses();
       long reads = (long) opsPerRound * rounds;
+      // The timed loops do not look at the bytes; the read counts, and the data afterwards, are checked.
+      if (kernelBytes != reads * READ || cachedBytes != reads * READ) {
+        throw new CellRunner.WrongDataException(file + ": short reads in the timed loops (kernel " + kernelBytes + ", cached "
+            + cachedBytes + " of " + reads * READ + " bytes)");
+      }
+      for (long at : offsets) {
+        if (posix.pread(fd, dst, 0, READ, at) != READ || !pattern.matches(ByteBuffer.wrap(dst), 0, READ, at, 0)) {
+          throw new CellRunner.WrongDataException(file + ": after the timed loops, a cached read returned wrong bytes at " + at);
+        }
+      }
       posix.close(fd);
       if (sink == 42) {
         System.out.print(""); // keeps the loops' loads alive

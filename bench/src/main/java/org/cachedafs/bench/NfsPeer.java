@@ -63,27 +63,36 @@ final class NfsPeer implements AutoCloseable {
     return export.toAbsolutePath().toString();
   }
 
+  /** Stops the peer; a stop that fails is an error, since daemons left running hold the export. */
   @Override
   public void close() throws IOException {
-    run(List.of("bash", script.toString(), "stop"), 60);
+    Outcome o = run(List.of("bash", script.toString(), "stop"), 60);
+    if (o.exit != 0) {
+      throw new IOException("nfs-peer.sh stop failed (see `bash " + script + " status`):\n" + o.output);
+    }
   }
 
   private record Outcome(int exit, String output) {}
 
   private static Outcome run(List<String> cmd, long timeoutSeconds) throws IOException {
-    Process p = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true).start();
+    // The output goes to a file, not a pipe: a daemon the script leaves running could inherit a pipe
+    // and keep it open, and a script that hangs must not hang the reader; the timeout covers both.
+    Path out = Files.createTempFile("nfs-peer", ".out");
     try {
-      // The script leaves daemons running that inherit no pipe of ours, so its output ends with it.
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      Process p = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      try {
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new IOException(String.join(" ", cmd) + " did not end within " + timeoutSeconds + " s:\n" + Files.readString(out));
+        }
+        return new Outcome(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
         p.destroyForcibly();
-        throw new IOException(String.join(" ", cmd) + " did not end within " + timeoutSeconds + " s");
+        throw new IOException("interrupted", e);
       }
-      return new Outcome(p.exitValue(), out);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      p.destroyForcibly();
-      throw new IOException("interrupted", e);
+    } finally {
+      Files.deleteIfExists(out);
     }
   }
 }

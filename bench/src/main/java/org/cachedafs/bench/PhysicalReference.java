@@ -26,9 +26,9 @@ import org.cachedafs.transport.Transports;
  * @param transportGBps one-sided writes of 1 MiB over loopback tcp, GB/s
  * @param roundTripMicros median 64-byte message round trip over loopback tcp, µs
  */
-public record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, double transportGBps, double roundTripMicros) {
+record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, double transportGBps, double roundTripMicros) {
 
-  public static PhysicalReference measure(long transportBytes, int roundTrips) throws IOException, InterruptedException {
+  static PhysicalReference measure(long transportBytes, int roundTrips) throws IOException, InterruptedException {
     return new PhysicalReference(memcpy(1 << 20, 2L << 30), memcpy(64 << 20, 4L << 30), transport(transportBytes), roundTrip(roundTrips));
   }
 
@@ -118,7 +118,7 @@ public record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, 
             public void onClosed(Connection conn, Throwable cause) {}
           })) {
         ByteBuffer msg = ByteBuffer.allocate(64);
-        long[] micros = new long[count];
+        long[] nanos = new long[count];
         for (int i = -count / 10; i < count; i++) {
           long t0 = System.nanoTime();
           c.send(msg);
@@ -126,11 +126,11 @@ public record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, 
             throw new IOException("no echo within 10 s");
           }
           if (i >= 0) {
-            micros[i] = (System.nanoTime() - t0) / 1000;
+            nanos[i] = System.nanoTime() - t0;
           }
         }
-        java.util.Arrays.sort(micros);
-        return micros[count / 2];
+        java.util.Arrays.sort(nanos);
+        return nanos[count / 2] / 1e3;
       }
     }
   }

@@ -40,6 +40,9 @@ final class Runner {
   private final PrintStream log;
   private final List<Result> results = new ArrayList<>();
   private final List<String> skipped = new ArrayList<>();
+  /** Names this run's database and scratch files apart from another run's on the same export. */
+  private final String runId = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16);
+  private int scratchFiles;
 
   Runner(Settings s, Fixture fixture, Set<Config> configs, Predicate<String> selected, NfsMode nfsMode, Path nfsScript,
       Path resultsDir, PrintStream log) {
@@ -150,14 +153,13 @@ final class Runner {
     }
 
     if (s.dbSeconds() > 0 && selected.test(Ratios.DB)) {
-      int n = 0;
       for (Config c : List.of(Config.LOCAL, Config.CACHED, Config.UNCACHED)) {
         step("database / " + c.label());
         if (!configs.contains(c) || (c == Config.LOCAL && fixture.export() == null)) {
           continue;
         }
-        results.add(Database.run(fixture, c, "db/" + c.label() + "-" + n++, s.dbSeconds(), s.seed(), s.cacheBytes(),
-            s.h2Settings()));
+        results.add(Database.run(fixture, c, "db/" + runId + "-" + c.label(), s.dbSeconds(), s.seed(), s.cacheBytes(),
+            s.blockSize(), s.h2Settings()));
       }
     } else {
       progress.skip(3);
@@ -203,7 +205,8 @@ final class Runner {
   private Result cell(Config c, Workload w, CacheConfig cache, String name) throws IOException {
     String file = w.file();
     if (w.writes()) {
-      file = "scratch/" + w.name() + "-" + c.label() + ".bin";
+      // Its own name, so a cell never sees what an earlier one (its warm-up) left behind.
+      file = "scratch/" + runId + "-" + ++scratchFiles + "-" + w.name() + "-" + c.label() + ".bin";
       fixture.create(file, w.file(), w.fileBytes());
     }
     try (Target t = fixture.target(c, cache)) {
@@ -236,7 +239,7 @@ final class Runner {
     for (Workload w : workloads) {
       String file = w.file();
       if (w.writes()) {
-        file = "scratch/" + w.name() + "-nfs.bin";
+        file = "scratch/" + runId + "-" + ++scratchFiles + "-" + w.name() + "-nfs.bin";
         fixture.create(file, w.file(), w.fileBytes());
       }
       files.add(file);
@@ -271,7 +274,7 @@ final class Runner {
           procs.add(ClientProcess.start(MULTI + "-" + c.label() + "-" + i, spec, List.of(), resultsDir.resolve("logs")));
         }
         for (ClientProcess p : procs) {
-          p.awaitReady();
+          p.awaitReady(300);
         }
         for (ClientProcess p : procs) {
           p.go();
@@ -310,7 +313,8 @@ final class Runner {
   private PingPong pingPong() throws IOException, InterruptedException {
     fixture.createZeroed(PINGPONG, 4096);
     List<ClientProcess> players = new ArrayList<>();
-    long t0 = System.nanoTime();
+    long first = Long.MAX_VALUE;
+    long last = 0;
     List<Double> waits = new ArrayList<>();
     long recalls = 0;
     try {
@@ -324,11 +328,14 @@ final class Runner {
         WorkerReport r = p.report(120);
         waits.addAll(r.turnMicros());
         recalls += r.recalls();
+        first = Math.min(first, r.firstTurnMicros());
+        last = Math.max(last, r.lastTurnMicros());
       }
     } finally {
       players.forEach(ClientProcess::close);
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
+    // From the first turn to the last: the players' JVM start-up is not part of the exchange.
+    double seconds = (last - first) / 1e6;
     long counter = ByteBuffer.wrap(fixture.read(PINGPONG, 8)).getLong();
     if (counter != 2L * s.pingPongTurns()) {
       throw new CellRunner.WrongDataException("ping-pong: the counter is " + counter + " after " + 2 * s.pingPongTurns() + " turns");

@@ -66,7 +66,13 @@ final class Targets {
       throw e;
     }
     DafsPosix posix = new DafsPosix();
-    posix.mount(MOUNT, cache);
+    try {
+      posix.mount(MOUNT, cache);
+    } catch (RuntimeException e) {
+      try (session; cache) {
+        throw e;
+      }
+    }
     return new FacadeTarget(posix, cache, session, uncached);
   }
 
@@ -166,11 +172,9 @@ final class Targets {
 
     @Override
     public void close() throws IOException {
-      try {
+      // Each closes even if the one before failed: the cache flushes before the session goes.
+      try (session; cache) {
         posix.close();
-        cache.close();
-      } finally {
-        session.close();
       }
     }
   }

@@ -39,7 +39,7 @@ public final class WorkerMain {
       report = "pingpong".equals(spec.mode()) ? pingPong(spec) : workloads(spec, out);
     } catch (Exception e) {
       e.printStackTrace();
-      report = new WorkerReport(List.of(), List.of(), 0, String.valueOf(e));
+      report = WorkerReport.failed(e);
     }
     out.println(REPORT + json.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
     System.exit(report.error() == null ? 0 : 1);
@@ -83,7 +83,7 @@ public final class WorkerMain {
         results.add(r);
       }
     }
-    return new WorkerReport(results, List.of(), 0, null);
+    return WorkerReport.of(results);
   }
 
   /**
@@ -121,6 +121,8 @@ public final class WorkerMain {
       byte[] word = new byte[8];
       int done = 0;
       long lastSeen = -1;
+      long first = 0;
+      long last = 0;
       long deadline = System.nanoTime() + 60_000_000_000L;
       while (done < spec.turns()) {
         if (System.nanoTime() > deadline) {
@@ -142,12 +144,16 @@ public final class WorkerMain {
           long t1 = System.nanoTime();
           mine = counter % 2 == spec.player();
           if (mine) {
+            if (first == 0) {
+              first = epochMicros() - (t1 - t0) / 1000;
+            }
             turns.add((t1 - t0) / 1e3);
             ByteBuffer.wrap(word).putLong(counter + 1);
             if (posix.pwrite(fd, word, 0, 8, 0) != 8) {
               throw new IOException("pwrite: errno " + posix.errno());
             }
             done++;
+            last = epochMicros();
           } else if (counter > 2L * spec.turns()) {
             throw new CellRunner.WrongDataException("counter " + counter + " past the last turn: a write was applied twice");
           }
@@ -158,7 +164,12 @@ public final class WorkerMain {
           LockSupport.parkNanos(100_000); // let the other player take its turn before this one recalls it again
         }
       }
-      return new WorkerReport(List.of(), turns, cache.stats().recalls(), null);
+      return new WorkerReport(List.of(), turns, cache.stats().recalls(), first, last, null);
     }
+  }
+
+  private static long epochMicros() {
+    java.time.Instant now = java.time.Instant.now();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
   }
 }

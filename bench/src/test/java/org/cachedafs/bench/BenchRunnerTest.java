@@ -20,10 +20,12 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,6 +48,7 @@ class BenchRunnerTest {
   }
 
   @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void theDefaultSuiteOnSmallSizesWritesEveryOutputAndItsJsonMatchesTheSchema(@TempDir Path tmp) throws Exception {
     Path results = tmp.resolve("results");
     ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -117,6 +120,30 @@ class BenchRunnerTest {
     for (picocli.CommandLine.Model.OptionSpec o : new picocli.CommandLine(new BenchMain()).getCommandSpec().options()) {
       assertTrue(help.contains(o.longestName()), o.longestName() + " in --help");
       assertTrue(o.description().length > 0 && !o.description()[0].isBlank(), o.longestName() + " has a description");
+    }
+  }
+
+  @Test
+  void badOptionsAreUsageErrorsBeforeAnythingRuns(@TempDir Path tmp) {
+    List<String[]> bad = List.of(new String[] {"--clients", "-1"}, new String[] {"--cache-mib", "0"},
+        new String[] {"--seconds", "0"}, new String[] {"--only", "no-such-part"}, new String[] {"--configs", "nfs4"},
+        new String[] {"--nfs-peer", "--no-nfs"}, new String[] {"--server", "dafs://127.0.0.1:1", "--nfs-peer"},
+        new String[] {"--sweep-block-kib", "-16"});
+    for (String[] args : bad) {
+      ByteArrayOutputStream console = new ByteArrayOutputStream();
+      String[] withResults = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+          java.util.stream.Stream.of("--results", tmp.resolve("r").toString())).toArray(String[]::new);
+      PrintStream err = System.err;
+      int exit;
+      try {
+        System.setErr(new PrintStream(console, true, StandardCharsets.UTF_8));
+        exit = BenchMain.execute(new PrintStream(console, true, StandardCharsets.UTF_8), withResults);
+      } finally {
+        System.setErr(err);
+      }
+      assertEquals(2, exit, String.join(" ", args) + ": " + console.toString(StandardCharsets.UTF_8));
+      assertTrue(console.toString(StandardCharsets.UTF_8).contains("Usage"), String.join(" ", args) + " prints the usage");
+      assertTrue(Files.notExists(tmp.resolve("r")), String.join(" ", args) + " ran nothing");
     }
   }
 }

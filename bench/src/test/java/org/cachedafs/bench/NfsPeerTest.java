@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,6 +29,7 @@ class NfsPeerTest {
   static final Path SCRIPT = Path.of("nfs-peer.sh");
 
   @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void theRunnerMeasuresTheNfsPeerOnTheSameFiles(@TempDir Path tmp) throws Exception {
     String why = NfsPeer.unavailable(SCRIPT);
     Assumptions.assumeTrue(why == null, "NFS peer not set up here, skipped: " + why

@@ -100,11 +100,13 @@ public final class CacheManager implements AutoCloseable {
       @Override
       public CompletableFuture<Void> onRecall(DelegationTracker.Held<FileHandle> d) {
         FileCache fc = files.get(d.key());
-        if (fc == null || fc.delegationId != d.id()) {
+        // Asked under the file's monitor, against an open applying this very grant right now: if the
+        // file is not cached under it yet, it never will be (the grant finds it recalled).
+        if (fc == null || !fc.cachesUnder(d.id())) {
           return CompletableFuture.completedFuture(null); // nothing cached under it: return at once
         }
         return CompletableFuture.runAsync(() -> {
-          fc.recall();
+          fc.recall(d.id());
           forgetIfUnused(fc);
         }, recalls);
       }
@@ -112,11 +114,11 @@ public final class CacheManager implements AutoCloseable {
       @Override
       public void onRevoked(DelegationTracker.Held<FileHandle> d) {
         FileCache fc = files.get(d.key());
-        if (fc != null && fc.delegationId == d.id()) {
+        if (fc != null) {
           // Off the caller's thread: it may be the transport's receive thread, which must not wait on
-          // the file's flush lock.
+          // the file's flush lock. The file checks, under its monitor, that it is cached under d.
           recalls.execute(() -> {
-            fc.revoked();
+            fc.revoked(d.id());
             forgetIfUnused(fc);
           });
         }
@@ -221,6 +223,15 @@ public final class CacheManager implements AutoCloseable {
   public long cachingDelegation(FileHandle handle) {
     FileCache fc = files.get(handle);
     return fc == null || fc.mode == FileCache.NONE ? 0 : fc.delegationId;
+  }
+
+  /** What the cache holds for a file, or null. */
+  FileCache file(FileHandle handle) {
+    return files.get(handle);
+  }
+
+  SessionDelegations delegations() {
+    return delegations;
   }
 
   private void forgetIfUnused(FileCache fc) {
@@ -382,8 +393,8 @@ public final class CacheManager implements AutoCloseable {
     Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof DafsException d && d.status() == Status.DELEG_REVOKED) {
       delegations.refused(of, d);
-      if (of.hasDelegation() && fc.delegationId == of.delegationId()) {
-        fc.revoked();
+      if (of.hasDelegation()) {
+        fc.revoked(of.delegationId());
       }
       return new DafsException(Status.IO, "the server revoked this client's delegation on the file: " + d.getMessage(), d);
     }
@@ -450,7 +461,7 @@ public final class CacheManager implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     for (FileCache fc : files.values()) {
-      fc.recall();
+      fc.recallForClose();
     }
     files.clear();
     awaitReadAhead();

@@ -147,6 +147,7 @@ public final class CachedFile implements AutoCloseable {
     if (fc.hasDirty()) {
       fc.flush(open); // older cached writes must not land after this one
     }
+    long began = fc.epoch;
     try {
       if (src.remaining() < BounceBuffers.DIRECT_MIN || !m.bounce.write(open, at, src)) {
         m.session.write(open, at, src);
@@ -155,7 +156,7 @@ public final class CachedFile implements AutoCloseable {
       throw failure(e);
     }
     m.counters.writeThroughs.increment();
-    fc.wroteThrough(at, data);
+    fc.wroteThrough(at, data, began);
     return total;
   }
 

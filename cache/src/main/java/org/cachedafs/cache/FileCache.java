@@ -30,6 +30,18 @@ import org.slf4j.LoggerFactory;
  * cached writers run under this object's monitor and re-check the mode there, so taking the monitor
  * once drains them. Readers need no draining: a block they pinned stays valid to read.
  *
+ * <p><b>Delegations.</b> The file is cached under one delegation at a time, {@link #delegationId}, and
+ * only the monitor changes it: a grant sets it (after asking the tracker, under the monitor, that the
+ * delegation is still held), and a recall or revocation first asks, under the monitor, whether it is
+ * for that delegation ({@link #cachesUnder}). So a recall either sees the grant and drops what was cached
+ * under it, or comes first and the grant is refused: never a delegation returned while the cache goes
+ * on caching under it. A grant of a different delegation drops whatever an earlier one left behind.
+ *
+ * <p><b>Epochs.</b> {@link #epoch} names what the table may hold now; every drop, truncation and new
+ * grant ends one. A fill or a fresh block written into the cache remembers the epoch it began in and is
+ * published only if that epoch is still current, under the monitor, so nothing read or decided under
+ * an earlier delegation lands under a later one.
+ *
  * <p><b>Locks.</b> The monitor guards the dirty set and every publication into or removal from the
  * table, and is never held across a network round trip. {@link #flushLock} serializes write-back with
  * truncation and recall, so a block being flushed is never one truncation dropped; it is held across
@@ -52,13 +64,19 @@ final class FileCache {
   volatile boolean unlinked;
 
   volatile int mode;
-  /** The delegation this file is cached under; recalls and revocations of any other are not for it. */
+  /**
+   * The delegation this file is cached under (or was last); recalls and revocations of any other are not
+   * for it. Written only under this monitor.
+   */
   volatile long delegationId;
   /** The file's size as this client must see it; meaningful while {@link #mode} is not NONE. */
   volatile long size;
   volatile FileAttributes attributes;
   volatile long localModifyNanos;
-  /** Bumped by every drop, so a fill that began before it is not published after it. */
+  /**
+   * Bumped by every drop, truncation and new grant, under this monitor, so a fill or a fresh block that
+   * began before it is not published after it.
+   */
   volatile long epoch;
   /** Bumped whenever unflushed bytes are lost; each open reports each loss once. */
   volatile long lossSeq;
@@ -128,21 +146,39 @@ final class FileCache {
 
   /**
    * An open came back with a delegation the tracker holds: cache from now on. {@code stillHeld} is asked
-   * under this monitor, which a recall also takes to stop caching, so a recall that came first wins.
+   * under this monitor, and a recall or revocation asks {@link #cachesUnder} under it after the tracker
+   * has marked the delegation: so either the recall sees this grant, or this grant sees the recall and
+   * caches nothing.
+   *
+   * <p>A delegation other than the one cached under (or the same one after caching under it stopped)
+   * starts afresh: whatever is still in the table came from before it, when another client may have
+   * written the file, and goes; dirty bytes among it are reported lost, as for a revocation.
    */
   synchronized void granted(OpenFile of, java.util.function.BooleanSupplier stillHeld) {
     int type = of.hasWriteDelegation() ? WRITE : of.hasDelegation() ? READ : NONE;
     if (type == NONE || !stillHeld.getAsBoolean()) {
       return;
     }
-    if (mode == NONE) {
-      // A fresh delegation: the open's attributes are the server's, and nobody can change them now.
+    if (mode == NONE || delegationId != of.delegationId()) {
+      // Also ends the epoch: fills begun before this grant must not be published under it.
+      dropLocked("they were cached under an earlier delegation, which ended before they were written back");
+      // The open's attributes are the server's, and nobody else can change them now.
       size = of.attributes().size();
       attributes = of.attributes();
       delegationId = of.delegationId();
-      epoch++; // fills begun before this grant must not be published under it
+      mode = type;
+      return;
     }
-    mode = Math.max(mode, type);
+    mode = Math.max(mode, type); // the same delegation again: the server never upgrades it
+  }
+
+  /**
+   * Whether the file is cached under delegation {@code id}. Asked by a recall or revocation after the
+   * tracker marked it, under the monitor {@link #granted} holds, so the answer can be relied on: if
+   * false, no grant of {@code id} will ever be applied to this file.
+   */
+  synchronized boolean cachesUnder(long id) {
+    return delegationId == id;
   }
 
   // --- reads -----------------------------------------------------------------------------------
@@ -476,6 +512,9 @@ final class FileCache {
       return false;
     }
     while (true) {
+      // Read before the mode and the size: a fresh block decided on under an earlier epoch (before a
+      // recall and a new grant, say, when another client may have extended the file) is not inserted.
+      long began = epoch;
       if (mode != WRITE) {
         return false;
       }
@@ -512,12 +551,15 @@ final class FileCache {
         }
       }
       synchronized (this) {
-        if (mode != WRITE) {
+        if (mode != WRITE || epoch != began) {
           if (fresh) {
             b.retire();
           }
           b.unpin();
-          return false;
+          if (mode != WRITE) {
+            return false;
+          }
+          continue; // dropped, truncated or granted anew meanwhile: decide again
         }
         if (fresh) {
           if (!table.compareAndSet(bn, null, b)) {
@@ -655,12 +697,33 @@ final class FileCache {
 
   // --- recall, revocation, invalidation --------------------------------------------------------
 
-  /** The delegation is recalled: stop caching, let cached writers finish, write back, drop everything. */
-  void recall() {
+  /**
+   * Delegation {@code id} is recalled: stop caching, let cached writers finish, write back, drop
+   * everything. Nothing to do if the file is not cached under {@code id} (its grant never took, or a
+   * newer one replaced it and dropped what it left).
+   */
+  void recall(long id) {
     synchronized (this) {
+      if (delegationId != id) {
+        return;
+      }
       // Cached writers hold this monitor and re-check the mode under it: taking it drains them.
       mode = NONE;
     }
+    writeBackAndDrop(id);
+  }
+
+  /** The cache closes: whatever the file is cached under, write it back and drop it. */
+  void recallForClose() {
+    long id;
+    synchronized (this) {
+      id = delegationId;
+      mode = NONE;
+    }
+    writeBackAndDrop(id);
+  }
+
+  private void writeBackAndDrop(long id) {
     flushLock.lock();
     try {
       try {
@@ -668,50 +731,67 @@ final class FileCache {
       } catch (IOException e) {
         log.warn("write-back on recall of {} failed: {}", handle, e.getMessage());
       }
-      drop("the write-back when the delegation was recalled failed");
-    } finally {
-      flushLock.unlock();
-    }
-  }
-
-  /** The delegation was revoked (or lost with the session): drop everything; unflushed bytes are lost. */
-  void revoked() {
-    synchronized (this) {
-      mode = NONE; // and cached writers are drained, as for a recall
-    }
-    flushLock.lock();
-    try {
-      drop("the server revoked this client's delegation on the file before its writes were written back");
+      drop(id, "the write-back when the delegation was recalled failed");
     } finally {
       flushLock.unlock();
     }
   }
 
   /**
-   * Empties the table. Dirty blocks still here are lost: counted, logged, and reported once to each
-   * open as an I/O error.
+   * Delegation {@code id} was revoked (or lost with the session): drop everything; unflushed bytes are
+   * lost. Nothing to do if the file is not cached under {@code id}.
    */
-  private void drop(String why) {
-    long[] lost = new long[1];
+  void revoked(long id) {
     synchronized (this) {
-      epoch++;
-      table.forEach((bn, o) -> lost[0] += discard(bn, o));
-      attributes = null;
-      if (lost[0] > 0) {
-        lossMessage = lost[0] + " bytes written to " + handle + " were lost: " + why;
-        lossSeq++;
-        m.counters.lostBytes.add(lost[0]);
-        log.error(lossMessage);
+      if (delegationId != id) {
+        return;
       }
+      mode = NONE; // and cached writers are drained, as for a recall
+    }
+    flushLock.lock();
+    try {
+      drop(id, "the server revoked this client's delegation on the file before its writes were written back");
+    } finally {
+      flushLock.unlock();
+    }
+  }
+
+  /**
+   * Empties the table of what was cached under delegation {@code id}; if a newer grant came meanwhile
+   * (possible after a revocation), that grant already dropped it and the table is the new one's.
+   */
+  private synchronized void drop(long id, String why) {
+    if (delegationId == id) {
+      dropLocked(why);
+    }
+  }
+
+  /**
+   * Guarded by this: empties the table and ends the epoch. Dirty blocks still here are lost: counted,
+   * logged, and reported once to each open as an I/O error.
+   */
+  private void dropLocked(String why) {
+    long[] lost = new long[1];
+    epoch++;
+    table.forEach((bn, o) -> lost[0] += discard(bn, o));
+    attributes = null;
+    if (lost[0] > 0) {
+      lossMessage = lost[0] + " bytes written to " + handle + " were lost: " + why;
+      lossSeq++;
+      m.counters.lostBytes.add(lost[0]);
+      log.error(lossMessage);
     }
   }
 
   /**
    * A write of {@code data} at {@code at} went straight to the server: cached copies of those bytes take
    * the new bytes (a dirty block keeps its other dirty bytes), reads of them in flight are not
-   * published, and the cached size and time follow.
+   * published, and the cached size and time follow. {@code began} is the {@link #epoch} read before the
+   * write was sent: if it has ended since, a clean block cached now may have been read before or after
+   * the write reached the server (and around other clients' writes before this client's new grant), so
+   * it is dropped rather than patched.
    */
-  void wroteThrough(long at, ByteBuffer data) {
+  void wroteThrough(long at, ByteBuffer data, long began) {
     int len = data.remaining();
     if (len == 0) {
       return;
@@ -722,6 +802,8 @@ final class FileCache {
         Object o = table.get(bn);
         if (o instanceof Fill f) {
           table.compareAndSet(bn, f, null); // it may have read the old bytes
+        } else if (o instanceof Block b && !b.dirty && epoch != began) {
+          discard(bn, b);
         } else if (o instanceof Block b) {
           long blockStart = bn << m.blockShift;
           int from = (int) Math.max(0, at - blockStart);

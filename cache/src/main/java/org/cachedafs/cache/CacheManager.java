@@ -86,7 +86,7 @@ public final class CacheManager implements AutoCloseable {
     this.blockShift = Integer.numberOfTrailingZeros(blockSize);
     this.zeros = ByteBuffer.allocateDirect(blockSize).asReadOnlyBuffer();
     this.pool = new BlockPool(session, config);
-    this.bounce = new BounceBuffers(session, 4, 1 << 20);
+    this.bounce = new BounceBuffers(session, 8, 1 << 20);
     int total = pool.total();
     this.dirtyLimit = Math.max(1, (int) (total * config.dirtyFraction()));
     // Room kept out of the policy's reach for dirty blocks and fills in flight.
@@ -436,7 +436,7 @@ public final class CacheManager implements AutoCloseable {
   public CacheStats stats() {
     DelegationTracker.Stats d = delegations.tracker().stats();
     return new CacheStats(counters.hits.sum(), counters.misses.sum(), counters.evictions.sum(), counters.readAheadIssued.sum(),
-        counters.readAheadUsed.sum(), counters.bytesFlushed.sum(), counters.writeThroughs.sum(), d.recalls(), d.returns(),
+        counters.readAheadUsed.sum(), counters.bytesFlushed.sum(), counters.writeBacks.sum(), counters.writeThroughs.sum(), d.recalls(), d.returns(),
         d.revocations(), d.recallToReturnNanos(), counters.lostBytes.sum(), pool.total(), pool.used(), dirtyBlocks.get(),
         pool.slabs(), pool.locked());
   }

@@ -9,6 +9,8 @@ package org.cachedafs.cache;
  * @param readAheadIssued blocks read ahead
  * @param readAheadUsed of those, blocks a reader then hit
  * @param bytesFlushed dirty bytes written back to the server
+ * @param writeBacks the transfers that wrote them: one per dirty block, or one per run of adjacent
+ *     dirty blocks gathered into a single transfer
  * @param writeThroughs writes sent straight to the server (no WRITE delegation, or uncached)
  * @param recalls delegations the server recalled
  * @param returns delegations handed back
@@ -22,5 +24,5 @@ package org.cachedafs.cache;
  * @param memoryLocked whether the slabs are locked in RAM
  */
 public record CacheStats(long hits, long misses, long evictions, long readAheadIssued, long readAheadUsed, long bytesFlushed,
-    long writeThroughs, long recalls, long returns, long revocations, long recallToReturnNanos, long lostBytes,
+    long writeBacks, long writeThroughs, long recalls, long returns, long revocations, long recallToReturnNanos, long lostBytes,
     int blocks, int usedBlocks, int dirtyBlocks, int slabs, boolean memoryLocked) {}

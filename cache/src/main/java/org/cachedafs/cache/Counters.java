@@ -10,6 +10,7 @@ final class Counters {
   final LongAdder readAheadIssued = new LongAdder();
   final LongAdder readAheadUsed = new LongAdder();
   final LongAdder bytesFlushed = new LongAdder();
+  final LongAdder writeBacks = new LongAdder();
   final LongAdder writeThroughs = new LongAdder();
   final LongAdder lostBytes = new LongAdder();
 }

@@ -2,7 +2,9 @@ package org.cachedafs.cache;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -639,15 +641,7 @@ final class FileCache {
       }
       throw new DafsException(Status.IO, "dirty blocks but no open for writing to write them back through");
     }
-    List<CompletableFuture<Integer>> ios = new ArrayList<>(jobs.size());
-    for (Job j : jobs) {
-      long fileOffset = (j.block.blockNo << m.blockShift) + j.from;
-      try {
-        ios.add(m.session.writeDirectAsync(writer, fileOffset, j.block.region, j.block.regionOffset + j.from, j.to - j.from));
-      } catch (RuntimeException e) {
-        ios.add(CompletableFuture.failedFuture(e));
-      }
-    }
+    List<CompletableFuture<Integer>> ios = writeBack(jobs, writer);
     Throwable failure = null;
     boolean[] ok = new boolean[jobs.size()];
     long bytes = 0;
@@ -693,6 +687,72 @@ final class FileCache {
       throw m.ioFailure(this, writer, failure);
     }
     return bytes;
+  }
+
+  /**
+   * Sends the jobs' transfers, one future per job (in the jobs' order, which this sorts by block).
+   * Runs of adjacent blocks dirty to their shared edge go as one transfer gathered through a bounce
+   * buffer: a sequential writer's blocks would otherwise cost one request and one transfer each, and
+   * at 64 KiB that per-transfer cost, not the bytes, set the pace (a cached sequential write ran at
+   * half the uncached one's speed). The gathering copy is cheap next to a transfer. With no bounce
+   * buffer free, the oldest gathered transfer of this flush is waited for; if there is none (other
+   * threads hold them all) the run goes block by block.
+   */
+  private List<CompletableFuture<Integer>> writeBack(List<Job> jobs, OpenFile writer) {
+    jobs.sort(Comparator.comparingLong(j -> j.block.blockNo));
+    List<CompletableFuture<Integer>> ios = new ArrayList<>(jobs.size());
+    ArrayDeque<CompletableFuture<Integer>> gathered = new ArrayDeque<>();
+    int blockSize = 1 << m.blockShift;
+    int i = 0;
+    while (i < jobs.size()) {
+      Job first = jobs.get(i);
+      int end = i + 1;
+      int bytes = first.to - first.from;
+      while (end < jobs.size()) {
+        Job prev = jobs.get(end - 1);
+        Job next = jobs.get(end);
+        if (prev.to != blockSize || next.from != 0 || next.block.blockNo != prev.block.blockNo + 1
+            || bytes + next.to > m.bounce.size()) {
+          break;
+        }
+        bytes += next.to;
+        end++;
+      }
+      long fileOffset = (first.block.blockNo << m.blockShift) + first.from;
+      CompletableFuture<Integer> io = null;
+      if (end - i > 1) {
+        List<ByteBuffer> sources = new ArrayList<>(end - i);
+        for (int k = i; k < end; k++) {
+          Job j = jobs.get(k);
+          sources.add(j.block.memory.duplicate().limit(j.to).position(j.from));
+        }
+        io = m.bounce.gatherWriteAsync(writer, fileOffset, sources);
+        while (io == null && !gathered.isEmpty()) {
+          gathered.poll().exceptionally(e -> 0).join(); // its failure is reported through its jobs
+          io = m.bounce.gatherWriteAsync(writer, fileOffset, sources);
+        }
+      }
+      if (io != null) {
+        gathered.add(io);
+        m.counters.writeBacks.increment();
+        for (int k = i; k < end; k++) {
+          ios.add(io);
+        }
+      } else {
+        for (int k = i; k < end; k++) {
+          Job j = jobs.get(k);
+          long at = (j.block.blockNo << m.blockShift) + j.from;
+          try {
+            ios.add(m.session.writeDirectAsync(writer, at, j.block.region, j.block.regionOffset + j.from, j.to - j.from));
+          } catch (RuntimeException e) {
+            ios.add(CompletableFuture.failedFuture(e));
+          }
+          m.counters.writeBacks.increment();
+        }
+      }
+      i = end;
+    }
+    return ios;
   }
 
   // --- recall, revocation, invalidation --------------------------------------------------------

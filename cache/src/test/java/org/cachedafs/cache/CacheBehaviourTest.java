@@ -106,7 +106,7 @@ class CacheBehaviourTest {
         CachedFile f = cache.open(s.root(), "long", OpenMode.readWrite());
         Random rnd = new Random(9);
         ByteBuffer b = ByteBuffer.allocate(3 * BLOCK);
-        for (int i = 0; i < 5_000; i++) {
+        for (int i = 0; i < 10_000; i++) {
           b.clear().limit(1 + rnd.nextInt(3 * BLOCK));
           long pos = rnd.nextInt(510 * BLOCK);
           if (rnd.nextInt(4) == 0) {
@@ -117,7 +117,10 @@ class CacheBehaviourTest {
         }
         f.close();
         assertTrue(cache.stats().evictions() > 0 && cache.stats().misses() > 0 && cache.stats().bytesFlushed() > 0);
-        assertEquals(before + 4, s.stats().domain().registrations(), "and none for any of the I/O since");
+        // Besides the slabs, only the write-back's bounce buffers (at most 8), each once, the first time it
+        // is needed: thousands of transfers, not one registration for any of them.
+        long since = s.stats().domain().registrations() - before - 4;
+        assertTrue(since >= 0 && since <= 8, since + " registrations for 10,000 reads and writes");
       }
     }
   }

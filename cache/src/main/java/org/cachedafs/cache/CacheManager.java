@@ -89,8 +89,11 @@ public final class CacheManager implements AutoCloseable {
     this.bounce = new BounceBuffers(session, 8, 1 << 20);
     int total = pool.total();
     this.dirtyLimit = Math.max(1, (int) (total * config.dirtyFraction()));
-    // Room kept out of the policy's reach for dirty blocks and fills in flight.
-    int reserve = dirtyLimit + Math.max(2, Math.min(64, total / 8));
+    // Room kept out of the policy's reach for fills in flight. Dirty blocks get none of their own: a
+    // read-only workload may use the whole cache for clean blocks (with dirtyFraction reserved, a
+    // 1 GiB set missed in a 1.3 GiB cache), and a writer whose block finds the pool dry evicts the
+    // coldest clean blocks itself (allocate).
+    int reserve = Math.max(2, Math.min(64, total / 8));
     this.index = new BlockIndex(Math.max(1, total - reserve), this::evicted);
     this.readAheadCredits = new Semaphore(Math.max(1, session.credits() / 2));
     this.parkedLimit = Math.max(1, Math.min(total / 4, 4 * Math.max(1, config.maxReadAheadBlocks())));

@@ -95,6 +95,31 @@ class CacheBehaviourTest {
   }
 
   @Test
+  void aReadSetNearlyAsLargeAsTheCacheStaysWhole() throws Exception {
+    start(Duration.ofSeconds(30));
+    byte[] data = randomFile("nearly", 100 * BLOCK);
+    try (DafsSession s = DafsClient.connect(server.uri(), ClientOptions.defaults());
+        CacheManager cache = CacheManager.create(s, small(128).withReadAhead(false))) {
+      CachedFile f = cache.open(s.root(), "nearly", OpenMode.read());
+      ByteBuffer all = ByteBuffer.allocate(100 * BLOCK);
+      readFully(f, 0, all);
+      assertArrayEquals(data, all.array());
+      CacheStats warm = cache.stats();
+      Random rnd = new Random(3);
+      ByteBuffer piece = ByteBuffer.allocate(4096);
+      for (int i = 0; i < 20_000; i++) {
+        piece.clear();
+        readFully(f, rnd.nextInt(100 * BLOCK - 4096), piece);
+      }
+      CacheStats after = cache.stats();
+      // 100 of 128 blocks: only a small reserve for fills is kept from the policy, no share for writes.
+      assertEquals(warm.misses(), after.misses(), "no re-reads of a set that fits");
+      assertEquals(warm.evictions(), after.evictions(), "and no evictions");
+      f.close();
+    }
+  }
+
+  @Test
   void eachSlabIsRegisteredOnceAcrossALongRun() throws Exception {
     start(Duration.ofSeconds(30));
     randomFile("long", 512 * BLOCK);

@@ -13,10 +13,10 @@ import java.util.Map;
  * @param fileBytes size of the file set
  * @param ops operations timed
  * @param bytes bytes moved by them
- * @param seconds the time of the timed part: its wall-clock time for sequential and write workloads
- *     (read-ahead and write-back go on between calls, so the time between them counts, checks
- *     included, and a write workload's final fsync), the time inside the calls for random reads
- *     (nothing runs between them, and the checks are not timed)
+ * @param seconds the time of the timed part: for sequential and write workloads its wall-clock time
+ *     less the runner's filling and checking of the data (read-ahead and write-back go on between
+ *     calls, so the rest of the time between them counts, and a write workload's final fsync); for
+ *     random reads the time inside the calls (nothing runs between them)
  * @param mbPerSec bytes / seconds, in 10^6 bytes per second
  * @param opsPerSec ops / seconds
  * @param p50Us median latency of one operation, microseconds

@@ -22,9 +22,10 @@ import org.apache.commons.rng.simple.RandomSource;
 import org.cachedafs.h2.FilePathDafs;
 
 /**
- * The database workload: H2 (MVStore, default settings, one connection) running TPC-B-like
- * transactions over a bank of 2 branches, 20 tellers and 2,000 accounts, each transaction updating
- * an account, a teller and a branch and inserting a history row, then committing. Its database lives
+ * The database workload: H2 (MVStore, one connection, by default {@code WRITE_DELAY=0} so that each
+ * commit is written to the file system before it returns) running TPC-B-like transactions over a bank
+ * of 2 branches, 20 tellers and 2,000 accounts, each transaction updating an account, a teller and a
+ * branch and inserting a history row, then committing. Its database lives
  * on local disk, or on DAFS through H2's {@code FilePath} extension over the java.nio provider, cached
  * or uncached. The check: after the timed part the database is reopened and every balance total must
  * equal the sum of the history's deltas, with one history row per committed transaction.

@@ -44,7 +44,7 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
     }
     int chunks = Math.toIntExact(setBytes / READ);
     UniformRandomProvider rng = RandomSource.XO_RO_SHI_RO_128_PP.create(setBytes);
-    // At least as many offsets as chunks, so the loops reach the whole set, not a quarter of it.
+    // At least as many offsets as chunks, random over the whole set; the rounds walk through them.
     long[] offsets = new long[Math.max(1 << 16, Integer.highestOneBit(chunks - 1) << 1)];
     for (int i = 0; i < offsets.length; i++) {
       offsets[i] = (long) rng.nextInt(chunks) * READ;
@@ -90,21 +90,25 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
       long kernelBytes = 0;
       long cachedBytes = 0;
       CacheStats before = cache.stats();
+      int mask = offsets.length - 1;
       for (int r = 0; r < rounds; r++) {
+        // Each round goes on where the last stopped, so the rounds together walk all the offsets; the
+        // three loops of a round read the same ones.
+        int base = (int) ((long) r * opsPerRound & mask);
         long t0 = System.nanoTime();
         for (int i = 0; i < opsPerRound; i++) {
           direct.clear();
-          kernelBytes += kernel.read(direct, offsets[i & (offsets.length - 1)]);
+          kernelBytes += kernel.read(direct, offsets[(base + i) & mask]);
           sink += direct.get(7);
         }
         long t1 = System.nanoTime();
         for (int i = 0; i < opsPerRound; i++) {
-          cachedBytes += posix.pread(fd, dst, 0, READ, offsets[i & (offsets.length - 1)]);
+          cachedBytes += posix.pread(fd, dst, 0, READ, offsets[(base + i) & mask]);
           sink += dst[7];
         }
         long t2 = System.nanoTime();
         for (int i = 0; i < opsPerRound; i++) {
-          long at = offsets[i & (offsets.length - 1)];
+          long at = offsets[(base + i) & mask];
           byte[] b = floor.get(keys[(int) (at / READ)]);
           System.arraycopy(b, 0, dst, 0, READ);
           sink += dst[7];

@@ -125,7 +125,12 @@ final class BounceBuffers {
    * this returns, so the sources may change afterwards without changing what is written.
    */
   CompletableFuture<Integer> gatherWriteAsync(OpenFile of, long position, List<ByteBuffer> sources) {
-    Bounce b = acquire();
+    Bounce b;
+    try {
+      b = acquire(); // its first use allocates and registers, which can fail
+    } catch (RuntimeException | OutOfMemoryError e) {
+      return CompletableFuture.failedFuture(e);
+    }
     if (b == null) {
       return null;
     }

@@ -108,10 +108,17 @@ public final class CacheManager implements AutoCloseable {
         if (fc == null || !fc.cachesUnder(d.id())) {
           return CompletableFuture.completedFuture(null); // nothing cached under it: return at once
         }
-        return CompletableFuture.runAsync(() -> {
+        Runnable recall = () -> {
           fc.recall(d.id());
           forgetIfUnused(fc);
-        }, recalls);
+        };
+        try {
+          return CompletableFuture.runAsync(recall, recalls);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          // The cache is closing and its recall threads are gone; the write-back must still come before
+          // the return, so it runs on a thread of its own.
+          return CompletableFuture.runAsync(recall, r -> daemon("dafs-cache-recall-at-close").newThread(r).start());
+        }
       }
 
       @Override
@@ -120,10 +127,14 @@ public final class CacheManager implements AutoCloseable {
         if (fc != null) {
           // Off the caller's thread: it may be the transport's receive thread, which must not wait on
           // the file's flush lock. The file checks, under its monitor, that it is cached under d.
-          recalls.execute(() -> {
-            fc.revoked(d.id());
-            forgetIfUnused(fc);
-          });
+          try {
+            recalls.execute(() -> {
+              fc.revoked(d.id());
+              forgetIfUnused(fc);
+            });
+          } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // The cache is closing: its close drops every file itself.
+          }
         }
       }
     });
@@ -464,7 +475,12 @@ public final class CacheManager implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     for (FileCache fc : files.values()) {
-      fc.recallForClose();
+      try {
+        fc.recallForClose();
+      } catch (RuntimeException e) {
+        // One file's failure must not keep the others from being written back, or the memory freed.
+        log.error("write-back of {} at close failed: {}", fc.handle, e.toString());
+      }
     }
     files.clear();
     awaitReadAhead();

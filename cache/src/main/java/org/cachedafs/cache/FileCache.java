@@ -132,14 +132,25 @@ final class FileCache {
     }
   }
 
-  /** An open for writing, through which dirty blocks are written back; null if none. */
+  /**
+   * An open for writing, through which dirty blocks are written back; null if none. One granted the
+   * delegation the file is cached under comes first: an open from an earlier delegation may have
+   * been fenced by its revocation, and every write-back through it would fail.
+   */
   synchronized OpenFile writer() {
+    OpenFile any = null;
     for (CachedFile f : opens) {
-      if (f.open().mode().canWrite()) {
-        return f.open();
+      OpenFile of = f.open();
+      if (of.mode().canWrite()) {
+        if (of.hasDelegation() && of.delegationId() == delegationId) {
+          return of;
+        }
+        if (any == null) {
+          any = of;
+        }
       }
     }
-    return null;
+    return any;
   }
 
   synchronized boolean hasDirty() {
@@ -155,8 +166,21 @@ final class FileCache {
    * <p>A delegation other than the one cached under (or the same one after caching under it stopped)
    * starts afresh: whatever is still in the table came from before it, when another client may have
    * written the file, and goes; dirty bytes among it are reported lost, as for a revocation.
+   *
+   * <p>Applied under {@link #flushLock} (taken before the monitor, as write-back takes them): a
+   * write-back still in flight for an earlier, revoked delegation lands before the table is dropped,
+   * so what it carried is neither reported lost nor read back stale by a fill under the new one.
    */
-  synchronized void granted(OpenFile of, java.util.function.BooleanSupplier stillHeld) {
+  void granted(OpenFile of, java.util.function.BooleanSupplier stillHeld) {
+    flushLock.lock();
+    try {
+      grantedLocked(of, stillHeld);
+    } finally {
+      flushLock.unlock();
+    }
+  }
+
+  private synchronized void grantedLocked(OpenFile of, java.util.function.BooleanSupplier stillHeld) {
     int type = of.hasWriteDelegation() ? WRITE : of.hasDelegation() ? READ : NONE;
     if (type == NONE || !stillHeld.getAsBoolean()) {
       return;
@@ -875,6 +899,11 @@ final class FileCache {
             b.endWrite();
           }
           b.validBytes = Math.max(b.validBytes, upTo);
+          if (b.dirty) {
+            // A write-back in flight may carry this block's bytes from before the write and reach the
+            // server after it: the block stays dirty, so the next flush sends the new bytes again.
+            b.dirtyGeneration++;
+          }
         }
       }
       if (mode != NONE) {

@@ -137,8 +137,7 @@ final class CellRunner {
   /** The cache's counters over the timed part only; the gauges as they were at its end. */
   static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
     Map<String, Long> d = new java.util.LinkedHashMap<>();
-    java.util.Set<String> gauges = java.util.Set.of("blocks", "usedBlocks", "dirtyBlocks", "slabs", "memoryLocked");
-    after.forEach((k, v) -> d.put(k, gauges.contains(k) ? v : v - before.getOrDefault(k, 0L)));
+    after.forEach((k, v) -> d.put(k, Targets.GAUGES.contains(k) ? v : v - before.getOrDefault(k, 0L)));
     return d;
   }
 

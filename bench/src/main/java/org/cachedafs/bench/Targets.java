@@ -58,23 +58,27 @@ final class Targets {
   /** The POSIX facade over its own session and cache, through the cache or around it ({@code O_DIRECT}). */
   static Target facade(URI server, byte[] secret, CacheConfig config, boolean uncached) throws IOException {
     DafsSession session = connect(server, secret, uncached ? "bench-uncached" : "bench-cached");
-    CacheManager cache;
+    CacheManager cache = null;
     try {
       cache = CacheManager.create(session, config);
+      DafsPosix posix = new DafsPosix();
+      posix.mount(MOUNT, cache);
+      return new FacadeTarget(posix, cache, session, uncached);
     } catch (RuntimeException e) {
+      if (cache != null) {
+        cache.close();
+      }
       session.close();
       throw e;
     }
-    DafsPosix posix = new DafsPosix();
-    try {
-      posix.mount(MOUNT, cache);
-    } catch (RuntimeException e) {
-      try (session; cache) {
-        throw e;
-      }
-    }
-    return new FacadeTarget(posix, cache, session, uncached);
   }
+
+  /**
+   * The {@link CacheStats} components that are levels (ints and booleans), not running totals (the
+   * longs): a measurement reports their value at its end rather than their change.
+   */
+  static final Set<String> GAUGES = java.util.Arrays.stream(CacheStats.class.getRecordComponents())
+      .filter(c -> c.getType() != long.class).map(RecordComponent::getName).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   /** A cache's counters by name, for the JSON. */
   static Map<String, Long> counters(CacheStats s) {

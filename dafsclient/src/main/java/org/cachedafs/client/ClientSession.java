@@ -3,6 +3,7 @@ package org.cachedafs.client;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,6 +95,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private volatile Connection connection;
   private volatile CreditSlots slots;
   private volatile long sessionId;
+  /** Agreed in SESSION_CREATE and never sent: a reconnect proves it to bind (see {@link Handshake}). */
+  private volatile byte[] sessionKey;
   private volatile FileHandle root;
   private volatile int leaseMillis;
   private volatile DafsException dead;
@@ -172,25 +175,38 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private void handshake(Connection c, boolean bind) throws DafsException {
     String name = options.clientName();
     Challenge challenge = (Challenge) exchange(c, Opcode.AUTH_INIT, new Requests.AuthInit(name));
+    byte[] serverNonce = challenge.serverNonce();
     byte[] clientNonce = Handshake.nonce(random);
-    byte[] proof = Handshake.clientProof(secret, challenge.serverNonce(), clientNonce, name);
-    Request request = bind
-        ? new Requests.SessionBind(sessionId, clientNonce, proof)
-        : new Requests.SessionCreate(clientNonce, proof, Math.min(options.credits(), Limits.MAX_CREDITS), leaseMillis);
-    SessionGranted granted = (SessionGranted) exchange(c, bind ? Opcode.SESSION_BIND : Opcode.SESSION_CREATE, request);
-    byte[] expected = Handshake.serverProof(secret, challenge.serverNonce(), clientNonce, name);
+    if (bind) {
+      byte[] key = sessionKey;
+      SessionGranted granted = (SessionGranted) exchange(c, Opcode.SESSION_BIND,
+          new Requests.SessionBind(sessionId, clientNonce, Handshake.bindProof(key, serverNonce, clientNonce, sessionId)));
+      if (!Handshake.matches(Handshake.boundProof(key, serverNonce, clientNonce, sessionId), granted.serverProof())
+          || granted.sessionId() != sessionId) {
+        throw new DafsException(Status.AUTH_FAILED, "the server did not prove it holds this session's key");
+      }
+      leaseMillis = granted.leaseMillis();
+      return;
+    }
+    KeyPair ephemeral = Handshake.ephemeral();
+    byte[] clientShare = Handshake.share(ephemeral);
+    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, name, clientShare);
+    SessionGranted granted = (SessionGranted) exchange(c, Opcode.SESSION_CREATE,
+        new Requests.SessionCreate(clientNonce, clientShare, proof, Math.min(options.credits(), Limits.MAX_CREDITS), leaseMillis));
+    byte[] expected = Handshake.serverProof(secret, serverNonce, clientNonce, name, clientShare, granted.serverShare());
     if (!Handshake.matches(expected, granted.serverProof())) {
       throw new DafsException(Status.AUTH_FAILED, "the server did not prove it knows the secret");
     }
-    if (bind) {
-      if (granted.sessionId() != sessionId) {
-        throw new DafsException(Status.BADSESSION, "server bound session " + granted.sessionId() + ", not " + sessionId);
-      }
-    } else {
-      sessionId = granted.sessionId();
-      slots = new CreditSlots(granted.credits());
-      root = granted.root();
+    byte[] agreed;
+    try {
+      agreed = Handshake.agree(ephemeral, granted.serverShare());
+    } catch (IllegalArgumentException e) {
+      throw new DafsException(Status.AUTH_FAILED, "the server's key share is unusable: " + e.getMessage());
     }
+    sessionKey = Handshake.sessionKey(secret, agreed, serverNonce, clientNonce, name);
+    sessionId = granted.sessionId();
+    slots = new CreditSlots(granted.credits());
+    root = granted.root();
     leaseMillis = granted.leaseMillis();
   }
 

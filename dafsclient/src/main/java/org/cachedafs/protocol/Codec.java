@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
  * <pre>
  *  offset size field
  *  0      4    magic 0x44414653 ("DAFS")
- *  4      1    version (1)
+ *  4      1    version (2)
  *  5      1    kind: 1 request, 2 reply, 3 callback, 4 callback reply
  *  6      2    opcode
  *  8      4    status (replies; 0 otherwise)
@@ -25,7 +25,8 @@ import java.nio.ByteBuffer;
  */
 public final class Codec {
   public static final int MAGIC = 0x44414653;
-  public static final int VERSION = 1;
+  /** 2: handshakes agree a per-session key (X25519), and SESSION_BIND proves it. */
+  public static final int VERSION = 2;
   public static final int HEADER_BYTES = 40;
   static final int REQUEST_ID_OFFSET = 16;
 

@@ -29,6 +29,8 @@ public final class Limits {
   public static final int HANDLE_BYTES = 16;
   /** The length of the challenge nonces and of the HMAC-SHA256 proofs. */
   public static final int NONCE_BYTES = 32;
+  /** The length of an X25519 key share in the handshake, in bytes. */
+  public static final int KEY_SHARE_BYTES = 32;
   /** The most entries one READDIR reply carries. */
   public static final int MAX_READDIR_ENTRIES = 1024;
   /** The most credits (slots) a session can be granted. */

@@ -46,10 +46,13 @@ public final class Replies {
     }
   }
 
-  /** SESSION_CREATE and SESSION_BIND: the session, what was granted, and the server's own proof. */
-  public record SessionGranted(long sessionId, int credits, int leaseMillis, byte[] serverProof, FileHandle root) implements Reply {
+  /**
+   * SESSION_CREATE and SESSION_BIND: the session, what was granted, and the server's own proof. The
+   * server's key share is that of SESSION_CREATE; a bind, which makes no new key, carries zeros.
+   */
+  public record SessionGranted(long sessionId, int credits, int leaseMillis, byte[] serverShare, byte[] serverProof, FileHandle root) implements Reply {
     public void encode(WireWriter w) {
-      w.putLong(sessionId).putInt(credits).putInt(leaseMillis).putBytes(serverProof).putHandle(root);
+      w.putLong(sessionId).putInt(credits).putInt(leaseMillis).putBytes(serverShare).putBytes(serverProof).putHandle(root);
     }
 
     static SessionGranted decode(WireReader r) throws MalformedFrameException {
@@ -57,6 +60,7 @@ public final class Replies {
           r.getLong(),
           r.getInt("credits", 1, Limits.MAX_CREDITS),
           r.getInt("lease", 1, Integer.MAX_VALUE),
+          r.getBytes("server key share", Limits.KEY_SHARE_BYTES),
           r.getBytes("server proof", Limits.NONCE_BYTES),
           r.getHandle());
     }

@@ -27,21 +27,22 @@ public final class Requests {
   }
 
   /** Proves knowledge of the secret over the server's challenge: see {@link Handshake}. */
-  public record SessionCreate(byte[] clientNonce, byte[] proof, int credits, int leaseMillis) implements Request {
+  public record SessionCreate(byte[] clientNonce, byte[] clientShare, byte[] proof, int credits, int leaseMillis) implements Request {
     public void encode(WireWriter w) {
-      w.putBytes(clientNonce).putBytes(proof).putInt(credits).putInt(leaseMillis);
+      w.putBytes(clientNonce).putBytes(clientShare).putBytes(proof).putInt(credits).putInt(leaseMillis);
     }
 
     static SessionCreate decode(WireReader r) throws MalformedFrameException {
       return new SessionCreate(
           r.getBytes("client nonce", Limits.NONCE_BYTES),
+          r.getBytes("client key share", Limits.KEY_SHARE_BYTES),
           r.getBytes("proof", Limits.NONCE_BYTES),
           r.getInt("credits", 1, Limits.MAX_CREDITS),
           r.getInt("lease", 1, Integer.MAX_VALUE));
     }
   }
 
-  /** Binds a new connection to an existing session after a reconnect. */
+  /** Binds a new connection to an existing session after a reconnect, proving the session key (see {@link Handshake}). */
   public record SessionBind(long sessionId, byte[] clientNonce, byte[] proof) implements Request {
     public void encode(WireWriter w) {
       w.putLong(sessionId).putBytes(clientNonce).putBytes(proof);

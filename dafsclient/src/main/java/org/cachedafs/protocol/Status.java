@@ -32,6 +32,7 @@ public enum Status {
   EXPIRED(10011, "lease expired"),
   LOCKED(10012, "range is locked"),
   SHARE_DENIED(10015, "share reservation conflict"),
+  RESOURCE(10018, "server resource limit reached"),
   BAD_STATEID(10025, "unknown or foreign state id"),
   BADXDR(10036, "malformed request"),
   BAD_RANGE(10042, "bad byte range"),

@@ -8,15 +8,20 @@ import java.util.concurrent.CompletableFuture;
 /** One reliable, ordered connection to a peer (a queue pair). Thread-safe. */
 public interface Connection extends AutoCloseable {
   /**
-   * Sends one message. The bytes are copied to the wire before this returns, so the caller keeps
-   * {@code message}; its position is not moved.
+   * Sends one message without waiting for the peer: what the socket cannot take at once is queued
+   * (see {@link ConnectionLimits}). The connection reads {@code message} until it is on the wire, so
+   * the caller must not change its bytes after the call; its position is not moved.
+   *
+   * @throws IOException if the connection is closed, or the peer let too much pile up (the
+   *     connection is then closed)
    */
   void send(ByteBuffer message) throws IOException;
 
   /**
    * One-sided write: moves {@code length} bytes of the local {@code source} region at
-   * {@code sourceOffset} into the peer's {@code target} region at {@code targetOffset}. Completes when
-   * the bytes have left this side (local completion, as with RDMA WRITE); a message sent afterwards
+   * {@code sourceOffset} into the peer's {@code target} region at {@code targetOffset}. Never waits
+   * for the peer. Completes when the bytes have left this side (local completion, as with RDMA
+   * WRITE): until then the source memory must stay as it is. A message sent afterwards
    * is delivered after them. If the peer closed the target region meanwhile, the bytes are dropped
    * there; a target it never exposed for remote writing breaks the connection.
    */

@@ -24,8 +24,18 @@ public interface Transport {
    * Connects to a listener. Messages and one-sided operations from the peer are served with the
    * regions of {@code domain}; {@code handler} is called on the connection's receive thread.
    */
-  Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException;
+  default Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
+    return connect(address, domain, handler, ConnectionLimits.defaults());
+  }
+
+  /** As {@link #connect(InetSocketAddress, MemoryDomain, ConnectionHandler)}, within {@code limits}. */
+  Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException;
 
   /** Listens for connections; each accepted one uses {@code domain} and {@code handler}. */
-  Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException;
+  default Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
+    return listen(address, domain, handler, ConnectionLimits.defaults());
+  }
+
+  /** As {@link #listen(InetSocketAddress, MemoryDomain, ConnectionHandler)}; each connection within {@code limits}. */
+  Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException;
 }

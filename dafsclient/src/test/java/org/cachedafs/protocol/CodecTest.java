@@ -21,7 +21,7 @@ class CodecTest {
     byte[] nonce = new byte[Limits.NONCE_BYTES];
     new Random(7).nextBytes(nonce);
     req(s, Opcode.AUTH_INIT, new Requests.AuthInit("client é"));
-    req(s, Opcode.SESSION_CREATE, new Requests.SessionCreate(nonce, nonce, 32, 30000));
+    req(s, Opcode.SESSION_CREATE, new Requests.SessionCreate(nonce, nonce, nonce, 32, 30000));
     req(s, Opcode.SESSION_BIND, new Requests.SessionBind(77, nonce, nonce));
     req(s, Opcode.SESSION_RENEW, Requests.NoArgs.INSTANCE);
     req(s, Opcode.LOOKUP, new Requests.Lookup(H, "a/b/c"));
@@ -45,7 +45,7 @@ class CodecTest {
     s.add(new Sample(FrameHeader.request(Opcode.READ, 5, 6, 1, 2).reply(Status.OK), new Replies.ReadData(true, ByteBuffer.wrap(new byte[] {1, 2}))));
     s.add(new Sample(FrameHeader.request(Opcode.STATFS, 5, 6, 1, 2).reply(Status.OK), new Replies.StatFs(new FsStats(1, 2, 3, 4096, 255, 1, 2))));
     s.add(new Sample(FrameHeader.request(Opcode.LOCKT, 5, 6, 1, 2).reply(Status.OK), new Replies.LockTest(new LockRange(1, 2, false))));
-    s.add(new Sample(FrameHeader.request(Opcode.SESSION_CREATE, 5, 0, -1, 0).reply(Status.OK), new Replies.SessionGranted(6, 32, 1000, nonce, H)));
+    s.add(new Sample(FrameHeader.request(Opcode.SESSION_CREATE, 5, 0, -1, 0).reply(Status.OK), new Replies.SessionGranted(6, 32, 1000, nonce, nonce, H)));
     s.add(new Sample(FrameHeader.request(Opcode.REMOVE, 5, 6, 1, 2).reply(Status.NOENT), new Replies.Error("no such file")));
     s.add(new Sample(FrameHeader.request(Opcode.SESSION_RENEW, 5, 6, -1, 0).reply(Status.OK), new Replies.Renewed(List.of(7L, -3L))));
     return s;

@@ -30,23 +30,45 @@ final class ByteRangeLocks {
     return null;
   }
 
+  /** A lock or unlock: the conflicting lock (nothing changed), or null and how many more ranges the owner holds. */
+  record Change(LockRange conflict, int rangesAdded) {}
+
+  /** The most ranges one lock or unlock can add to its owner's count (one split plus the new range). */
+  static final int MAX_RANGES_ADDED = 2;
+
   /** Takes {@code r} for {@code owner}, or returns the conflicting lock and changes nothing. */
-  synchronized LockRange lock(ServerSession owner, LockRange r) {
+  synchronized Change lock(ServerSession owner, LockRange r) {
     LockRange c = conflict(owner, r);
     if (c != null) {
-      return c;
+      return new Change(c, 0);
     }
+    int before = held.size();
     removeOwn(owner, r.offset(), r.end());
     held.add(new Held(owner, r.offset(), r.end(), r.exclusive()));
-    return null;
+    return new Change(null, held.size() - before);
   }
 
-  synchronized void unlock(ServerSession owner, LockRange r) {
+  /**
+   * Unlocks; returns how many more ranges the owner holds (negative, or 1 for a split). If
+   * {@code mayGrow} is false and the unlock would split a range, changes nothing and returns empty.
+   */
+  synchronized java.util.OptionalInt unlock(ServerSession owner, LockRange r, boolean mayGrow) {
+    List<Held> before = new ArrayList<>(held);
     removeOwn(owner, r.offset(), r.end());
+    int delta = held.size() - before.size();
+    if (delta > 0 && !mayGrow) {
+      held.clear();
+      held.addAll(before);
+      return java.util.OptionalInt.empty();
+    }
+    return java.util.OptionalInt.of(delta);
   }
 
-  synchronized void releaseAll(ServerSession owner) {
+  /** Releases every lock of {@code owner}; returns how many ranges that was. */
+  synchronized int releaseAll(ServerSession owner) {
+    int before = held.size();
     held.removeIf(h -> h.owner == owner);
+    return before - held.size();
   }
 
   synchronized boolean isEmpty() {

@@ -41,6 +41,8 @@ public final class DafsServer implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final Delegations delegations;
   private final Listener listener;
+  private final Admission admission;
+  private final OpenBudget openBudget;
   private volatile boolean closed;
 
   private DafsServer(ServerOptions options) throws IOException {
@@ -54,19 +56,24 @@ public final class DafsServer implements AutoCloseable {
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
     this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("dafs-housekeeping"));
     this.delegations = new Delegations(options.lease().toNanos(), housekeeping, workers, random);
+    ServerLimits limits = options.limits();
+    this.admission = new Admission(limits.maxConnections(), limits.maxUnauthenticated());
+    this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit());
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
-        new DataOps(export, staging, random, delegations), delegations, workers, housekeeping, random);
+        new DataOps(export, staging, random, delegations, limits, openBudget), delegations, workers, housekeeping, random,
+        admission, openBudget);
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
     try {
-      this.listener = transport.listen(options.listen(), domain, dispatcher);
+      this.listener = transport.listen(options.listen(), domain, dispatcher, limits.connection());
     } catch (IOException e) {
       shutdownThreads();
       staging.close();
       domain.close();
       throw e;
     }
-    log.info("exporting {} on {}://{}", export.root(), options.transport(), hostPort(listener.localAddress()));
+    log.info("exporting {} on {}://{}; open files budget {} of the process's {} descriptors", export.root(), options.transport(),
+        hostPort(listener.localAddress()), openBudget.budget(), OpenBudget.processDescriptorLimit());
   }
 
   /** Starts a server; it accepts connections when this returns. */
@@ -86,7 +93,8 @@ public final class DafsServer implements AutoCloseable {
   public ServerStats stats() {
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
-        delegations.returns.sum(), delegations.revocations.sum(), domain.stats());
+        delegations.returns.sum(), delegations.revocations.sum(), domain.stats(), admission.connections(), admission.evicted.sum(),
+        admission.refused.sum(), openBudget.used());
   }
 
   private void expireLeases() {

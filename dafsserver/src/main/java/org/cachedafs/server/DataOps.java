@@ -32,16 +32,17 @@ import org.cachedafs.transport.RemoteRegion;
 
 /** Opens, data transfer (inline and direct) and byte-range locks. */
 final class DataOps {
-  /** How long a direct write waits for the client's memory before giving up. */
-  private static final long ONE_SIDED_TIMEOUT_SECONDS = 60;
-
   private final Export export;
   private final HandleTable handles;
   private final StagingPool staging;
   private final SecureRandom random;
   private final Delegations delegations;
+  private final ServerLimits limits;
+  private final OpenBudget openBudget;
 
-  DataOps(Export export, StagingPool staging, SecureRandom random, Delegations delegations) {
+  DataOps(Export export, StagingPool staging, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget) {
+    this.limits = limits;
+    this.openBudget = openBudget;
     this.export = export;
     this.handles = export.handles();
     this.staging = staging;
@@ -75,12 +76,22 @@ final class DataOps {
       p = export.confine(p); // follow it, as open(2) does, but only inside the export
       existing = Files.readAttributes(p, BasicFileAttributes.class);
     }
+    if (s.openCount() >= limits.maxOpensPerSession()) {
+      throw new OpException(Status.RESOURCE, "this session holds " + s.openCount() + " open files, the most one session may (--max-opens-per-session)");
+    }
     FileChannel channel = null;
+    OpenBudget budget = null;
     if (existing != null && existing.isDirectory()) {
       if (write) {
         throw new OpException(Status.ISDIR, r.name() + " is a directory");
       }
     } else {
+      if (!openBudget.tryAcquire(s.openCount())) {
+        throw new OpException(Status.RESOURCE, "the server's " + openBudget.budget() + " descriptors for open files are in use"
+            + (s.openCount() >= OpenBudget.SMALL ? " or kept for sessions with fewer than " + OpenBudget.SMALL + " opens" : "")
+            + " (--max-open-files)");
+      }
+      budget = openBudget;
       Set<OpenOption> opts = new HashSet<>();
       opts.add(LinkOption.NOFOLLOW_LINKS);
       if ((r.access() & Requests.Open.ACCESS_READ) != 0) {
@@ -92,14 +103,23 @@ final class DataOps {
       if (create) {
         opts.add(exclusive ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE);
       }
-      channel = existing == null && create
-          ? FileChannel.open(p, opts, NamespaceOps.permissions(r.mode()))
-          : FileChannel.open(p, opts);
+      try {
+        channel = existing == null && create
+            ? FileChannel.open(p, opts, NamespaceOps.permissions(r.mode()))
+            : FileChannel.open(p, opts);
+      } catch (IOException | RuntimeException e) {
+        budget.release();
+        throw e;
+      }
     }
+    OpenState o = null;
+    boolean added = false;
     try {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
-      OpenState o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny());
+      o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), budget);
+      channel = null; // the open owns it, and the descriptor's budget, from here: closing it releases both
+      budget = null;
       Grant<FileNode, ServerSession> g;
       // One decision per file: other clients' delegations come back before this open (and its
       // truncation) takes effect, and no other open can slip in between the check and the grant.
@@ -111,8 +131,8 @@ final class DataOps {
           }
         }
         // Truncate only once the checks passed, so a refused or waiting open changes nothing.
-        if (truncate && channel != null) {
-          channel.truncate(0);
+        if (truncate && o.channel() != null) {
+          o.channel().truncate(0);
         }
         node.opens().add(o);
         s.addOpen(o);
@@ -122,7 +142,7 @@ final class DataOps {
           s.removeOpenQuietly(o);
           throw new OpException(Status.BADSESSION, "the session ended");
         }
-        channel = null;
+        added = true;
         delegations.opened(node, s, o.canRead(), write);
         boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.channel() == null;
         g = delegations.grant(node, s, write, refused);
@@ -130,8 +150,17 @@ final class DataOps {
       int type = g == null ? Opened.DELEGATION_NONE : g.type() == DelegationType.WRITE ? Opened.DELEGATION_WRITE : Opened.DELEGATION_READ;
       return new Opened(o.stateId(), node.handle(), Export.attributes(p), type, g == null ? 0 : g.id());
     } finally {
-      if (channel != null) {
-        channel.close();
+      if (o != null) {
+        if (!added) {
+          o.close();
+        }
+      } else {
+        if (channel != null) {
+          channel.close();
+        }
+        if (budget != null) {
+          budget.release();
+        }
       }
     }
   }
@@ -144,7 +173,7 @@ final class DataOps {
     }
     delegations.closed(node, s, o.canRead(), o.canWrite());
     if (!s.hasOpenOn(node)) {
-      node.locks().releaseAll(s);
+      s.changeLockedRanges(-node.locks().releaseAll(s), Integer.MAX_VALUE);
     }
     ServerSession.closeQuietly(o);
     handles.released(node);
@@ -341,9 +370,10 @@ final class DataOps {
     }
   }
 
-  private static void await(java.util.concurrent.CompletableFuture<Void> f) throws OpException, TransferInterrupted {
+  /** Waits for a one-sided transfer, no longer than the connection would tolerate a stalled peer. */
+  private void await(java.util.concurrent.CompletableFuture<Void> f) throws OpException, TransferInterrupted {
     try {
-      f.get(ONE_SIDED_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      f.get(limits.transferTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RemoteAccessException || cause instanceof IllegalArgumentException) {
@@ -374,8 +404,15 @@ final class DataOps {
     if (r.range().exclusive() ? !o.canWrite() : !o.canRead()) {
       throw new OpException(Status.ACCES, "a " + (r.range().exclusive() ? "write" : "read") + " lock needs the open to allow it");
     }
-    LockRange conflict = o.node().locks().lock(s, r.range());
-    if (conflict != null) {
+    // Reserve the most one lock can add first, so that concurrent locks cannot pass the limit together.
+    if (!s.changeLockedRanges(ByteRangeLocks.MAX_RANGES_ADDED, limits.maxLocksPerSession())) {
+      throw new OpException(Status.RESOURCE, "this session holds the most locked byte ranges one session may: "
+          + limits.maxLocksPerSession() + " (--max-locks-per-session)");
+    }
+    ByteRangeLocks.Change change = o.node().locks().lock(s, r.range());
+    s.changeLockedRanges(change.rangesAdded() - ByteRangeLocks.MAX_RANGES_ADDED, Integer.MAX_VALUE);
+    if (change.conflict() != null) {
+      LockRange conflict = change.conflict();
       throw new OpException(Status.DENIED, "held by another session: " + conflict.offset() + "+" + conflict.length());
     }
   }
@@ -399,6 +436,14 @@ final class DataOps {
     if (!o.node().handle().equals(r.handle())) {
       throw new OpException(Status.BAD_STATEID, "the state id belongs to another file");
     }
-    o.node().locks().unlock(s, r.range());
+    // An unlock inside a range splits it in two: within the limit like a lock, but one that only
+    // shrinks is always allowed, so a session at its limit can still let go.
+    boolean mayGrow = s.changeLockedRanges(1, limits.maxLocksPerSession());
+    java.util.OptionalInt change = o.node().locks().unlock(s, r.range(), mayGrow);
+    if (change.isEmpty()) {
+      throw new OpException(Status.RESOURCE, "unlocking inside a range would split it past the most locked ranges one session may: "
+          + limits.maxLocksPerSession() + " (--max-locks-per-session)");
+    }
+    s.changeLockedRanges(change.getAsInt() - (mayGrow ? 1 : 0), Integer.MAX_VALUE);
   }
 }

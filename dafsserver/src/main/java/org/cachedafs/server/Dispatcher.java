@@ -2,6 +2,7 @@ package org.cachedafs.server;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -13,6 +14,7 @@ import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
 import org.cachedafs.protocol.FrameKind;
 import org.cachedafs.protocol.Handshake;
+import org.cachedafs.protocol.Limits;
 import org.cachedafs.protocol.MalformedFrameException;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Replies;
@@ -43,6 +45,8 @@ final class Dispatcher implements ConnectionHandler {
   private final ExecutorService workers;
   private final ScheduledExecutorService housekeeping;
   private final SecureRandom random;
+  private final Admission admission;
+  private final OpenBudget openBudget;
   final LongAdder executed = new LongAdder();
   final LongAdder replayed = new LongAdder();
   final LongAdder malformed = new LongAdder();
@@ -50,7 +54,10 @@ final class Dispatcher implements ConnectionHandler {
   final LongAdder refused = new LongAdder();
 
   Dispatcher(ServerOptions options, SessionTable sessions, Export export, NamespaceOps namespace, DataOps data,
-      Delegations delegations, ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random) {
+      Delegations delegations, ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random,
+      Admission admission, OpenBudget openBudget) {
+    this.admission = admission;
+    this.openBudget = openBudget;
     this.delegations = delegations;
     this.options = options;
     this.sessions = sessions;
@@ -70,6 +77,12 @@ final class Dispatcher implements ConnectionHandler {
       c.close();
       return;
     }
+    if (!admission.admit(c)) {
+      log.debug("refusing {}: the server holds its limit of {} connections, all with sessions", c.remoteAddress(),
+          options.limits().maxConnections());
+      c.close();
+      return;
+    }
     Peer peer = new Peer();
     c.attach(peer);
     housekeeping.schedule(() -> {
@@ -82,7 +95,14 @@ final class Dispatcher implements ConnectionHandler {
 
   @Override
   public void onClosed(Connection c, Throwable cause) {
-    // The session outlives the connection until its lease runs out.
+    if (c.attachment() instanceof Peer peer) {
+      admission.closed(c);
+      ServerSession s = peer.session;
+      if (s != null) {
+        // The session outlives the connection until its lease runs out.
+        s.connectionClosed(c, System.nanoTime());
+      }
+    }
   }
 
   @Override
@@ -113,12 +133,19 @@ final class Dispatcher implements ConnectionHandler {
       return;
     }
     Body body;
+    MalformedFrameException poison = null;
     try {
       body = Codec.decodeBody(h, message);
     } catch (MalformedFrameException e) {
       malformed.increment();
-      reply(c, h, Status.BADXDR, e.getMessage());
-      return;
+      if (!op.sequenced() || op.beforeSession()) {
+        reply(c, h, Status.BADXDR, e.getMessage());
+        return;
+      }
+      // A sequenced request still takes its place in its slot (below), so that its sequence number
+      // is used up like any other's and the session goes on: a bad body is the request's error.
+      body = null;
+      poison = e;
     }
     if (op.beforeSession()) {
       handshake(c, peer, h, op, body);
@@ -126,7 +153,11 @@ final class Dispatcher implements ConnectionHandler {
     }
     ServerSession s = peer.session;
     if (s == null || s.ended() || h.sessionId() != s.id()) {
-      reply(c, h, Status.BADSESSION, s == null ? "this connection has no session" : "the frame names another session");
+      if (poison != null) {
+        reply(c, h, Status.BADXDR, poison.getMessage());
+      } else {
+        reply(c, h, Status.BADSESSION, s == null ? "this connection has no session" : "the frame names another session");
+      }
       return;
     }
     s.renew(System.nanoTime());
@@ -159,7 +190,12 @@ final class Dispatcher implements ConnectionHandler {
     }
     ReplySlot slot = s.slot(h.slot());
     if (slot == null) {
-      reply(c, h, Status.BADSLOT, "slot " + h.slot() + " outside the " + s.credits() + " granted");
+      reply(c, h, poison != null ? Status.BADXDR : Status.BADSLOT,
+          poison != null ? poison.getMessage() : "slot " + h.slot() + " outside the " + s.credits() + " granted");
+      return;
+    }
+    if (poison != null) {
+      answerPoison(c, h, op, slot, poison);
       return;
     }
     switch (slot.admit(h.sequence(), op)) {
@@ -171,12 +207,33 @@ final class Dispatcher implements ConnectionHandler {
       }
       case EXECUTE -> {
         try {
-          workers.execute(() -> run(s, slot, h, op, body));
+          Body decoded = body;
+          s.runQueue().submit(() -> run(s, slot, h, op, decoded));
         } catch (RejectedExecutionException e) {
           slot.finish(op, null);
           reply(c, h, Status.DELAY, "server shutting down");
         }
       }
+    }
+  }
+
+  /**
+   * A sequenced request whose body did not decode. If it is its slot's next request it uses up the
+   * sequence number and its BADXDR reply is kept like any reply; a retransmission of it gets the same
+   * answer; anything else is answered BADXDR and leaves the slot as it was.
+   */
+  private void answerPoison(Connection c, FrameHeader h, Opcode op, ReplySlot slot, MalformedFrameException poison) {
+    ByteBuffer bad = Codec.encode(h.reply(Status.BADXDR), new Replies.Error(poison.getMessage()));
+    switch (slot.admit(h.sequence(), op)) {
+      case EXECUTE -> {
+        slot.finish(op, bad);
+        send(c, bad);
+      }
+      case REPLAY -> {
+        replayed.increment();
+        send(c, Codec.withRequestId(slot.cachedReply(), h.requestId()));
+      }
+      default -> send(c, bad);
     }
   }
 
@@ -272,53 +329,91 @@ final class Dispatcher implements ConnectionHandler {
         reply(c, h, Status.INVAL, "this connection already has a session");
         return;
       }
-      byte[] clientNonce;
-      byte[] proof;
       if (op == Opcode.SESSION_CREATE) {
-        Requests.SessionCreate r = (Requests.SessionCreate) body;
-        clientNonce = r.clientNonce();
-        proof = r.proof();
+        createSession(c, peer, h, (Requests.SessionCreate) body, serverNonce);
       } else {
-        Requests.SessionBind r = (Requests.SessionBind) body;
-        clientNonce = r.clientNonce();
-        proof = r.proof();
+        bindSession(c, peer, h, (Requests.SessionBind) body, serverNonce);
       }
-      byte[] secret = options.secret();
-      if (!Handshake.matches(Handshake.clientProof(secret, serverNonce, clientNonce, peer.clientName), proof)) {
-        authFailures.increment();
-        log.warn("authentication failed for '{}' from {}", peer.clientName, c.remoteAddress());
-        peer.refused = true;
-        ByteBuffer refusal = Codec.encode(h.reply(Status.AUTH_FAILED), new Replies.Error("wrong secret"));
-        offReceiveThread(() -> {
-          sendNow(c, refusal);
-          c.close();
-        });
-        return;
-      }
-      byte[] serverProof = Handshake.serverProof(secret, serverNonce, clientNonce, peer.clientName);
-      long now = System.nanoTime();
-      ServerSession s;
-      if (op == Opcode.SESSION_CREATE) {
-        Requests.SessionCreate r = (Requests.SessionCreate) body;
-        int credits = Math.min(r.credits(), options.maxCredits());
-        s = new ServerSession(sessions.newId(), peer.clientName, credits, options.lease().toNanos(), c, now);
-        sessions.add(s);
-        log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
-      } else {
-        s = sessions.get(((Requests.SessionBind) body).sessionId());
-        if (s == null || s.ended() || !s.clientName().equals(peer.clientName)) {
-          reply(c, h, Status.BADSESSION, "no such session for this client: it ended or its lease expired");
-          return;
-        }
-        s.bind(c);
-        s.renew(now);
-        log.debug("{} rebound to {}", s, c.remoteAddress());
-        ServerSession rebound = s;
-        offReceiveThread(() -> delegations.rebound(rebound));
-      }
-      peer.session = s;
-      reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), serverProof, export.handles().root().handle()));
     }
+  }
+
+  /** Guarded by peer. */
+  private void createSession(Connection c, Peer peer, FrameHeader h, Requests.SessionCreate r, byte[] serverNonce) {
+    byte[] secret = options.secret();
+    byte[] proof = Handshake.clientProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare());
+    if (!Handshake.matches(proof, r.proof())) {
+      refuse(c, peer, h, "wrong secret");
+      return;
+    }
+    KeyPair ephemeral = Handshake.ephemeral();
+    byte[] serverShare = Handshake.share(ephemeral);
+    byte[] agreed;
+    try {
+      agreed = Handshake.agree(ephemeral, r.clientShare());
+    } catch (IllegalArgumentException e) {
+      refuse(c, peer, h, "unusable key share");
+      return;
+    }
+    ServerSession evicted;
+    try {
+      evicted = sessions.makeRoom(options.limits().maxSessions());
+    } catch (OpException e) {
+      log.debug("refusing a session for '{}' from {}: {}", peer.clientName, c.remoteAddress(), e.getMessage());
+      reply(c, h, e.status(), e.getMessage());
+      return;
+    }
+    if (evicted != null) {
+      log.info("{} ended to make room for a new session: the table was full and it had no connection", evicted);
+      offReceiveThread(() -> evicted.end(export.handles(), delegations));
+    }
+    int credits = Math.min(r.credits(), options.maxCredits());
+    byte[] key = Handshake.sessionKey(secret, agreed, serverNonce, r.clientNonce(), peer.clientName);
+    ServerSession s = new ServerSession(sessions.newId(), peer.clientName, key, credits, options.lease().toNanos(),
+        new SessionRunQueue(options.limits().maxRunningPerSession(), workers), c, System.nanoTime());
+    sessions.add(s);
+    log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
+    peer.session = s;
+    admission.authenticated(c);
+    byte[] serverProof = Handshake.serverProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare(), serverShare);
+    reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), serverShare, serverProof,
+        export.handles().root().handle()));
+  }
+
+  /**
+   * Guarded by peer. Binding needs the session's key, which only the client that created the session
+   * has; an unknown session and a wrong proof get the same answer, so a prober learns nothing.
+   */
+  private void bindSession(Connection c, Peer peer, FrameHeader h, Requests.SessionBind r, byte[] serverNonce) {
+    ServerSession s = sessions.get(r.sessionId());
+    byte[] key = s == null ? null : s.sessionKey();
+    if (s == null || s.ended() || !s.clientName().equals(peer.clientName)
+        || !Handshake.matches(Handshake.bindProof(key, serverNonce, r.clientNonce(), r.sessionId()), r.proof())) {
+      authFailures.increment();
+      log.warn("refusing to bind session {} for '{}' from {}: no such session, or no proof of its key",
+          Long.toHexString(r.sessionId()), peer.clientName, c.remoteAddress());
+      reply(c, h, Status.BADSESSION, "no such session for this client, or no proof of its key: it ended, its lease expired, or it is not yours");
+      return;
+    }
+    s.bind(c);
+    s.renew(System.nanoTime());
+    log.debug("{} rebound to {}", s, c.remoteAddress());
+    offReceiveThread(() -> delegations.rebound(s));
+    peer.session = s;
+    admission.authenticated(c);
+    reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), new byte[Limits.KEY_SHARE_BYTES],
+        Handshake.boundProof(key, serverNonce, r.clientNonce(), s.id()), export.handles().root().handle()));
+  }
+
+  /** Guarded by peer. Authentication failed: the refusal is sent and the connection closed; nothing more is read. */
+  private void refuse(Connection c, Peer peer, FrameHeader h, String why) {
+    authFailures.increment();
+    log.warn("authentication failed for '{}' from {}: {}", peer.clientName, c.remoteAddress(), why);
+    peer.refused = true;
+    ByteBuffer refusal = Codec.encode(h.reply(Status.AUTH_FAILED), new Replies.Error(why));
+    offReceiveThread(() -> {
+      sendNow(c, refusal);
+      c.close();
+    });
   }
 
   /** An error reply, or with {@code message} null an empty OK (or DELAY) reply. */

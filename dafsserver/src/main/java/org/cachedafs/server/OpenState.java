@@ -18,12 +18,19 @@ final class OpenState {
   private final int access;
   private final int deny;
   private volatile boolean revoked;
+  /** The server-wide descriptor budget this open's channel counts against; null if it holds none. */
+  private final OpenBudget budget;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   /** Writes hold it shared from their revocation check to their last byte; revoking takes it exclusively. */
   private final java.util.concurrent.locks.ReentrantReadWriteLock io = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
-  /** @param channel null for a directory opened for reading */
-  OpenState(long stateId, ServerSession owner, FileNode node, FileChannel channel, int access, int deny) {
+  /**
+   * @param channel null for a directory opened for reading
+   * @param budget what the channel's descriptor was taken from, released with it; null if none
+   */
+  OpenState(long stateId, ServerSession owner, FileNode node, FileChannel channel, int access, int deny, OpenBudget budget) {
     this.stateId = stateId;
+    this.budget = budget;
     this.owner = owner;
     this.node = node;
     this.channel = channel;
@@ -61,6 +68,22 @@ final class OpenState {
 
   boolean canWrite() {
     return (access & 2) != 0;
+  }
+
+  /** Closes the channel and gives its descriptor back to the budget; once. */
+  void close() throws java.io.IOException {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      if (channel != null) {
+        channel.close();
+      }
+    } finally {
+      if (budget != null) {
+        budget.release();
+      }
+    }
   }
 
   boolean isRevoked() {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.cachedafs.transport.ConnectionLimits;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,6 +37,42 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--workers", defaultValue = "16", description = "Threads that run operations (default: ${DEFAULT-VALUE}).")
   int workers;
 
+  @Option(names = "--max-connections", defaultValue = "1024", description = "Most connections at once (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--max-unauthenticated", defaultValue = "128",
+      description = "Most connections at once without a session; past it the oldest is closed (default: ${DEFAULT-VALUE}).")
+  int maxUnauthenticated;
+
+  @Option(names = "--max-sessions", defaultValue = "1024", description = "Most sessions at once (default: ${DEFAULT-VALUE}).")
+  int maxSessions;
+
+  @Option(names = "--max-running-per-session", defaultValue = "4",
+      description = "Most operations of one session running on the workers at once (default: ${DEFAULT-VALUE}).")
+  int maxRunningPerSession;
+
+  @Option(names = "--max-opens-per-session", defaultValue = "1024", description = "Most open files per session (default: ${DEFAULT-VALUE}).")
+  int maxOpensPerSession;
+
+  @Option(names = "--max-locks-per-session", defaultValue = "4096", description = "Most locked byte ranges per session (default: ${DEFAULT-VALUE}).")
+  int maxLocksPerSession;
+
+  @Option(names = "--max-open-files", defaultValue = "0",
+      description = "Descriptors all opens together may hold; 0: three quarters of the process's limit (default: ${DEFAULT-VALUE}).")
+  int maxOpenFiles;
+
+  @Option(names = "--send-queue-high-water", defaultValue = "4194304",
+      description = "Bytes queued for a client above which its requests are no longer read (default: ${DEFAULT-VALUE}).")
+  long queueHighWater;
+
+  @Option(names = "--send-queue-limit", defaultValue = "167772160",
+      description = "Bytes queued for a client above which its connection is closed (default: ${DEFAULT-VALUE}).")
+  long queueLimit;
+
+  @Option(names = "--stall-timeout-ms", defaultValue = "15000",
+      description = "How long a client may leave its replies unread before its connection is closed (default: ${DEFAULT-VALUE}).")
+  long stallMillis;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = new PrintWriter(System.out, true);
@@ -48,6 +85,13 @@ public final class ServerMain implements Callable<Integer> {
     if (leaseMillis < 100 || leaseMillis > Integer.MAX_VALUE || credits < 1 || workers < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be between 100 and " + Integer.MAX_VALUE + ", --credits and --workers positive");
     }
+    ServerLimits limits;
+    try {
+      limits = new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession,
+          maxLocksPerSession, maxOpenFiles, new ConnectionLimits(queueHighWater, queueLimit, Duration.ofMillis(stallMillis)));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "bad limit: " + e.getMessage());
+    }
     byte[] secret = new byte[0];
     if (secretFile != null) {
       secret = Files.readString(secretFile).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -58,7 +102,7 @@ public final class ServerMain implements Callable<Integer> {
       out.println("no secret file given: serving loopback clients only");
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
-        Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10));
+        Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits);
     CountDownLatch stop = new CountDownLatch(1);
     try (DafsServer server = DafsServer.start(options)) {
       SignalStop.install(stop);

@@ -15,8 +15,10 @@ import java.time.Duration;
  * @param workers threads that run operations
  * @param transport the transport scheme
  * @param handshakeTimeout how long a connection may stay without a session
+ * @param limits what one client may take of the server
  */
-public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport, Duration handshakeTimeout) {
+public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport,
+    Duration handshakeTimeout, ServerLimits limits) {
   public ServerOptions {
     secret = secret.clone();
     if (maxCredits < 1 || workers < 1) {
@@ -29,7 +31,7 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
 
   /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp. */
   public static ServerOptions of(Path export) {
-    return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10));
+    return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10), ServerLimits.defaults());
   }
 
   @Override
@@ -42,26 +44,30 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   }
 
   public ServerOptions withListen(InetSocketAddress a) {
-    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout);
+    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits);
   }
 
   public ServerOptions withSecret(byte[] s) {
-    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout);
+    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits);
   }
 
   public ServerOptions withLease(Duration l) {
-    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout);
+    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits);
   }
 
   public ServerOptions withMaxCredits(int c) {
-    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout);
+    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits);
   }
 
   public ServerOptions withWorkers(int w) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits);
+  }
+
+  public ServerOptions withLimits(ServerLimits l) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l);
   }
 
   public ServerOptions withHandshakeTimeout(Duration d) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits);
   }
 }

@@ -21,14 +21,23 @@ final class ServerSession {
   private final ReplySlot[] slots;
   private final long leaseNanos;
   private final Map<Long, OpenState> opens = new ConcurrentHashMap<>();
+  /** Agreed in SESSION_CREATE, never sent: SESSION_BIND must prove it (see Handshake). */
+  private final byte[] sessionKey;
+  private final SessionRunQueue runQueue;
+  /** Byte ranges this session holds locked, over all files. */
+  private final java.util.concurrent.atomic.AtomicInteger lockedRanges = new java.util.concurrent.atomic.AtomicInteger();
+  /** When the session last lost its connection (nanoTime); meaningful while it has none. */
+  private volatile long disconnectedSince;
   private volatile Connection connection;
   private volatile long lastRenewal;
   private volatile boolean ended;
   /** Guarded by itself: delegations revoked from this session, the latest ones, reported in every renewal reply. */
   private final java.util.LinkedHashSet<Long> revoked = new java.util.LinkedHashSet<>();
 
-  ServerSession(long id, String clientName, int credits, long leaseNanos, Connection connection, long now) {
+  ServerSession(long id, String clientName, byte[] sessionKey, int credits, long leaseNanos, SessionRunQueue runQueue, Connection connection, long now) {
     this.id = id;
+    this.sessionKey = sessionKey.clone();
+    this.runQueue = runQueue;
     this.clientName = clientName;
     this.slots = new ReplySlot[credits];
     for (int i = 0; i < credits; i++) {
@@ -58,6 +67,48 @@ final class ServerSession {
 
   Connection connection() {
     return connection;
+  }
+
+  byte[] sessionKey() {
+    return sessionKey.clone();
+  }
+
+  SessionRunQueue runQueue() {
+    return runQueue;
+  }
+
+  int openCount() {
+    return opens.size();
+  }
+
+  /** Records a change of {@code delta} locked ranges; false (and no change) if it would pass {@code max}. */
+  boolean changeLockedRanges(int delta, int max) {
+    while (true) {
+      int n = lockedRanges.get();
+      if (delta > 0 && n + delta > max) {
+        return false;
+      }
+      if (lockedRanges.compareAndSet(n, Math.max(0, n + delta))) {
+        return true;
+      }
+    }
+  }
+
+  boolean connected() {
+    Connection c = connection;
+    return c != null && c.isOpen();
+  }
+
+  /** When the session last lost its connection (nanoTime); meaningful while not {@link #connected()}. */
+  long disconnectedSince() {
+    return disconnectedSince;
+  }
+
+  /** Its connection closed: remembered so that a full session table ends the longest-orphaned session first. */
+  void connectionClosed(Connection c, long now) {
+    if (connection == c) {
+      disconnectedSince = now;
+    }
   }
 
   void bind(Connection c) {
@@ -156,7 +207,7 @@ final class ServerSession {
       synchronized (o.node()) {
         o.node().opens().remove(o);
       }
-      o.node().locks().releaseAll(this);
+      changeLockedRanges(-o.node().locks().releaseAll(this), Integer.MAX_VALUE);
       closeQuietly(o);
       handles.released(o.node());
     }
@@ -168,12 +219,10 @@ final class ServerSession {
   }
 
   static void closeQuietly(OpenState o) {
-    if (o.channel() != null) {
-      try {
-        o.channel().close();
-      } catch (IOException e) {
-        log.debug("closing {}", o.node(), e);
-      }
+    try {
+      o.close();
+    } catch (IOException e) {
+      log.debug("closing {}", o.node(), e);
     }
   }
 

@@ -9,13 +9,18 @@ import org.cachedafs.transport.DomainStats;
  * @param executed operations run to completion (a replay from the reply cache does not count)
  * @param replayed retransmissions answered from the reply cache
  * @param malformed frames refused as malformed (bad header, bad body, unknown opcode)
- * @param authFailures handshakes refused for a wrong secret
+ * @param authFailures handshakes refused for a wrong secret, and binds refused for want of the session's key
  * @param refused connections refused (non-loopback peers of a server without a secret)
  * @param delegationsGranted delegations granted with opens
  * @param recalls delegations recalled because another session's operation conflicted
  * @param returns delegations handed back
  * @param revocations recalled delegations revoked because their holder did not return them within the lease
  * @param domain the server's registered memory and received message sizes
+ * @param connections connections admitted and open
+ * @param connectionsEvicted connections closed, without a session, to make room for new ones
+ * @param connectionsRefused connections refused because every admitted one had a session
+ * @param openFiles descriptors held by opens, against the open-files budget
  */
 public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused,
-    long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain) {}
+    long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain, int connections,
+    long connectionsEvicted, long connectionsRefused, int openFiles) {}

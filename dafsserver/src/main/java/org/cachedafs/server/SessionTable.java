@@ -28,6 +28,28 @@ final class SessionTable {
     sessions.put(s.id(), s);
   }
 
+  /**
+   * Makes room for one more session within {@code max}: if the table is full, removes and returns
+   * the session that has been without a connection longest (its client can still be served: it just
+   * loses its state, as at a lease expiry). Returns null if there was room; throws RESOURCE if the
+   * table is full of connected sessions.
+   */
+  synchronized ServerSession makeRoom(int max) throws OpException {
+    if (sessions.size() < max) {
+      return null;
+    }
+    ServerSession oldest = null;
+    for (ServerSession s : sessions.values()) {
+      if (!s.connected() && (oldest == null || s.disconnectedSince() - oldest.disconnectedSince() < 0)) {
+        oldest = s;
+      }
+    }
+    if (oldest == null || !sessions.remove(oldest.id(), oldest)) {
+      throw new OpException(org.cachedafs.protocol.Status.RESOURCE, "the server holds its limit of " + max + " sessions, all connected");
+    }
+    return oldest;
+  }
+
   ServerSession get(long id) {
     return sessions.get(id);
   }

@@ -96,8 +96,10 @@ final class RawClient implements AutoCloseable {
     FrameHeader h = decodeHeader(reply);
     byte[] serverNonce = ((Replies.Challenge) decodeBody(h, reply)).serverNonce();
     byte[] clientNonce = Handshake.nonce(new SecureRandom());
-    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, "raw");
-    send(request(Opcode.SESSION_CREATE, new Requests.SessionCreate(clientNonce, proof, 4, 30_000), -1, 0));
+    java.security.KeyPair ephemeral = Handshake.ephemeral();
+    byte[] share = Handshake.share(ephemeral);
+    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, "raw", share);
+    send(request(Opcode.SESSION_CREATE, new Requests.SessionCreate(clientNonce, share, proof, 4, 30_000), -1, 0));
     reply = readMessage();
     h = decodeHeader(reply);
     if (h.status() == Status.OK) {

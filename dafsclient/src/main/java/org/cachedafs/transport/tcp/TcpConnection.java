@@ -5,18 +5,18 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
+import org.cachedafs.transport.ConnectionLimits;
 import org.cachedafs.transport.Region;
 import org.cachedafs.transport.RemoteAccessException;
 import org.cachedafs.transport.RemoteRegion;
@@ -24,8 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A tcp connection: one blocking socket, a receive thread that reads frames and places one-sided
- * data, and a lock that keeps each outgoing frame contiguous on the wire.
+ * A tcp connection: one non-blocking socket, a receive thread that reads frames and places one-sided
+ * data, and a {@link TcpSender} that puts outgoing frames on the wire whole and in order without
+ * ever making a sender wait for the peer.
  */
 final class TcpConnection implements Connection {
   private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
@@ -34,40 +35,46 @@ final class TcpConnection implements Connection {
   private final TcpDomain domain;
   private final ConnectionHandler handler;
   private final InetSocketAddress remote;
-  private final ReentrantLock sendLock = new ReentrantLock();
-  /** Guarded by sendLock. */
-  private final ByteBuffer outHeader = ByteBuffer.allocateDirect(TcpWire.HEADER_BYTES);
+  private final TcpSender sender;
+  /** Wakes the receive thread when the non-blocking socket has bytes; only that thread selects on it. */
+  private final Selector readable;
   private final ByteBuffer inHeader = ByteBuffer.allocateDirect(TcpWire.HEADER_BYTES);
   private final Map<Long, PendingRead> pendingReads = new ConcurrentHashMap<>();
   private final AtomicLong nextOperation = new AtomicLong(1);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread receiver;
-  /**
-   * Serves the peer's one-sided reads. The receive thread never sends: if it blocked on a full
-   * socket it would stop reading, and two peers doing so would wait on each other forever.
-   */
-  private final ExecutorService responder;
   private volatile Object attachment;
 
   private record PendingRead(TcpRegion target, int offset, int length, CompletableFuture<Void> done) {}
 
-  TcpConnection(SocketChannel channel, TcpDomain domain, ConnectionHandler handler) throws IOException {
+  TcpConnection(SocketChannel channel, TcpDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
     this.channel = channel;
     this.domain = domain;
     this.handler = handler;
     this.remote = (InetSocketAddress) channel.getRemoteAddress();
+    // Non-blocking, so that no sending thread can ever be held by a peer that stops reading (TcpSender).
+    channel.configureBlocking(false);
+    this.readable = Selector.open();
+    try {
+      channel.register(readable, SelectionKey.OP_READ);
+      this.sender = new TcpSender(channel, limits, "dafs-tcp-tx-" + remote.getPort(), this::close);
+    } catch (IOException | RuntimeException e) {
+      readable.close();
+      throw e;
+    }
     this.receiver = new Thread(this::receiveLoop, "dafs-tcp-rx-" + remote.getPort());
     receiver.setDaemon(true);
-    this.responder = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "dafs-tcp-tx-" + remote.getPort());
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   void start() {
     handler.onOpen(this);
+    sender.start();
     receiver.start();
+  }
+
+  /** Bytes waiting to go to the peer. */
+  long backlog() {
+    return sender.backlog();
   }
 
   @Override
@@ -75,7 +82,7 @@ final class TcpConnection implements Connection {
     if (message.remaining() > TcpWire.MAX_MESSAGE) {
       throw new IllegalArgumentException("message of " + message.remaining() + " bytes exceeds " + TcpWire.MAX_MESSAGE);
     }
-    sendFrame(TcpWire.MSG, TcpWire.STATUS_OK, 0, 0, 0, 0, message.duplicate());
+    sendFrame(TcpWire.MSG, TcpWire.STATUS_OK, 0, 0, 0, 0, message.duplicate(), new CompletableFuture<>());
   }
 
   @Override
@@ -85,8 +92,9 @@ final class TcpConnection implements Connection {
       if (targetOffset < 0 || length > target.length() - targetOffset) {
         throw new IllegalArgumentException("write of " + length + " at " + targetOffset + " outside " + target);
       }
-      sendFrame(TcpWire.WRITE, TcpWire.STATUS_OK, target.tag(), 0, targetOffset, 0, src.slice(sourceOffset, length));
-      return CompletableFuture.completedFuture(null);
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      sendFrame(TcpWire.WRITE, TcpWire.STATUS_OK, target.tag(), 0, targetOffset, 0, src.slice(sourceOffset, length), done);
+      return done;
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -106,7 +114,7 @@ final class TcpConnection implements Connection {
         failPending(new ClosedChannelException());
       }
       try {
-        sendFrame(TcpWire.READ_REQ, TcpWire.STATUS_OK, source.tag(), length, sourceOffset, op, null);
+        sendFrame(TcpWire.READ_REQ, TcpWire.STATUS_OK, source.tag(), length, sourceOffset, op, null, new CompletableFuture<>());
       } catch (IOException e) {
         pendingReads.remove(op);
         throw e;
@@ -133,31 +141,17 @@ final class TcpConnection implements Connection {
     return r;
   }
 
-  private void sendFrame(byte type, byte status, int tag, int length, long offset, long op, ByteBuffer payload) throws IOException {
+  private void sendFrame(byte type, byte status, int tag, int length, long offset, long op, ByteBuffer payload,
+      CompletableFuture<Void> done) throws IOException {
     int payloadLength = payload == null ? 0 : payload.remaining();
-    sendLock.lock();
+    ByteBuffer header = ByteBuffer.allocate(TcpWire.HEADER_BYTES);
+    header.putInt(payloadLength).put(type).put(status).putShort((short) 0).putInt(tag).putInt(length).putLong(offset).putLong(op);
+    header.flip();
     try {
-      if (closed.get()) {
-        throw new ClosedChannelException();
-      }
-      outHeader.clear();
-      outHeader.putInt(payloadLength).put(type).put(status).putShort((short) 0).putInt(tag).putInt(length).putLong(offset).putLong(op);
-      outHeader.flip();
-      if (payload == null) {
-        while (outHeader.hasRemaining()) {
-          channel.write(outHeader);
-        }
-      } else {
-        ByteBuffer[] both = {outHeader, payload};
-        while (payload.hasRemaining() || outHeader.hasRemaining()) {
-          channel.write(both);
-        }
-      }
+      sender.submit(header, payload, done);
     } catch (IOException e) {
       close(e);
       throw e;
-    } finally {
-      sendLock.unlock();
     }
   }
 
@@ -165,6 +159,10 @@ final class TcpConnection implements Connection {
     Throwable cause = null;
     try {
       while (true) {
+        if (!sender.awaitBelowHighWater()) {
+          throw new TcpSender.PeerStalled("the peer has not read its replies for " + "the stall timeout, with "
+              + sender.backlog() + " bytes waiting for it");
+        }
         inHeader.clear();
         if (!readFully(inHeader, true)) {
           break;
@@ -189,13 +187,15 @@ final class TcpConnection implements Connection {
           default -> throw new ProtocolViolation("unknown transport frame type " + type);
         }
       }
-    } catch (ProtocolViolation e) {
+    } catch (ProtocolViolation | TcpSender.PeerStalled e) {
       log.debug("closing connection from {}: {}", remote, e.getMessage());
       cause = e;
-    } catch (IOException e) {
+    } catch (IOException | ClosedSelectorException e) {
       if (!closed.get()) {
         cause = e;
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
       log.warn("receive thread of connection to {} failed", remote, e);
       cause = e;
@@ -240,20 +240,11 @@ final class TcpConnection implements Connection {
     TcpRegion region = domain.lookup(tag);
     boolean ok = region != null && !region.isClosed() && region.access().remoteRead()
         && length >= 0 && length <= TcpWire.MAX_ONE_SIDED && region.contains(offset, length);
-    try {
-      responder.execute(() -> {
-        try {
-          if (ok) {
-            sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_OK, 0, 0, 0, op, region.slice(offset, length));
-          } else {
-            sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null);
-          }
-        } catch (IOException e) {
-          log.debug("read response to {} not sent: {}", remote, e.toString());
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      throw new ClosedChannelException();
+    // Queued without waiting (TcpSender), so answering from the receive thread cannot stall it.
+    if (ok) {
+      sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_OK, 0, 0, 0, op, region.slice(offset, length), new CompletableFuture<>());
+    } else {
+      sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null, new CompletableFuture<>());
     }
   }
 
@@ -297,6 +288,14 @@ final class TcpConnection implements Connection {
     boolean first = true;
     while (b.hasRemaining()) {
       int n = channel.read(b);
+      if (n == 0) {
+        readable.select();
+        readable.selectedKeys().clear();
+        if (closed.get()) {
+          throw new ClosedChannelException();
+        }
+        continue;
+      }
       if (n < 0) {
         if (first && endAllowed) {
           return false;
@@ -335,12 +334,17 @@ final class TcpConnection implements Connection {
 
   private void close(Throwable cause) {
     if (closed.compareAndSet(false, true)) {
+      if (cause instanceof TcpSender.PeerStalled) {
+        log.info("closing connection to {}: {}", remote, cause.getMessage());
+      }
+      Throwable failure = cause != null ? cause : new ClosedChannelException();
+      sender.close(failure);
       try {
+        readable.close(); // wakes the receive thread if it waits for bytes
         channel.close();
       } catch (IOException e) {
         log.debug("closing socket to {}", remote, e);
       }
-      responder.shutdownNow();
       failPending(cause != null ? cause : new ClosedChannelException());
       handler.onClosed(this, cause);
     }

@@ -6,55 +6,94 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import org.cachedafs.transport.ConnectionHandler;
+import org.cachedafs.transport.ConnectionLimits;
 import org.cachedafs.transport.Listener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Accepts tcp connections on its own thread until closed. */
+/**
+ * Accepts tcp connections on its own thread until closed.
+ *
+ * <p>When accepting fails (most often the process ran out of descriptors: EMFILE), the pending
+ * connection stays in the kernel's backlog and the next accept fails the same way at once; a plain
+ * retry loop would spin a core and log without end. So the loop backs off, doubling up to a second
+ * and resetting at the first success, and logs one line per interval with the count of failures.
+ */
 final class TcpListener implements Listener {
   private static final Logger log = LoggerFactory.getLogger(TcpListener.class);
+  private static final long MIN_BACKOFF_MILLIS = 5;
+  private static final long MAX_BACKOFF_MILLIS = 1000;
+  private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
   private final ServerSocketChannel server;
   private final TcpDomain domain;
   private final ConnectionHandler handler;
+  private final ConnectionLimits limits;
   private final InetSocketAddress local;
   private final Thread acceptor;
 
-  TcpListener(InetSocketAddress address, TcpDomain domain, ConnectionHandler handler) throws IOException {
+  TcpListener(InetSocketAddress address, TcpDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
     this.server = ServerSocketChannel.open();
     server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
     server.bind(address, 256);
     this.local = (InetSocketAddress) server.getLocalAddress();
     this.domain = domain;
     this.handler = handler;
+    this.limits = limits;
     this.acceptor = new Thread(this::acceptLoop, "dafs-tcp-accept-" + local.getPort());
     acceptor.setDaemon(true);
     acceptor.start();
   }
 
   private void acceptLoop() {
+    long backoff = 0;
+    long failures = 0;
+    long lastLog = System.nanoTime() - LOG_INTERVAL_NANOS;
     while (server.isOpen()) {
       SocketChannel ch;
       try {
         ch = server.accept();
+        backoff = 0;
       } catch (IOException e) {
-        if (server.isOpen()) {
-          log.warn("accept on {} failed", local, e);
-          continue;
+        if (!server.isOpen()) {
+          return;
         }
-        return;
+        failures++;
+        long now = System.nanoTime();
+        if (now - lastLog >= LOG_INTERVAL_NANOS) {
+          log.warn("accepting on {} failed {} time(s) in the last {} s, backing off: {}", local, failures,
+              LOG_INTERVAL_NANOS / 1_000_000_000L, e.toString());
+          failures = 0;
+          lastLog = now;
+        }
+        backoff = Math.min(MAX_BACKOFF_MILLIS, Math.max(MIN_BACKOFF_MILLIS, backoff * 2));
+        if (!pause(backoff)) {
+          return;
+        }
+        continue;
       }
       try {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        new TcpConnection(ch, domain, handler).start();
+        new TcpConnection(ch, domain, handler, limits).start();
       } catch (IOException | RuntimeException e) {
-        log.warn("could not set up a connection on {}", local, e);
+        // Setting up needs descriptors of its own (selectors): the same exhaustion ends up here.
+        log.debug("could not set up a connection on {}: {}", local, e.toString());
         try {
           ch.close();
         } catch (IOException ignored) {
           // The socket is being dropped anyway.
         }
       }
+    }
+  }
+
+  private boolean pause(long millis) {
+    try {
+      Thread.sleep(millis);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
@@ -70,5 +109,6 @@ final class TcpListener implements Listener {
     } catch (IOException e) {
       log.debug("closing listener {}", local, e);
     }
+    acceptor.interrupt();
   }
 }

@@ -6,6 +6,7 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
+import org.cachedafs.transport.ConnectionLimits;
 import org.cachedafs.transport.Listener;
 import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Transport;
@@ -25,13 +26,13 @@ public final class TcpTransport implements Transport {
   }
 
   @Override
-  public Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
+  public Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
     TcpDomain d = tcpDomain(domain);
     SocketChannel ch = SocketChannel.open();
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       ch.socket().connect(address, CONNECT_TIMEOUT_MILLIS);
-      TcpConnection c = new TcpConnection(ch, d, handler);
+      TcpConnection c = new TcpConnection(ch, d, handler, limits);
       c.start();
       return c;
     } catch (IOException | RuntimeException e) {
@@ -41,8 +42,8 @@ public final class TcpTransport implements Transport {
   }
 
   @Override
-  public Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
-    return new TcpListener(address, tcpDomain(domain), handler);
+  public Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
+    return new TcpListener(address, tcpDomain(domain), handler, limits);
   }
 
   private static TcpDomain tcpDomain(MemoryDomain domain) {

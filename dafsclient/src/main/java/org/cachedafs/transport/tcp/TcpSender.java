@@ -1,0 +1,264 @@
+package org.cachedafs.transport.tcp;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.cachedafs.transport.ConnectionLimits;
+
+/**
+ * The send half of a tcp connection: frames go onto the socket in the order they were submitted,
+ * and no thread that submits one ever waits for the peer.
+ *
+ * <p>A frame submitted while nothing is queued is written at once by the submitting thread, on the
+ * non-blocking socket, so the common case costs no hand-off. Whatever the socket does not take is
+ * queued, and this connection's own drain thread finishes it when the socket has room again. So a
+ * peer that stops reading can only ever stall its own drain thread. The queue is bounded by
+ * {@link ConnectionLimits}: the receive side stops reading the peer above the high water
+ * ({@link #awaitBelowHighWater}), a submission past the hard limit fails, and a queue that has not
+ * moved for the stall timeout closes the connection.
+ *
+ * <p>A frame's payload is read in place until it is on the wire (its future completes then), so one
+ * -sided writes copy nothing here; the caller keeps the memory unchanged until then.
+ */
+final class TcpSender {
+  /** A frame: its own header, an optional payload, and who waits for it to leave. */
+  private record Outgoing(ByteBuffer[] buffers, long bytes, CompletableFuture<Void> done) {
+    boolean written() {
+      return remaining(buffers) == 0;
+    }
+  }
+
+  private final SocketChannel channel;
+  private final ConnectionLimits limits;
+  private final Selector writable;
+  /** Closes the whole connection; called at most once by this side with the cause. */
+  private final Consumer<IOException> fail;
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled when something is queued (the drain thread waits) and when the queue shrinks (the receive thread waits). */
+  private final Condition changed = lock.newCondition();
+  /** Guarded by lock. The head is being written by the drain thread. */
+  private final ArrayDeque<Outgoing> queue = new ArrayDeque<>();
+  /** Bytes queued and not yet written; written under lock, read anywhere. */
+  private final AtomicLong backlog = new AtomicLong();
+  /** When the queue last moved (a write took bytes, or it went from empty to not). */
+  private volatile long lastProgress = System.nanoTime();
+  private volatile boolean closed;
+  private final Thread drain;
+
+  TcpSender(SocketChannel channel, ConnectionLimits limits, String name, Consumer<IOException> fail) throws IOException {
+    this.channel = channel;
+    this.limits = limits;
+    this.fail = fail;
+    this.writable = Selector.open();
+    try {
+      channel.register(writable, SelectionKey.OP_WRITE);
+    } catch (IOException | RuntimeException e) {
+      writable.close();
+      throw e;
+    }
+    this.drain = new Thread(this::drainLoop, name);
+    drain.setDaemon(true);
+  }
+
+  void start() {
+    drain.start();
+  }
+
+  /**
+   * Sends a header and an optional payload as one frame; completes {@code done} once both are on the
+   * wire. Never waits for the peer.
+   *
+   * @throws IOException if closed, or if queueing the frame would pass the hard limit (the
+   *     connection is then failed)
+   */
+  void submit(ByteBuffer header, ByteBuffer payload, CompletableFuture<Void> done) throws IOException {
+    ByteBuffer[] buffers = payload == null ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload};
+    long bytes = header.remaining() + (payload == null ? 0 : payload.remaining());
+    IOException overflow = null;
+    lock.lock();
+    try {
+      if (closed) {
+        throw new ClosedChannelException();
+      }
+      if (queue.isEmpty()) {
+        writeSome(buffers);
+        if (remaining(buffers) == 0) {
+          done.complete(null);
+          return;
+        }
+        bytes = remaining(buffers);
+      }
+      long after = backlog.get() + bytes;
+      if (after > limits.queueHardLimit()) {
+        overflow = new PeerStalled("the peer let " + after + " bytes pile up unread, more than the limit of "
+            + limits.queueHardLimit());
+      } else {
+        if (queue.isEmpty()) {
+          lastProgress = System.nanoTime();
+        }
+        queue.add(new Outgoing(buffers, bytes, done));
+        backlog.addAndGet(bytes);
+        changed.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (overflow != null) {
+      fail.accept(overflow);
+      throw overflow;
+    }
+  }
+
+  /** Bytes queued and not yet on the wire. */
+  long backlog() {
+    return backlog.get();
+  }
+
+  /**
+   * Waits, on the receive thread, while the backlog is above the high water, until it falls to half
+   * of it. A peer that does not read its replies thus stops being read, so it cannot make this side
+   * produce more. Returns false if the backlog did not move for the stall timeout (the caller closes).
+   */
+  boolean awaitBelowHighWater() throws InterruptedException {
+    if (backlog.get() <= limits.queueHighWater()) {
+      return true;
+    }
+    long resumeAt = limits.queueHighWater() / 2;
+    long timeout = limits.stallTimeout().toNanos();
+    lock.lock();
+    try {
+      while (!closed && backlog.get() > resumeAt) {
+        long idle = System.nanoTime() - lastProgress;
+        if (idle >= timeout) {
+          return false;
+        }
+        changed.awaitNanos(timeout - idle);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void drainLoop() {
+    long stall = limits.stallTimeout().toNanos();
+    try {
+      while (true) {
+        Outgoing head;
+        lock.lock();
+        try {
+          while (queue.isEmpty() && !closed) {
+            changed.await();
+          }
+          if (closed) {
+            return;
+          }
+          head = queue.peek();
+        } finally {
+          lock.unlock();
+        }
+        // Only this thread writes while the queue is not empty, so the head is written outside the lock.
+        long before = remaining(head.buffers);
+        writeSome(head.buffers);
+        long moved = before - remaining(head.buffers);
+        if (moved > 0) {
+          lastProgress = System.nanoTime();
+        }
+        lock.lock();
+        try {
+          backlog.addAndGet(-moved);
+          if (head.written()) {
+            queue.poll();
+          }
+          if (moved > 0) {
+            changed.signalAll();
+          }
+        } finally {
+          lock.unlock();
+        }
+        if (head.written()) {
+          head.done.complete(null);
+        } else if (moved == 0) {
+          if (System.nanoTime() - lastProgress > stall) {
+            fail.accept(new PeerStalled("the peer has read nothing for " + limits.stallTimeout().toMillis() + " ms with "
+                + backlog.get() + " bytes waiting for it"));
+            return;
+          }
+          writable.select(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(stall), 1000)));
+          writable.selectedKeys().clear();
+        }
+      }
+    } catch (IOException e) {
+      if (!closed) {
+        fail.accept(e);
+      }
+    } catch (ClosedSelectorException e) {
+      // Closed while waiting: the connection is going away.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void writeSome(ByteBuffer[] buffers) throws IOException {
+    // On a non-blocking socket a write takes what fits and returns; loop while it keeps taking.
+    while (remaining(buffers) > 0) {
+      if (channel.write(buffers) == 0) {
+        return;
+      }
+    }
+  }
+
+  private static long remaining(ByteBuffer[] buffers) {
+    long n = 0;
+    for (ByteBuffer b : buffers) {
+      n += b.remaining();
+    }
+    return n;
+  }
+
+  /** Fails every queued frame with {@code cause} and stops the drain thread. The socket is the connection's to close. */
+  void close(Throwable cause) {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    try {
+      writable.close();
+    } catch (IOException ignored) {
+      // Nothing is left to release.
+    }
+    lock.lock();
+    try {
+      for (Outgoing o; (o = queue.poll()) != null; ) {
+        o.done.completeExceptionally(cause);
+      }
+      backlog.set(0);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The peer stopped taking bytes: the connection is closed, and its session left to its lease. */
+  static final class PeerStalled extends IOException {
+    PeerStalled(String message) {
+      super(message);
+    }
+  }
+}

@@ -39,7 +39,16 @@ final class RawClient implements AutoCloseable {
   private long nextId = 1;
 
   RawClient(InetSocketAddress server) throws IOException {
-    socket = new Socket(server.getAddress(), server.getPort());
+    this(server, 0);
+  }
+
+  /** @param receiveBuffer the socket's receive buffer, set before connecting (0: the default) */
+  RawClient(InetSocketAddress server, int receiveBuffer) throws IOException {
+    socket = new Socket();
+    if (receiveBuffer > 0) {
+      socket.setReceiveBufferSize(receiveBuffer);
+    }
+    socket.connect(server, 10_000);
     socket.setTcpNoDelay(true);
     in = new DataInputStream(socket.getInputStream());
     out = socket.getOutputStream();
@@ -91,15 +100,20 @@ final class RawClient implements AutoCloseable {
 
   /** Runs the handshake; returns the status of SESSION_CREATE. */
   Status handshake(byte[] secret) throws IOException {
-    send(request(Opcode.AUTH_INIT, new Requests.AuthInit("raw"), -1, 0));
+    return handshake(secret, "raw", 4);
+  }
+
+  /** Runs the handshake as {@code name}, asking for {@code credits}; returns the status of SESSION_CREATE. */
+  Status handshake(byte[] secret, String name, int credits) throws IOException {
+    send(request(Opcode.AUTH_INIT, new Requests.AuthInit(name), -1, 0));
     ByteBuffer reply = readMessage();
     FrameHeader h = decodeHeader(reply);
     byte[] serverNonce = ((Replies.Challenge) decodeBody(h, reply)).serverNonce();
     byte[] clientNonce = Handshake.nonce(new SecureRandom());
     java.security.KeyPair ephemeral = Handshake.ephemeral();
     byte[] share = Handshake.share(ephemeral);
-    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, "raw", share);
-    send(request(Opcode.SESSION_CREATE, new Requests.SessionCreate(clientNonce, share, proof, 4, 30_000), -1, 0));
+    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, name, share);
+    send(request(Opcode.SESSION_CREATE, new Requests.SessionCreate(clientNonce, share, proof, credits, 30_000), -1, 0));
     reply = readMessage();
     h = decodeHeader(reply);
     if (h.status() == Status.OK) {
@@ -110,13 +124,54 @@ final class RawClient implements AutoCloseable {
     return h.status();
   }
 
+  /** AUTH_INIT as {@code name}; returns the server's challenge. */
+  byte[] challenge(String name) throws IOException {
+    Answer a = call(Opcode.AUTH_INIT, new Requests.AuthInit(name), -1, 0);
+    return ((Replies.Challenge) a.body()).serverNonce();
+  }
+
+  /** A reply and its decoded body (null if the body did not decode). */
+  record Answer(FrameHeader header, org.cachedafs.protocol.Body body) {
+    Status status() {
+      return header.status();
+    }
+  }
+
+  /** Sends one request and reads its reply, skipping anything else the server sends meanwhile. */
+  Answer call(Opcode op, Requests.Request body, int slot, int sequence) throws IOException {
+    ByteBuffer frame = request(op, body, slot, sequence);
+    long id = frame.getLong(16);
+    send(frame);
+    return answerTo(id);
+  }
+
+  /** Reads messages until the reply to request {@code id}. */
+  Answer answerTo(long id) throws IOException {
+    while (true) {
+      ByteBuffer m = readMessage();
+      FrameHeader h = decodeHeader(m);
+      if (h.kind() != org.cachedafs.protocol.FrameKind.REPLY || h.requestId() != id) {
+        continue;
+      }
+      try {
+        return new Answer(h, Codec.decodeBody(h, m));
+      } catch (MalformedFrameException e) {
+        return new Answer(h, null);
+      }
+    }
+  }
+
   ByteBuffer readMessage() throws IOException {
     socket.setSoTimeout(10_000);
-    byte[] header = new byte[32];
-    in.readFully(header);
-    byte[] payload = new byte[ByteBuffer.wrap(header).getInt(0)];
-    in.readFully(payload);
-    return ByteBuffer.wrap(payload);
+    while (true) {
+      byte[] header = new byte[32];
+      in.readFully(header);
+      byte[] payload = new byte[ByteBuffer.wrap(header).getInt(0)];
+      in.readFully(payload);
+      if (header[4] == 1) {
+        return ByteBuffer.wrap(payload); // a message; one-sided data frames are not for this reader
+      }
+    }
   }
 
   static FrameHeader decodeHeader(ByteBuffer b) throws IOException {

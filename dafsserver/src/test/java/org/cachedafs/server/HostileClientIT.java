@@ -1,0 +1,434 @@
+package org.cachedafs.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.cachedafs.client.ClientOptions;
+import org.cachedafs.client.DafsClient;
+import org.cachedafs.client.DafsException;
+import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.OpenFile;
+import org.cachedafs.client.OpenMode;
+import org.cachedafs.protocol.Handshake;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Replies;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.Status;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What one hostile client can do to the others: each attack runs against the server CLI in a JVM of
+ * its own, while a well-behaved client in this JVM keeps working, and that client (and a new one) is
+ * checked again once the attack is over. Seeds are printed; {@code -Dcachedafs.hostile.seed=S}
+ * replays a run. Bounds are generous: they tell a server that keeps serving from one that stops, they
+ * do not measure speed.
+ */
+class HostileClientIT {
+  private static final byte[] SECRET = "hostile-suite-secret".getBytes(StandardCharsets.UTF_8);
+  /** A request the well-behaved client makes may take this long before the test fails: generous, not a benchmark. */
+  private static final Duration PATIENCE = Duration.ofSeconds(5);
+
+  @TempDir Path tmp;
+
+  private Path export() throws IOException {
+    return Files.createDirectories(tmp.resolve("export"));
+  }
+
+  private ServerProcess server(int descriptorLimit, String... args) throws IOException {
+    Path secretFile = tmp.resolve("secret");
+    Files.write(secretFile, SECRET);
+    List<String> all = new ArrayList<>(List.of("--export", export().toString(), "--secret-file", secretFile.toString()));
+    all.addAll(List.of(args));
+    return ServerProcess.start(tmp, descriptorLimit, List.of("-Xmx192m"), all.toArray(String[]::new));
+  }
+
+  private static DafsSession wellBehaved(ServerProcess server) throws IOException {
+    return DafsClient.connect(server.uri, ClientOptions.defaults().withSecret(SECRET).withRequestTimeout(PATIENCE).withClientName("well-behaved"));
+  }
+
+  private static long seed(String test) {
+    long seed = Long.getLong("cachedafs.hostile.seed", System.nanoTime());
+    System.out.println("HostileClientIT." + test + ": seed " + seed + " (replay with -Dcachedafs.hostile.seed=" + seed + ")");
+    return seed;
+  }
+
+  /** One round of ordinary work; any failure (a time-out included) fails the test. */
+  private static void served(DafsSession s, OpenFile f, int round) throws IOException {
+    byte[] data = ("round " + round + " of the well-behaved client").getBytes(StandardCharsets.UTF_8);
+    assertEquals(data.length, s.write(f, round * 64L, ByteBuffer.wrap(data)));
+    ByteBuffer back = ByteBuffer.allocate(data.length);
+    s.read(f, round * 64L, back);
+    assertArrayEquals(data, back.array(), "round " + round);
+    s.lookup(s.root(), "canary");
+  }
+
+  /** Rounds of ordinary work until {@code until}; returns how many ran. */
+  private static int servedWhile(DafsSession s, OpenFile f, long untilNanos) throws IOException {
+    int rounds = 0;
+    while (System.nanoTime() < untilNanos) {
+      served(s, f, rounds++ % 1000);
+    }
+    return rounds;
+  }
+
+  private static void freshClientServed(ServerProcess server, String what) throws IOException {
+    try (DafsSession fresh = wellBehaved(server)) {
+      OpenFile f = fresh.open(fresh.root(), "fresh", OpenMode.readWrite().create(0644));
+      served(fresh, f, 1);
+      fresh.close(f);
+    } catch (DafsException e) {
+      throw new AssertionError("a new client is not served " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads whatever the server sends until it closes the connection; false if it is still open at the deadline. */
+  private static boolean closedByServer(Socket s, Duration within) throws IOException {
+    long deadline = System.nanoTime() + within.toNanos();
+    byte[] sink = new byte[1 << 16];
+    s.setSoTimeout(1000);
+    InputStream in = s.getInputStream();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (in.read(sink) < 0) {
+          return true;
+        }
+      } catch (SocketTimeoutException e) {
+        // Still open; keep reading.
+      } catch (IOException e) {
+        return true; // reset
+      }
+    }
+    return false;
+  }
+
+  // --- the attacks -------------------------------------------------------------------------------
+
+  /**
+   * Defect: a client that stopped reading its replies froze every worker, since replies were written
+   * blocking under the connection's send lock. Here 100 one-MiB READs are sent and never read, with
+   * lease renewals kept coming; the other client is served throughout, the stalled connection is closed
+   * after the stall time-out, and the server's memory stays bounded.
+   */
+  @Test
+  void aClientThatStopsReadingItsRepliesStallsOnlyItself() throws Exception {
+    long seed = seed("stalledReader");
+    Random rnd = new Random(seed);
+    byte[] big = new byte[8 << 20];
+    rnd.nextBytes(big);
+    Files.write(export().resolve("big"), big);
+    try (ServerProcess server = server(0, "--stall-timeout-ms", "3000");
+        DafsSession good = wellBehaved(server)) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      served(good, canary, 0);
+      long rssBefore = server.residentBytes();
+
+      RawClient attacker = new RawClient(addressOf(server), 4096);
+      assertEquals(Status.OK, attacker.handshake(SECRET, "stalled-reader", 64));
+      RawClient.Answer opened = attacker.call(Opcode.OPEN,
+          new Requests.Open(attacker.root, "big", Requests.Open.ACCESS_READ, 0, Requests.Open.NO_DELEGATION, 0), 0, 1);
+      assertEquals(Status.OK, opened.status());
+      long state = ((Replies.Opened) opened.body()).stateId();
+      int[] seq = new int[64];
+      seq[0] = 1;
+      AtomicBoolean attacking = new AtomicBoolean(true);
+      Thread flood = new Thread(() -> {
+        try {
+          for (int i = 0; i < 100; i++) {
+            int slot = i % 64;
+            attacker.send(attacker.request(Opcode.READ, new Requests.Read(state, (long) (i % 8) << 20, 1 << 20), slot, ++seq[slot]));
+          }
+          while (attacking.get()) {
+            attacker.send(attacker.request(Opcode.SESSION_RENEW, Requests.NoArgs.INSTANCE, -1, 0));
+            Thread.sleep(200);
+          }
+        } catch (IOException | InterruptedException e) {
+          // The server stopped reading us, or closed us: both are the point.
+        }
+      }, "stalled-reader");
+      flood.setDaemon(true);
+      flood.start();
+
+      long maxRss = 0;
+      int rounds = 0;
+      long end = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+      while (System.nanoTime() < end) {
+        rounds += servedWhile(good, canary, System.nanoTime() + 250_000_000L);
+        maxRss = Math.max(maxRss, server.residentBytes());
+      }
+      freshClientServed(server, "while a client leaves 100 MiB of replies unread");
+      attacking.set(false);
+      assertTrue(closedByServer(attacker.socket, Duration.ofSeconds(30)),
+          "the server closes the connection of a client that stopped reading");
+      attacker.close();
+      System.out.printf("stalledReader: %d rounds served during the attack; server RSS %d MiB before, at most %d MiB during%n",
+          rounds, rssBefore >> 20, maxRss >> 20);
+      assertTrue(maxRss < 768L << 20, "server memory stays bounded: RSS reached " + (maxRss >> 20) + " MiB");
+      served(good, canary, 999);
+      assertTrue(server.alive());
+    }
+  }
+
+  /**
+   * Slowloris and a connection flood: hundreds of connections that send half a header and stall, then
+   * hundreds that connect and go. Connections without a session are evicted oldest first, so a new
+   * client still gets in, and the one already in is never disturbed.
+   */
+  @Test
+  void slowlorisAndAConnectionFloodLeaveRoomForRealClients() throws Exception {
+    long seed = seed("slowloris");
+    Random rnd = new Random(seed);
+    try (ServerProcess server = server(0, "--max-connections", "200", "--max-unauthenticated", "50");
+        DafsSession good = wellBehaved(server)) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      List<Socket> lorises = new ArrayList<>();
+      try {
+        for (int i = 0; i < 400; i++) {
+          Socket s = new Socket();
+          s.connect(addressOf(server), 5000);
+          byte[] partial = new byte[1 + rnd.nextInt(31)];
+          rnd.nextBytes(partial);
+          partial[0] = 0; // a length that promises more than ever comes
+          s.getOutputStream().write(partial);
+          lorises.add(s);
+          if (i % 50 == 0) {
+            served(good, canary, i);
+          }
+        }
+        freshClientServed(server, "during a slowloris attack of 400 connections");
+        for (int i = 0; i < 400; i++) {
+          try (Socket s = new Socket()) {
+            s.connect(addressOf(server), 5000);
+          }
+        }
+        freshClientServed(server, "after a flood of 400 connections");
+        served(good, canary, 1);
+      } finally {
+        for (Socket s : lorises) {
+          s.close();
+        }
+      }
+      freshClientServed(server, "after the attack");
+      System.out.println("slowloris: served throughout; server stderr " + server.stderrBytes() + " bytes");
+    }
+  }
+
+  /**
+   * A flood of sessions: sessions created and abandoned by the hundred, then as many held at once as
+   * the server allows. Abandoned sessions make room for new ones; a full table of connected sessions
+   * refuses with RESOURCE, naming the limit; the established client is never evicted.
+   */
+  @Test
+  void aFloodOfSessionsNeverEvictsAConnectedClient() throws Exception {
+    seed("sessionFlood");
+    try (ServerProcess server = server(0, "--max-sessions", "32");
+        DafsSession good = wellBehaved(server)) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      for (int i = 0; i < 200; i++) {
+        try (RawClient abandoned = new RawClient(addressOf(server))) {
+          assertEquals(Status.OK, abandoned.handshake(SECRET, "flood-" + i, 8), "abandoned sessions make room: session " + i);
+        }
+        if (i % 20 == 0) {
+          served(good, canary, i);
+        }
+      }
+      List<RawClient> held = new ArrayList<>();
+      Status refused = null;
+      try {
+        for (int i = 0; i < 40 && refused == null; i++) {
+          RawClient c = new RawClient(addressOf(server));
+          held.add(c);
+          Status st = c.handshake(SECRET, "holder-" + i, 8);
+          if (st != Status.OK) {
+            refused = st;
+          }
+        }
+        assertEquals(Status.RESOURCE, refused, "a full table of connected sessions refuses a new one");
+        assertTrue(held.size() <= 32, "at most 31 sessions beside the well-behaved one: " + held.size());
+        served(good, canary, 2);
+      } finally {
+        for (RawClient c : held) {
+          c.close();
+        }
+      }
+      freshClientServed(server, "once the holders let go");
+      served(good, canary, 3);
+      assertEquals(0, good.stats().reconnects(), "the well-behaved client's session was never touched");
+    }
+  }
+
+  /**
+   * Descriptor exhaustion. Sessions that open every file they can run into RESOURCE at the server's
+   * budget, whose last quarter stays for sessions holding few opens, so an ordinary client still opens
+   * its files. Then the process's descriptors are exhausted outright with connections: the accept loop
+   * backs off and logs once per interval instead of spinning, the established client keeps working, and
+   * once the attacker lets go new clients are served.
+   */
+  @Test
+  void descriptorExhaustionIsRefusedWithResourceAndTheAcceptLoopBacksOff() throws Exception {
+    seed("descriptors");
+    try (ServerProcess server = server(600, "--max-opens-per-session", "100000");
+        DafsSession good = wellBehaved(server)) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      List<DafsSession> hoarders = new ArrayList<>();
+      int hoarded = 0;
+      DafsException refusal = null;
+      try {
+        for (int h = 0; h < 3; h++) {
+          DafsSession s = DafsClient.connect(server.uri, ClientOptions.defaults().withSecret(SECRET).withClientName("hoarder-" + h));
+          hoarders.add(s);
+          for (int i = 0; ; i++) {
+            try {
+              s.open(s.root(), "hoard-" + h + "-" + i, OpenMode.readWrite().create(0644));
+              hoarded++;
+            } catch (DafsException e) {
+              refusal = e;
+              break;
+            }
+          }
+        }
+        assertEquals(Status.RESOURCE, refusal.status(), refusal.getMessage());
+        assertTrue(refusal.getMessage().contains("--max-open-files"), "the refusal names its limit: " + refusal.getMessage());
+        // Ordinary work, and an ordinary client's new opens, go on from the reserved quarter.
+        for (int i = 0; i < 20; i++) {
+          OpenFile f = good.open(good.root(), "ordinary-" + i, OpenMode.readWrite().create(0644));
+          served(good, f, i);
+        }
+        System.out.println("descriptors: hoarders held " + hoarded + " opens before RESOURCE");
+
+        // Now the descriptors themselves: connections until the server cannot accept.
+        List<Socket> sockets = new ArrayList<>();
+        try {
+          for (int i = 0; i < 400; i++) {
+            Socket s = new Socket();
+            try {
+              s.connect(addressOf(server), 2000);
+              sockets.add(s);
+            } catch (IOException e) {
+              s.close();
+              break; // the backlog is full too
+            }
+          }
+          long logBefore = server.stderrBytes();
+          long cpuBefore = server.cpuTicks();
+          int rounds = servedWhile(good, canary, System.nanoTime() + Duration.ofSeconds(5).toNanos());
+          long logged = server.stderrBytes() - logBefore;
+          long ticks = server.cpuTicks() - cpuBefore;
+          System.out.printf("descriptors: %d sockets, %d rounds served, %d bytes logged and %d CPU ticks in 5 s%n",
+              sockets.size(), rounds, logged, ticks);
+          assertTrue(logged < 64 * 1024, "the accept loop logs once per interval, not per failure: " + logged + " bytes in 5 s");
+          // A spinning accept loop takes a whole core: 500 ticks in 5 s at 100 Hz.
+          assertTrue(ticks < 250, "the accept loop backs off instead of spinning: " + ticks + " ticks in 5 s");
+        } finally {
+          for (Socket s : sockets) {
+            s.close();
+          }
+        }
+      } finally {
+        for (DafsSession s : hoarders) {
+          s.close();
+        }
+      }
+      freshClientServed(server, "after descriptor exhaustion");
+      served(good, canary, 7);
+    }
+  }
+
+  /**
+   * Poison bodies inside a valid session: each is answered BADXDR and uses up its sequence number,
+   * so the session's next request on that slot works. A retransmission of a poison gets the same
+   * answer.
+   */
+  @Test
+  void poisonBodiesDoNotBreakTheirSession() throws Exception {
+    long seed = seed("poison");
+    try (ServerProcess server = server(0);
+        DafsSession good = wellBehaved(server);
+        RawClient raw = new RawClient(addressOf(server))) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      served(good, canary, 0);
+      assertEquals(Status.OK, raw.handshake(SECRET, "poisoner", 4));
+      SessionFuzzer fuzzer = new SessionFuzzer(raw, new Random(seed), 4);
+      fuzzer.run(Integer.getInteger("cachedafs.hostile.requests", Boolean.getBoolean("cachedafs.soak") ? 200_000 : 12_000));
+      System.out.println("poison: " + fuzzer.summary());
+      assertTrue(fuzzer.poisoned >= 5_000 && fuzzer.valid >= 5_000, fuzzer.summary());
+      served(good, canary, 1);
+    }
+  }
+
+  /**
+   * Replays of another session's ids. Binding to a session needs proof of its key, which only its
+   * creator holds: knowing its id and client name, or the secret, or a proof seen on another
+   * connection, gets BADSESSION, and the owner's connection is not disturbed.
+   */
+  @Test
+  void anotherSessionsIdsCannotBeTakenOver() throws Exception {
+    long seed = seed("takeover");
+    Random rnd = new Random(seed);
+    try (ServerProcess server = server(0);
+        DafsSession good = wellBehaved(server)) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      long victim = good.sessionId();
+      // A bind with the victim's id and name, and a proof from a guessed key.
+      for (int i = 0; i < 20; i++) {
+        try (RawClient thief = new RawClient(addressOf(server))) {
+          byte[] serverNonce = thief.challenge("well-behaved");
+          byte[] clientNonce = Handshake.nonce(new java.security.SecureRandom());
+          byte[] guessedKey = new byte[32];
+          if (i > 0) {
+            rnd.nextBytes(guessedKey);
+          }
+          byte[] proof = i % 2 == 0 ? Handshake.bindProof(guessedKey, serverNonce, clientNonce, victim) : random(rnd, 32);
+          RawClient.Answer a = thief.call(Opcode.SESSION_BIND, new Requests.SessionBind(victim, clientNonce, proof), -1, 0);
+          assertEquals(Status.BADSESSION, a.status(), "bind " + i);
+        }
+      }
+      // A session of its own, then frames naming the victim's session.
+      try (RawClient thief = new RawClient(addressOf(server))) {
+        assertEquals(Status.OK, thief.handshake(SECRET, "thief", 4));
+        long own = thief.sessionId;
+        thief.sessionId = victim;
+        assertEquals(Status.BADSESSION, thief.call(Opcode.GETATTR, new Requests.HandleArg(thief.root, false), 0, 1).status());
+        assertEquals(Status.BADSESSION, thief.call(Opcode.SESSION_DESTROY, Requests.NoArgs.INSTANCE, -1, 0).status());
+        thief.sessionId = own;
+        assertEquals(Status.OK, thief.call(Opcode.GETATTR, new Requests.HandleArg(thief.root, false), 0, 1).status());
+      }
+      // A recorded bind replayed verbatim on a new connection: the new challenge makes it worthless.
+      try (RawClient first = new RawClient(addressOf(server)); RawClient second = new RawClient(addressOf(server))) {
+        byte[] serverNonce = first.challenge("well-behaved");
+        byte[] clientNonce = Handshake.nonce(new java.security.SecureRandom());
+        Requests.SessionBind recorded = new Requests.SessionBind(victim, clientNonce, Handshake.bindProof(new byte[32], serverNonce, clientNonce, victim));
+        assertEquals(Status.BADSESSION, first.call(Opcode.SESSION_BIND, recorded, -1, 0).status());
+        second.challenge("well-behaved");
+        assertEquals(Status.BADSESSION, second.call(Opcode.SESSION_BIND, recorded, -1, 0).status());
+      }
+      served(good, canary, 1);
+      assertEquals(0, good.stats().reconnects(), "the owner's connection was never taken from it");
+    }
+  }
+
+  private static byte[] random(Random rnd, int n) {
+    byte[] b = new byte[n];
+    rnd.nextBytes(b);
+    return b;
+  }
+
+  private static InetSocketAddress addressOf(ServerProcess server) {
+    return new InetSocketAddress(server.uri.getHost(), server.uri.getPort());
+  }
+}

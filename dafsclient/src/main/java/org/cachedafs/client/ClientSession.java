@@ -224,7 +224,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   CompletableFuture<Body> call(Opcode op, Request body) {
     Outstanding o = new Outstanding(nextRequestId.getAndIncrement(), op, body, null);
-    DafsException d = dead;
+    DafsException refused = NameChecks.refusal(body);
+    DafsException d = refused != null ? refused : dead;
     if (d != null) {
       o.result.completeExceptionally(d);
     } else if (op.sequenced()) {

@@ -30,6 +30,9 @@ final class NioErrors {
       case NOTEMPTY -> new DirectoryNotEmptyException(file);
       case NOTDIR -> new NotDirectoryException(file);
       case ACCES, PERM -> new AccessDeniedException(file, second, d.getMessage());
+      // The reasons the JDK's Unix provider gives (strerror), so code matching on them works here too.
+      case NAMETOOLONG -> new FileSystemException(file, second, "File name too long (" + d.getMessage() + ")");
+      case INVAL -> new FileSystemException(file, second, "Invalid argument (" + d.getMessage() + ")");
       default -> new FileSystemException(file, second, d.getMessage());
     };
     x.initCause(d);

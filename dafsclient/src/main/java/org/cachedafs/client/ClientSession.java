@@ -541,6 +541,16 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   }
 
   @Override
+  public boolean isOpen() {
+    return !closing && dead == null;
+  }
+
+  @Override
+  public Optional<DafsException> failure() {
+    return Optional.ofNullable(dead);
+  }
+
+  @Override
   public Region register(ByteBuffer directBuffer) {
     return domain.register(directBuffer, Access.REMOTE_READ_WRITE);
   }

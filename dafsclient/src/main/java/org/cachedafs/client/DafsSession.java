@@ -51,6 +51,19 @@ public abstract class DafsSession implements AutoCloseable {
   public abstract SessionStats stats();
 
   /**
+   * Whether requests can still succeed: false once the session is closed or has failed for good
+   * ({@link #failure()}). A session that is only reconnecting is open.
+   */
+  public abstract boolean isOpen();
+
+  /**
+   * Why the session ended, once it has: the server no longer knew it (a restart, a lease that ran out),
+   * no reconnect succeeded within the timeout, or {@link #close()}. Every request then fails with this.
+   * Empty while the session is open.
+   */
+  public abstract Optional<DafsException> failure();
+
+  /**
    * Registers a direct buffer for direct reads and writes; do it once per buffer, not per I/O. The
    * caller owns the returned region and closes it when done; the buffer must outlive the region.
    */

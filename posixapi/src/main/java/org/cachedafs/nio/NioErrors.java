@@ -24,6 +24,15 @@ final class NioErrors {
     }
     String file = path == null ? null : path.toString();
     String second = other == null ? null : other.toString();
+    if (path != null && path.getFileSystem() instanceof DafsFileSystem fs) {
+      DafsException lost = fs.lost();
+      if (lost != null) {
+        // Whatever this call's own status, the reason is that the session is gone: say so, and where.
+        FileSystemException x = new FileSystemException(file, second, fs.lostMessage(lost));
+        x.initCause(d);
+        return x;
+      }
+    }
     IOException x = switch (d.status()) {
       case NOENT, STALE -> new NoSuchFileException(file, second, d.getMessage());
       case EXIST -> new FileAlreadyExistsException(file, second, d.getMessage());

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * to each open of the file and logged, never lost silently.
  *
  * <p>The manager owns its pool, threads and the session's recall listener; the caller keeps owning the
- * session and closes it after the manager.
+ * session and closes it after the manager. If the session ends for good ({@link DafsSession#failure()}),
+ * its delegations end with it: every file is dropped as on a revocation (unflushed bytes reported as
+ * lost), and every later operation fails with the session's failure, which names the cause.
  */
 public final class CacheManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CacheManager.class);
@@ -167,6 +169,11 @@ public final class CacheManager implements AutoCloseable {
   public CachedFile open(FileHandle dir, String name, OpenMode mode, boolean uncached) throws IOException {
     if (closed) {
       throw new DafsException(Status.IO, "the cache is closed");
+    }
+    DafsException lost = session.failure().orElse(null);
+    if (lost != null) {
+      // Before the truncating path below looks anything up: the session's end is the one clear reason.
+      throw lost;
     }
     // Writes that miss need to read the rest of their block: a write-only open is read-write on the server.
     OpenMode onServer = mode.canWrite() && !mode.canRead()

@@ -240,7 +240,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   CompletableFuture<Body> call(Opcode op, Request body) {
     Outstanding o = new Outstanding(nextRequestId.getAndIncrement(), op, body, null);
-    DafsException d = dead;
+    DafsException refused = NameChecks.refusal(body);
+    DafsException d = refused != null ? refused : dead;
     if (d != null) {
       o.result.completeExceptionally(d);
     } else if (op.sequenced()) {
@@ -553,6 +554,16 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   public SessionStats stats() {
     CreditSlots s = slots;
     return new SessionStats(sent.sum(), retransmissions.sum(), reconnects.sum(), s.inFlight(), s.maxInFlight(), s.credits(), domain.stats());
+  }
+
+  @Override
+  public boolean isOpen() {
+    return !closing && dead == null;
+  }
+
+  @Override
+  public Optional<DafsException> failure() {
+    return Optional.ofNullable(dead);
   }
 
   @Override

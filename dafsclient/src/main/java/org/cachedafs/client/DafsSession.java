@@ -26,6 +26,11 @@ import org.cachedafs.transport.Region;
  * {@code then...} methods run there and must not block; a blocking call made on that thread throws
  * {@link IllegalStateException} rather than deadlock.
  *
+ * <p>A name longer than {@link org.cachedafs.protocol.Limits#MAX_NAME} UTF-8 bytes, a path longer than
+ * {@link org.cachedafs.protocol.Limits#MAX_PATH} or with a component longer than {@code MAX_NAME},
+ * fails with {@code NAMETOOLONG}, and one with a NUL (or an unpaired surrogate) with {@code INVAL}, as
+ * the server would refuse them, but without sending anything.
+ *
  * <p>If the connection drops, the session reconnects, binds the new connection to itself and
  * retransmits what was outstanding; the server's reply cache makes that exactly-once. The lease is
  * renewed in the background. Closing the session destroys it on the server, which releases its opens
@@ -44,6 +49,19 @@ public abstract class DafsSession implements AutoCloseable {
   public abstract Duration lease();
 
   public abstract SessionStats stats();
+
+  /**
+   * Whether requests can still succeed: false once the session is closed or has failed for good
+   * ({@link #failure()}). A session that is only reconnecting is open.
+   */
+  public abstract boolean isOpen();
+
+  /**
+   * Why the session ended, once it has: the server no longer knew it (a restart, a lease that ran out),
+   * no reconnect succeeded within the timeout, or {@link #close()}. Every request then fails with this.
+   * Empty while the session is open.
+   */
+  public abstract Optional<DafsException> failure();
 
   /**
    * Registers a direct buffer for direct reads and writes; do it once per buffer, not per I/O. The

@@ -20,6 +20,7 @@ import org.cachedafs.cache.CacheConfig;
 import org.cachedafs.cache.CacheManager;
 import org.cachedafs.client.ClientOptions;
 import org.cachedafs.client.DafsClient;
+import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
@@ -32,6 +33,12 @@ import org.cachedafs.protocol.FileHandle;
  * <p>The {@code env} keys when it is created: {@code secret} (String or byte[]), {@code cache.size}
  * (bytes, or with a k/m/g suffix), {@code block.size} (likewise), {@code transport} ({@code tcp}),
  * {@code client.name}. See docs/nio.md.
+ *
+ * <p>A session that ends for good (the server restarted and no longer knows it, its lease ran out, or
+ * no reconnect succeeded in time) ends the file system with it: {@link #isOpen()} turns false, every
+ * operation fails with a {@link SessionLostException} or an IOException naming the server and the
+ * cause, and the provider lets a new file system for the same URI replace it. Surviving a restart is
+ * not attempted here.
  */
 final class DafsFileSystem extends FileSystem {
   private final DafsFileSystemProvider provider;
@@ -42,6 +49,8 @@ final class DafsFileSystem extends FileSystem {
   /** Locks this JVM holds through this file system, per file, for OverlappingFileLockException. */
   final Map<FileHandle, List<DafsFileLock>> locks = new ConcurrentHashMap<>();
   private volatile boolean open = true;
+  /** Why the session ended, once this file system saw it end before its own close. */
+  private volatile DafsException lost;
   /**
    * Paths this file system resolved, to the handles they named. Used only while the cache holds the
    * file under a delegation: the server recalls a delegation when the file, or a directory above it, is
@@ -128,10 +137,40 @@ final class DafsFileSystem extends FileSystem {
     return authority;
   }
 
+  /**
+   * Throws {@link java.nio.file.ClosedFileSystemException} if this file system was closed or its
+   * session lost; for a lost session, a {@link SessionLostException} that names the server and the cause.
+   */
   void checkOpen() {
+    DafsException l = lost();
+    if (l != null) {
+      throw new SessionLostException(lostMessage(l), l);
+    }
     if (!open) {
       throw new java.nio.file.ClosedFileSystemException();
     }
+  }
+
+  /**
+   * The failure of the session, if it ended before this file system was closed (a server restart, a
+   * lease that ran out, no reconnect in time): then nothing on it can work again, and a new file
+   * system for the same URI takes its place (see {@link DafsFileSystemProvider#newFileSystem}).
+   * Null while the session lives, and after an ordinary close.
+   */
+  DafsException lost() {
+    if (lost == null && open) {
+      DafsException f = session.failure().orElse(null);
+      // Read after the failure: close() clears open before it closes the session, so a failure seen
+      // while still open is a loss, not this file system's own close.
+      if (f != null && open) {
+        lost = f;
+      }
+    }
+    return lost;
+  }
+
+  String lostMessage(DafsException cause) {
+    return "the session with dafs://" + authority + " was lost: " + cause.getMessage();
   }
 
   /** The handle of an existing path (following symlinks inside the export). */
@@ -217,6 +256,7 @@ final class DafsFileSystem extends FileSystem {
     if (!open) {
       return;
     }
+    lost(); // remembered, so that the file system still says why it stopped working after the close
     open = false;
     IOException first = null;
     try {
@@ -244,9 +284,10 @@ final class DafsFileSystem extends FileSystem {
     }
   }
 
+  /** False once closed, and once the session was lost for good (then every operation says why). */
   @Override
   public boolean isOpen() {
-    return open;
+    return open && lost() == null;
   }
 
   @Override

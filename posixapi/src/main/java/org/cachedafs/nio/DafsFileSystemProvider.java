@@ -40,6 +40,8 @@ import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code dafs} scheme for java.nio: {@code FileSystems.newFileSystem(URI.create("dafs://HOST:PORT/"), env)}
@@ -49,8 +51,12 @@ import org.cachedafs.protocol.Status;
  *
  * <p>{@code Path.of(URI)} for a server with no file system yet creates one with no {@code env}
  * (no secret: loopback servers only).
+ *
+ * <p>A file system whose session was lost for good is no longer {@code isOpen()}: {@code getFileSystem}
+ * does not return it, and {@code newFileSystem} (or {@code Path.of(URI)}) for the same URI replaces it.
  */
 public final class DafsFileSystemProvider extends FileSystemProvider {
+  private static final Logger log = LoggerFactory.getLogger(DafsFileSystemProvider.class);
   private final Map<String, DafsFileSystem> systems = new ConcurrentHashMap<>();
 
   @Override
@@ -65,11 +71,12 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     return uri.getAuthority();
   }
 
+  /** A new file system; one whose session was lost is replaced, a live one is {@link FileSystemAlreadyExistsException}. */
   @Override
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
     String key = authority(uri);
     synchronized (systems) {
-      if (systems.containsKey(key)) {
+      if (live(key) != null) {
         throw new FileSystemAlreadyExistsException(key);
       }
       DafsFileSystem fs = DafsFileSystem.connect(this, uri, env);
@@ -78,11 +85,36 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     }
   }
 
+  /**
+   * The registered file system for {@code key} if its session lives; one whose session was lost is
+   * unregistered and closed (which frees its cache memory; it keeps saying why it stopped). Called
+   * holding {@link #systems}.
+   */
+  private DafsFileSystem live(String key) {
+    DafsFileSystem fs = systems.get(key);
+    if (fs == null || fs.isOpen()) {
+      return fs;
+    }
+    systems.remove(key, fs);
+    try {
+      fs.close();
+    } catch (IOException | RuntimeException e) {
+      // Its channels could not write back over a lost session; that loss was reported to them already.
+      log.debug("closing {} after its session was lost: {}", fs, e.toString());
+    }
+    return null;
+  }
+
+  /** The file system for the URI; one whose session was lost is not found, and says why. */
   @Override
   public FileSystem getFileSystem(URI uri) {
     DafsFileSystem fs = systems.get(authority(uri));
     if (fs == null) {
       throw new FileSystemNotFoundException(uri.toString());
+    }
+    DafsException lost = fs.lost();
+    if (lost != null) {
+      throw new FileSystemNotFoundException(uri + ": " + fs.lostMessage(lost) + "; FileSystems.newFileSystem makes a new one");
     }
     return fs;
   }
@@ -92,7 +124,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     String key = authority(uri);
     DafsFileSystem fs;
     synchronized (systems) {
-      fs = systems.get(key);
+      fs = live(key);
       if (fs == null) {
         try {
           fs = DafsFileSystem.connect(this, uri, Map.of());

@@ -24,12 +24,24 @@ final class NioErrors {
     }
     String file = path == null ? null : path.toString();
     String second = other == null ? null : other.toString();
+    if (path != null && path.getFileSystem() instanceof DafsFileSystem fs) {
+      DafsException lost = fs.lost();
+      if (lost != null) {
+        // Whatever this call's own status, the reason is that the session is gone: say so, and where.
+        FileSystemException x = new FileSystemException(file, second, fs.lostMessage(lost));
+        x.initCause(d);
+        return x;
+      }
+    }
     IOException x = switch (d.status()) {
       case NOENT, STALE -> new NoSuchFileException(file, second, d.getMessage());
       case EXIST -> new FileAlreadyExistsException(file, second, d.getMessage());
       case NOTEMPTY -> new DirectoryNotEmptyException(file);
       case NOTDIR -> new NotDirectoryException(file);
       case ACCES, PERM -> new AccessDeniedException(file, second, d.getMessage());
+      // The reasons the JDK's Unix provider gives (strerror), so code matching on them works here too.
+      case NAMETOOLONG -> new FileSystemException(file, second, "File name too long (" + d.getMessage() + ")");
+      case INVAL -> new FileSystemException(file, second, "Invalid argument (" + d.getMessage() + ")");
       default -> new FileSystemException(file, second, d.getMessage());
     };
     x.initCause(d);

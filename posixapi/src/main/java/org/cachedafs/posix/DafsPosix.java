@@ -92,7 +92,11 @@ public final class DafsPosix implements AutoCloseable {
 
   private record DirectoryListing(List<String> names, int[] next) {}
 
-  /** Paths under {@code prefix} go to {@code cache} (and its session) from now on. */
+  /**
+   * Paths under {@code prefix} go to {@code cache} (and its session) from now on, in place of any mount
+   * at the same prefix: that is how a mount whose session was lost (every call on it fails with EIO,
+   * and {@code cache.session().failure()} says why) is replaced. The caller closes the old cache and session.
+   */
   public void mount(String prefix, CacheManager cache) {
     mounts.add(prefix, cache);
   }

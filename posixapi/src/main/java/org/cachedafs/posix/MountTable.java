@@ -27,9 +27,16 @@ final class MountTable {
 
   private final List<Mount> mounts = new CopyOnWriteArrayList<>();
 
+  /**
+   * Mounts {@code cache} at {@code prefix}, in place of any mount there already (as after a session was
+   * lost: a new session and cache take the prefix over; the caller closes the old ones).
+   */
   void add(String prefix, CacheManager cache) {
-    String p = String.join("/", components(absolute(prefix)));
-    mounts.add(new Mount("/" + p, cache));
+    Mount m = new Mount("/" + String.join("/", components(absolute(prefix))), cache);
+    synchronized (mounts) {
+      mounts.removeIf(old -> old.prefix().equals(m.prefix()));
+      mounts.add(m);
+    }
   }
 
   /** The mount {@code path} is under, longest prefix first, or null for an operating-system path. */

@@ -34,6 +34,24 @@ public interface Connection extends AutoCloseable {
    */
   CompletableFuture<Void> read(Region target, int targetOffset, RemoteRegion source, long sourceOffset, int length);
 
+  /**
+   * Whether what waits to go to the peer is below the connection's high water (see
+   * {@link ConnectionLimits}). A server stops starting a session's work while its connection is not
+   * writable, so that a peer that does not read its replies cannot make it produce more.
+   */
+  default boolean isWritable() {
+    return true;
+  }
+
+  /**
+   * Runs {@code r} once, when the queue has drained to half the high water or the connection has
+   * closed; at once (on the calling thread) if it is writable now. Called back on the connection's
+   * own thread: {@code r} must not block.
+   */
+  default void whenWritable(Runnable r) {
+    r.run();
+  }
+
   InetSocketAddress remoteAddress();
 
   boolean isOpen();

@@ -61,7 +61,7 @@ public final class DafsServer implements AutoCloseable {
     this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit());
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
         new DataOps(export, staging, random, delegations, limits, openBudget), delegations, workers, housekeeping, random,
-        admission, openBudget);
+        admission);
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
     try {
@@ -94,7 +94,7 @@ public final class DafsServer implements AutoCloseable {
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
         delegations.returns.sum(), delegations.revocations.sum(), domain.stats(), admission.connections(), admission.evicted.sum(),
-        admission.refused.sum(), openBudget.used());
+        admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum());
   }
 
   private void expireLeases() {

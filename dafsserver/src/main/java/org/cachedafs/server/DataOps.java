@@ -80,18 +80,12 @@ final class DataOps {
       throw new OpException(Status.RESOURCE, "this session holds " + s.openCount() + " open files, the most one session may (--max-opens-per-session)");
     }
     FileChannel channel = null;
-    OpenBudget budget = null;
+    boolean budgeted = false;
     if (existing != null && existing.isDirectory()) {
       if (write) {
         throw new OpException(Status.ISDIR, r.name() + " is a directory");
       }
     } else {
-      if (!openBudget.tryAcquire(s.openCount())) {
-        throw new OpException(Status.RESOURCE, "the server's " + openBudget.budget() + " descriptors for open files are in use"
-            + (s.openCount() >= OpenBudget.SMALL ? " or kept for sessions with fewer than " + OpenBudget.SMALL + " opens" : "")
-            + " (--max-open-files)");
-      }
-      budget = openBudget;
       Set<OpenOption> opts = new HashSet<>();
       opts.add(LinkOption.NOFOLLOW_LINKS);
       if ((r.access() & Requests.Open.ACCESS_READ) != 0) {
@@ -103,12 +97,14 @@ final class DataOps {
       if (create) {
         opts.add(exclusive ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE);
       }
+      openBudget.acquire();
+      budgeted = true;
       try {
         channel = existing == null && create
             ? FileChannel.open(p, opts, NamespaceOps.permissions(r.mode()))
             : FileChannel.open(p, opts);
       } catch (IOException | RuntimeException e) {
-        budget.release();
+        openBudget.release();
         throw e;
       }
     }
@@ -117,9 +113,9 @@ final class DataOps {
     try {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
-      o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), budget);
-      channel = null; // the open owns it, and the descriptor's budget, from here: closing it releases both
-      budget = null;
+      o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), openBudget);
+      channel = null; // the open owns it, and its descriptor's place in the budget, from here: closing it releases both
+      budgeted = false;
       Grant<FileNode, ServerSession> g;
       // One decision per file: other clients' delegations come back before this open (and its
       // truncation) takes effect, and no other open can slip in between the check and the grant.
@@ -131,8 +127,13 @@ final class DataOps {
           }
         }
         // Truncate only once the checks passed, so a refused or waiting open changes nothing.
-        if (truncate && o.channel() != null) {
-          o.channel().truncate(0);
+        if (truncate && !o.isDirectory()) {
+          FileChannel ch = o.use();
+          try {
+            ch.truncate(0);
+          } finally {
+            o.done();
+          }
         }
         node.opens().add(o);
         s.addOpen(o);
@@ -144,7 +145,7 @@ final class DataOps {
         }
         added = true;
         delegations.opened(node, s, o.canRead(), write);
-        boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.channel() == null;
+        boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.isDirectory();
         g = delegations.grant(node, s, write, refused);
       }
       int type = g == null ? Opened.DELEGATION_NONE : g.type() == DelegationType.WRITE ? Opened.DELEGATION_WRITE : Opened.DELEGATION_READ;
@@ -158,8 +159,8 @@ final class DataOps {
         if (channel != null) {
           channel.close();
         }
-        if (budget != null) {
-          budget.release();
+        if (budgeted) {
+          openBudget.release();
         }
       }
     }
@@ -179,30 +180,30 @@ final class DataOps {
     handles.released(node);
   }
 
-  /** The open's channel for reading, once other clients' WRITE delegations on the file are back. */
-  private FileChannel readable(OpenState o, ServerSession s) throws OpException, RecallPending {
+  /** Checks the open for reading, once other clients' WRITE delegations on the file are back. */
+  private OpenState readable(OpenState o, ServerSession s) throws OpException, RecallPending {
     usable(o);
     delegations.check(o.node(), s, FileAccess.READ_DATA);
-    if (o.channel() == null) {
+    if (o.isDirectory()) {
       throw new OpException(Status.ISDIR, "is a directory");
     }
     if (!o.canRead()) {
       throw new OpException(Status.ACCES, "the open is not for reading");
     }
-    return o.channel();
+    return o;
   }
 
-  /** The open's channel for writing, once other clients' delegations on the file are back. */
-  private FileChannel writable(OpenState o, ServerSession s) throws OpException, RecallPending {
+  /** Checks the open for writing, once other clients' delegations on the file are back. */
+  private OpenState writable(OpenState o, ServerSession s) throws OpException, RecallPending {
     usable(o);
     delegations.check(o.node(), s, FileAccess.WRITE_DATA);
-    if (o.channel() == null) {
+    if (o.isDirectory()) {
       throw new OpException(Status.ISDIR, "is a directory");
     }
     if (!o.canWrite()) {
       throw new OpException(Status.ACCES, "the open is not for writing");
     }
-    return o.channel();
+    return o;
   }
 
   static void usable(OpenState o) throws OpException {
@@ -212,30 +213,40 @@ final class DataOps {
   }
 
   ReadData read(Requests.Read r, ServerSession s) throws OpException, IOException, RecallPending {
-    FileChannel ch = readable(s.open(r.stateId()), s);
-    ByteBuffer buf = ByteBuffer.allocate(r.length());
-    long pos = r.offset();
-    while (buf.hasRemaining()) {
-      int n = ch.read(buf, pos);
-      if (n < 0) {
-        break;
+    OpenState o = readable(s.open(r.stateId()), s);
+    FileChannel ch = o.use();
+    try {
+      ByteBuffer buf = ByteBuffer.allocate(r.length());
+      long pos = r.offset();
+      while (buf.hasRemaining()) {
+        int n = ch.read(buf, pos);
+        if (n < 0) {
+          break;
+        }
+        pos += n;
       }
-      pos += n;
+      buf.flip();
+      return new ReadData(pos >= ch.size(), buf);
+    } finally {
+      o.done();
     }
-    buf.flip();
-    return new ReadData(pos >= ch.size(), buf);
   }
 
   Count write(Requests.Write r, ServerSession s) throws OpException, IOException, RecallPending {
     OpenState o = s.open(r.stateId());
     o.writing().lock();
     try {
-      FileChannel ch = writable(o, s);
+      writable(o, s);
       checkEnd(r.offset(), r.data().remaining());
-      ByteBuffer data = r.data().duplicate();
-      long pos = r.offset();
-      while (data.hasRemaining()) {
-        pos += ch.write(data, pos);
+      FileChannel ch = o.use();
+      try {
+        ByteBuffer data = r.data().duplicate();
+        long pos = r.offset();
+        while (data.hasRemaining()) {
+          pos += ch.write(data, pos);
+        }
+      } finally {
+        o.done();
       }
       return new Count(r.data().remaining(), false);
     } finally {
@@ -245,14 +256,14 @@ final class DataOps {
 
   /** Direct read: file → staging chunk → one-sided write into the client's region, chunk by chunk. */
   Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
-    FileChannel ch = readable(s.open(r.stateId()), s);
-    return scatter(ch, s, r.offset(), List.of(new Requests.Segment(r.regionTag(), r.regionOffset(), r.length())), r.length());
+    OpenState o = readable(s.open(r.stateId()), s);
+    return scatter(o, s, r.offset(), List.of(new Requests.Segment(r.regionTag(), r.regionOffset(), r.length())), r.length());
   }
 
   /** Scatter read: as a direct read, but the bytes are placed segment after segment. */
   Count readDirectV(Requests.DirectV r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
-    FileChannel ch = readable(s.open(r.stateId()), s);
-    return scatter(ch, s, r.offset(), r.segments(), r.length());
+    OpenState o = readable(s.open(r.stateId()), s);
+    return scatter(o, s, r.offset(), r.segments(), r.length());
   }
 
   /**
@@ -260,6 +271,16 @@ final class DataOps {
    * one-sided into {@code segments}, in order. A chunk may cover several segments and a segment may
    * span chunks, so each chunk goes out as one write per segment piece it holds.
    */
+  private Count scatter(OpenState o, ServerSession s, long offset, List<Requests.Segment> segments, int length)
+      throws OpException, IOException, TransferInterrupted {
+    FileChannel ch = o.use();
+    try {
+      return scatter(ch, s, offset, segments, length);
+    } finally {
+      o.done();
+    }
+  }
+
   private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
@@ -316,8 +337,17 @@ final class DataOps {
   }
 
   private Count writeDirect(Requests.Direct r, ServerSession s, OpenState o) throws OpException, IOException, TransferInterrupted, RecallPending {
-    FileChannel ch = writable(o, s);
+    writable(o, s);
     checkEnd(r.offset(), r.length());
+    FileChannel ch = o.use();
+    try {
+      return writeDirect(r, s, ch);
+    } finally {
+      o.done();
+    }
+  }
+
+  private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch) throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
     RemoteRegion source = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
     int done = 0;
@@ -398,7 +428,7 @@ final class DataOps {
       throw new OpException(Status.ACCES, "a " + (r.range().exclusive() ? "write" : "read") + " lock needs the open to allow it");
     }
     delegations.check(o.node(), s, r.range().exclusive() ? FileAccess.LOCK_EXCLUSIVE : FileAccess.LOCK_SHARED);
-    if (o.channel() == null) {
+    if (o.isDirectory()) {
       throw new OpException(Status.ISDIR, "cannot lock a directory");
     }
     if (r.range().exclusive() ? !o.canWrite() : !o.canRead()) {

@@ -46,7 +46,6 @@ final class Dispatcher implements ConnectionHandler {
   private final ScheduledExecutorService housekeeping;
   private final SecureRandom random;
   private final Admission admission;
-  private final OpenBudget openBudget;
   final LongAdder executed = new LongAdder();
   final LongAdder replayed = new LongAdder();
   final LongAdder malformed = new LongAdder();
@@ -55,9 +54,8 @@ final class Dispatcher implements ConnectionHandler {
 
   Dispatcher(ServerOptions options, SessionTable sessions, Export export, NamespaceOps namespace, DataOps data,
       Delegations delegations, ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random,
-      Admission admission, OpenBudget openBudget) {
+      Admission admission) {
     this.admission = admission;
-    this.openBudget = openBudget;
     this.delegations = delegations;
     this.options = options;
     this.sessions = sessions;
@@ -206,13 +204,8 @@ final class Dispatcher implements ConnectionHandler {
         send(c, Codec.withRequestId(slot.cachedReply(), h.requestId()));
       }
       case EXECUTE -> {
-        try {
-          Body decoded = body;
-          s.runQueue().submit(() -> run(s, slot, h, op, decoded));
-        } catch (RejectedExecutionException e) {
-          slot.finish(op, null);
-          reply(c, h, Status.DELAY, "server shutting down");
-        }
+        Body decoded = body;
+        s.runQueue().submit(() -> run(s, slot, h, op, decoded));
       }
     }
   }
@@ -369,7 +362,7 @@ final class Dispatcher implements ConnectionHandler {
     int credits = Math.min(r.credits(), options.maxCredits());
     byte[] key = Handshake.sessionKey(secret, agreed, serverNonce, r.clientNonce(), peer.clientName);
     ServerSession s = new ServerSession(sessions.newId(), peer.clientName, key, credits, options.lease().toNanos(),
-        new SessionRunQueue(options.limits().maxRunningPerSession(), workers), c, System.nanoTime());
+        options.limits().maxRunningPerSession(), workers, c, System.nanoTime());
     sessions.add(s);
     log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
     peer.session = s;

@@ -64,9 +64,17 @@ final class NamespaceOps {
   }
 
   /** fstat of a file removed while open: what its open channel still knows. */
-  private static FileAttributes unlinkedAttributes(FileNode n) throws IOException {
+  private static FileAttributes unlinkedAttributes(FileNode n) throws OpException, IOException {
     OpenState o = n.opens().iterator().next();
-    long size = o.channel() == null ? 0 : o.channel().size();
+    long size = 0;
+    if (!o.isDirectory()) {
+      FileChannel ch = o.use();
+      try {
+        size = ch.size();
+      } finally {
+        o.done();
+      }
+    }
     return new FileAttributes(n.type(), size, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 
@@ -183,6 +191,7 @@ final class NamespaceOps {
     }
     synchronized (n) {
       delegations.check(n, s, FileAccess.NAMESPACE);
+      unparkOpens(n);
       Files.delete(p);
       forgetIfGone(a.fileKey(), p);
     }
@@ -198,6 +207,16 @@ final class NamespaceOps {
     }
     Files.delete(p);
     forgetIfGone(a.fileKey(), p);
+  }
+
+  /**
+   * Opens whose descriptor was parked reopen before their file loses its name, so that they keep
+   * reading and writing it afterwards, as unlink(2) promises open files.
+   */
+  private static void unparkOpens(FileNode n) throws OpException, IOException {
+    for (OpenState o : n.opens()) {
+      o.unpark();
+    }
   }
 
   /** After a name went away: if no other link keeps the file, its handle goes stale and its delegations go. */
@@ -256,6 +275,9 @@ final class NamespaceOps {
         }
         if (replaced != null && replaced.isDirectory()) {
           delegations.checkBelow(replaced, s);
+        }
+        if (replaced != null) {
+          unparkOpens(replaced);
         }
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         if (dst != null) {
@@ -339,8 +361,13 @@ final class NamespaceOps {
     FileNode n = handles.peek(r.handle());
     if (n != null && n.isRemoved()) {
       for (OpenState o : n.opens()) {
-        if (o.channel() != null) {
-          o.channel().force(!r.flag());
+        if (!o.isDirectory()) {
+          FileChannel ch = o.use();
+          try {
+            ch.force(!r.flag());
+          } finally {
+            o.done();
+          }
         }
       }
       return;

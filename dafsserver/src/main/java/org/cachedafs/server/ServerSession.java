@@ -34,10 +34,11 @@ final class ServerSession {
   /** Guarded by itself: delegations revoked from this session, the latest ones, reported in every renewal reply. */
   private final java.util.LinkedHashSet<Long> revoked = new java.util.LinkedHashSet<>();
 
-  ServerSession(long id, String clientName, byte[] sessionKey, int credits, long leaseNanos, SessionRunQueue runQueue, Connection connection, long now) {
+  ServerSession(long id, String clientName, byte[] sessionKey, int credits, long leaseNanos, int maxRunning,
+      java.util.concurrent.Executor workers, Connection connection, long now) {
     this.id = id;
     this.sessionKey = sessionKey.clone();
-    this.runQueue = runQueue;
+    this.runQueue = new SessionRunQueue(maxRunning, workers, this::connection);
     this.clientName = clientName;
     this.slots = new ReplySlot[credits];
     for (int i = 0; i < credits; i++) {

@@ -20,7 +20,9 @@ import org.cachedafs.transport.DomainStats;
  * @param connectionsEvicted connections closed, without a session, to make room for new ones
  * @param connectionsRefused connections refused because every admitted one had a session
  * @param openFiles descriptors held by opens, against the open-files budget
+ * @param descriptorsParked idle opens whose descriptor was given back because the budget was used up
+ * @param descriptorsReopened parked opens that reopened their file at their next use
  */
 public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused,
     long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain, int connections,
-    long connectionsEvicted, long connectionsRefused, int openFiles) {}
+    long connectionsEvicted, long connectionsRefused, int openFiles, long descriptorsParked, long descriptorsReopened) {}

@@ -3,74 +3,97 @@ package org.cachedafs.server;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.cachedafs.transport.Connection;
 
 /**
- * Runs one session's operations on the shared worker pool, at most {@code maxRunning} at a time.
+ * Runs one session's operations on the shared worker pool: at most {@code maxRunning} at a time,
+ * and none while its connection holds more unsent bytes than its high water.
  *
- * <p>Without it a session could hold every worker: 64 credits of direct reads to a peer that stopped
- * reading each wait for their transfer, and every other client waits behind them. Here the rest of
- * a session's admitted requests wait in its own queue, which its credits bound, so a session that
- * stalls stalls only itself.
+ * <p>Without the first bound a session could hold every worker (64 credits of direct reads to a
+ * peer that stopped reading each wait for their transfer). Without the second, a client that sends a
+ * hundred 1 MiB READs and reads no reply would have the server build a hundred megabytes of replies
+ * that nobody takes. Here the rest of a session's admitted requests wait in its own queue, which its
+ * credits bound, and resume when its connection drains (or closes: their replies are then kept in
+ * the reply cache for the client's reconnect). A session that stalls stalls only itself.
  */
 final class SessionRunQueue {
   private final int maxRunning;
   private final Executor workers;
+  /** The session's connection now (it changes on a reconnect); null while it has none. */
+  private final Supplier<Connection> connection;
   /** Guarded by this. */
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   /** Guarded by this. */
   private int running;
+  /** Guarded by this: a drain callback is registered with the connection. */
+  private boolean awaitingDrain;
 
-  SessionRunQueue(int maxRunning, Executor workers) {
+  SessionRunQueue(int maxRunning, Executor workers, Supplier<Connection> connection) {
     this.maxRunning = maxRunning;
     this.workers = workers;
+    this.connection = connection;
   }
 
   /** Runs {@code task} now or after this session's earlier tasks. */
   void submit(Runnable task) {
     synchronized (this) {
-      if (running >= maxRunning) {
-        waiting.add(task);
-        return;
-      }
-      running++;
+      waiting.add(task);
     }
-    try {
-      start(task);
-    } catch (RejectedExecutionException e) {
+    startWhatMay();
+  }
+
+  /** Starts waiting tasks while within the bounds; if the connection is what holds them, asks to be called back. */
+  private void startWhatMay() {
+    while (true) {
+      Runnable task;
+      Connection c = connection.get();
+      boolean writable = c == null || !c.isOpen() || c.isWritable();
       synchronized (this) {
-        running--;
+        if (waiting.isEmpty() || running >= maxRunning) {
+          return;
+        }
+        if (!writable) {
+          if (awaitingDrain) {
+            return;
+          }
+          awaitingDrain = true;
+        } else {
+          task = waiting.poll();
+          running++;
+          start(task);
+          continue;
+        }
       }
-      throw e;
+      c.whenWritable(this::drained);
+      return;
     }
   }
 
-  private void start(Runnable task) {
-    workers.execute(() -> {
-      try {
-        task.run();
-      } finally {
-        next();
-      }
-    });
-  }
-
-  private void next() {
-    Runnable task;
+  private void drained() {
     synchronized (this) {
-      task = waiting.poll();
-      if (task == null) {
-        running--;
-        return;
-      }
+      awaitingDrain = false;
     }
+    startWhatMay();
+  }
+
+  /** Guarded by this (called under it): hands the task to a worker, which starts the next on its way out. */
+  private void start(Runnable task) {
     try {
-      start(task);
+      workers.execute(() -> {
+        try {
+          task.run();
+        } finally {
+          synchronized (this) {
+            running--;
+          }
+          startWhatMay();
+        }
+      });
     } catch (RejectedExecutionException e) {
       // Shutting down: what waits has nobody to answer.
-      synchronized (this) {
-        running--;
-        waiting.clear();
-      }
+      running--;
+      waiting.clear();
     }
   }
 }

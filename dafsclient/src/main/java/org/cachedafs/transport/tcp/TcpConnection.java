@@ -72,9 +72,14 @@ final class TcpConnection implements Connection {
     receiver.start();
   }
 
-  /** Bytes waiting to go to the peer. */
-  long backlog() {
-    return sender.backlog();
+  @Override
+  public boolean isWritable() {
+    return sender.writable();
+  }
+
+  @Override
+  public void whenWritable(Runnable r) {
+    sender.whenWritable(r);
   }
 
   @Override

@@ -46,28 +46,12 @@ final class TcpListener implements Listener {
   }
 
   private void acceptLoop() {
-    long backoff = 0;
-    long failures = 0;
-    long lastLog = System.nanoTime() - LOG_INTERVAL_NANOS;
     while (server.isOpen()) {
       SocketChannel ch;
       try {
         ch = server.accept();
-        backoff = 0;
       } catch (IOException e) {
-        if (!server.isOpen()) {
-          return;
-        }
-        failures++;
-        long now = System.nanoTime();
-        if (now - lastLog >= LOG_INTERVAL_NANOS) {
-          log.warn("accepting on {} failed {} time(s) in the last {} s, backing off: {}", local, failures,
-              LOG_INTERVAL_NANOS / 1_000_000_000L, e.toString());
-          failures = 0;
-          lastLog = now;
-        }
-        backoff = Math.min(MAX_BACKOFF_MILLIS, Math.max(MIN_BACKOFF_MILLIS, backoff * 2));
-        if (!pause(backoff)) {
+        if (!server.isOpen() || !failed("accepting", e)) {
           return;
         }
         continue;
@@ -75,16 +59,40 @@ final class TcpListener implements Listener {
       try {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         new TcpConnection(ch, domain, handler, limits).start();
+        backoff = 0;
       } catch (IOException | RuntimeException e) {
         // Setting up needs descriptors of its own (selectors): the same exhaustion ends up here.
-        log.debug("could not set up a connection on {}: {}", local, e.toString());
         try {
           ch.close();
         } catch (IOException ignored) {
           // The socket is being dropped anyway.
         }
+        if (!failed("setting up a connection", e)) {
+          return;
+        }
       }
     }
+  }
+
+  /** Guarded by the acceptor thread. */
+  private long backoff;
+  /** Guarded by the acceptor thread. */
+  private long failures;
+  /** Guarded by the acceptor thread. */
+  private long lastLog = System.nanoTime() - LOG_INTERVAL_NANOS;
+
+  /** Counts a failure, logs once per interval, and backs off; false if interrupted (closing). */
+  private boolean failed(String what, Exception e) {
+    failures++;
+    long now = System.nanoTime();
+    if (now - lastLog >= LOG_INTERVAL_NANOS) {
+      log.warn("{} on {} failed {} time(s) in the last {} s, backing off: {}", what, local, failures,
+          LOG_INTERVAL_NANOS / 1_000_000_000L, e.toString());
+      failures = 0;
+      lastLog = now;
+    }
+    backoff = Math.min(MAX_BACKOFF_MILLIS, Math.max(MIN_BACKOFF_MILLIS, backoff * 2));
+    return pause(backoff);
   }
 
   private boolean pause(long millis) {

@@ -8,6 +8,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,6 +56,8 @@ final class TcpSender {
   /** When the queue last moved (a write took bytes, or it went from empty to not). */
   private volatile long lastProgress = System.nanoTime();
   private volatile boolean closed;
+  /** Guarded by lock: what runs once the queue drains to half the high water, or the connection closes. */
+  private final List<Runnable> onDrained = new ArrayList<>();
   private final Thread drain;
 
   TcpSender(SocketChannel channel, ConnectionLimits limits, String name, Consumer<IOException> fail) throws IOException {
@@ -125,6 +129,34 @@ final class TcpSender {
     return backlog.get();
   }
 
+  boolean writable() {
+    return backlog.get() <= limits.queueHighWater();
+  }
+
+  /** Runs {@code r} now if writable, else once the queue has drained to half the high water or closed. */
+  void whenWritable(Runnable r) {
+    lock.lock();
+    try {
+      if (!closed && !writable()) {
+        onDrained.add(r);
+        return;
+      }
+    } finally {
+      lock.unlock();
+    }
+    r.run();
+  }
+
+  /** Guarded by lock: takes the callbacks due now, to run outside the lock. */
+  private List<Runnable> takeDrainedCallbacks() {
+    if (onDrained.isEmpty() || (!closed && backlog.get() > limits.queueHighWater() / 2)) {
+      return List.of();
+    }
+    List<Runnable> due = new ArrayList<>(onDrained);
+    onDrained.clear();
+    return due;
+  }
+
   /**
    * Waits, on the receive thread, while the backlog is above the high water, until it falls to half
    * of it. A peer that does not read its replies thus stops being read, so it cannot make this side
@@ -175,6 +207,7 @@ final class TcpSender {
         if (moved > 0) {
           lastProgress = System.nanoTime();
         }
+        List<Runnable> due;
         lock.lock();
         try {
           backlog.addAndGet(-moved);
@@ -184,9 +217,11 @@ final class TcpSender {
           if (moved > 0) {
             changed.signalAll();
           }
+          due = takeDrainedCallbacks();
         } finally {
           lock.unlock();
         }
+        due.forEach(Runnable::run);
         if (head.written()) {
           head.done.complete(null);
         } else if (moved == 0) {
@@ -244,15 +279,18 @@ final class TcpSender {
     } catch (IOException ignored) {
       // Nothing is left to release.
     }
+    List<Runnable> due;
     lock.lock();
     try {
       for (Outgoing o; (o = queue.poll()) != null; ) {
         o.done.completeExceptionally(cause);
       }
       backlog.set(0);
+      due = takeDrainedCallbacks();
     } finally {
       lock.unlock();
     }
+    due.forEach(Runnable::run);
   }
 
   /** The peer stopped taking bytes: the connection is closed, and its session left to its lease. */

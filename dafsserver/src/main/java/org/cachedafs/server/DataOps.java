@@ -203,6 +203,7 @@ final class DataOps {
     try {
       FileChannel ch = writable(o, s);
       checkEnd(r.offset(), r.data().remaining());
+      export.checkFileSize(r.offset(), r.data().remaining());
       ByteBuffer data = r.data().duplicate();
       long pos = r.offset();
       while (data.hasRemaining()) {
@@ -289,6 +290,7 @@ final class DataOps {
   private Count writeDirect(Requests.Direct r, ServerSession s, OpenState o) throws OpException, IOException, TransferInterrupted, RecallPending {
     FileChannel ch = writable(o, s);
     checkEnd(r.offset(), r.length());
+    export.checkFileSize(r.offset(), r.length());
     Connection c = connectionOf(s);
     RemoteRegion source = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
     int done = 0;

@@ -36,6 +36,10 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--workers", defaultValue = "16", description = "Threads that run operations (default: ${DEFAULT-VALUE}).")
   int workers;
 
+  @Option(names = "--max-file-size", paramLabel = "BYTES",
+      description = "The largest size a file may reach; writes past it fail with FBIG. The process's file size limit (ulimit -f), if smaller, wins.")
+  Long maxFileSize;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = new PrintWriter(System.out, true);
@@ -48,6 +52,9 @@ public final class ServerMain implements Callable<Integer> {
     if (leaseMillis < 100 || leaseMillis > Integer.MAX_VALUE || credits < 1 || workers < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be between 100 and " + Integer.MAX_VALUE + ", --credits and --workers positive");
     }
+    if (maxFileSize != null && maxFileSize < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--max-file-size must be positive");
+    }
     byte[] secret = new byte[0];
     if (secretFile != null) {
       secret = Files.readString(secretFile).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -58,7 +65,8 @@ public final class ServerMain implements Callable<Integer> {
       out.println("no secret file given: serving loopback clients only");
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
-        Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10));
+        Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10),
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize);
     CountDownLatch stop = new CountDownLatch(1);
     try (DafsServer server = DafsServer.start(options)) {
       SignalStop.install(stop);

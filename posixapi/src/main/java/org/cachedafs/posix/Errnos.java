@@ -20,6 +20,9 @@ final class Errnos {
       case INVAL, BAD_RANGE, BAD_COOKIE -> Errno.EINVAL;
       case FBIG -> Errno.EFBIG;
       case NOSPC -> Errno.ENOSPC;
+      case ROFS -> Errno.EROFS;
+      case MLINK -> Errno.EMLINK;
+      case DQUOT -> Errno.EDQUOT;
       case NAMETOOLONG -> Errno.ENAMETOOLONG;
       case NOTEMPTY -> Errno.ENOTEMPTY;
       case STALE, BADHANDLE -> Errno.ESTALE;

@@ -745,6 +745,9 @@ final class FileCache {
    * this caller holds.
    */
   private void sizeFromServer() {
+    if (mode == NONE) {
+      return; // not cached (a recall's write-back): no size to correct
+    }
     FileAttributes a;
     try {
       a = m.session.getattr(handle);

@@ -64,6 +64,8 @@ public final class CacheManager implements AutoCloseable {
   final AtomicInteger dirtyBlocks = new AtomicInteger();
   /** A block of zeros, the source for zeroing block memory. */
   final ByteBuffer zeros;
+  /** The server's largest file size (STATFS): writes are refused past it before the cache takes them. */
+  final long maxFileSize;
   private final int dirtyLimit;
   private final Semaphore readAheadCredits;
   /** Read-ahead blocks not yet used, oldest first: out of the policy, so reclaimed here when memory runs short. */
@@ -87,6 +89,7 @@ public final class CacheManager implements AutoCloseable {
     this.blockSize = config.blockSize();
     this.blockShift = Integer.numberOfTrailingZeros(blockSize);
     this.zeros = ByteBuffer.allocateDirect(blockSize).asReadOnlyBuffer();
+    this.maxFileSize = maxFileSize(session);
     this.pool = new BlockPool(session, config);
     this.bounce = new BounceBuffers(session, 8, 1 << 20);
     int total = pool.total();
@@ -142,6 +145,16 @@ public final class CacheManager implements AutoCloseable {
     });
     long every = Math.max(10, config.flushInterval().toMillis());
     flusher.scheduleWithFixedDelay(this::flushAllQuietly, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  private static long maxFileSize(DafsSession session) {
+    try {
+      return session.statfs(session.root()).maxFileSize();
+    } catch (DafsException e) {
+      // The server still refuses writes past its limit; they then fail at write-back, not at write.
+      log.warn("STATFS failed, so writes are not checked against the server's largest file size: {}", e.getMessage());
+      return Long.MAX_VALUE;
+    }
   }
 
   /** A cache over {@code session}; allocates and registers all of its memory now. */

@@ -16,7 +16,11 @@ import org.cachedafs.protocol.Status;
  *
  * <p>Errors are {@link DafsException}s: {@code IO} when bytes written earlier were lost because the
  * server revoked the delegation before they were written back (reported once, on the next operation,
- * and logged); the server's own status otherwise. Thread-safe.
+ * and logged); the server's own status otherwise. A write-back that failed (say {@code NOSPC}) drops
+ * the bytes it carried, and is reported with its status once to each open that existed when it failed,
+ * at its next {@link #sync} or {@link #close} (close only for opens that may write), as Linux reports
+ * writeback errors. A write that would take the file past the server's largest file size writes up to
+ * it and returns the short count, or fails with {@code FBIG} if it starts there. Thread-safe.
  */
 public final class CachedFile implements AutoCloseable {
   private final CacheManager m;
@@ -26,6 +30,8 @@ public final class CachedFile implements AutoCloseable {
   private final boolean uncached;
   private final ReadAhead readAhead;
   private volatile long seenLoss;
+  /** The last {@link FileCache.WriteBackError#seq} this open reported (or was opened after). */
+  private final java.util.concurrent.atomic.AtomicLong seenWriteBack;
   private volatile boolean closed;
 
   CachedFile(CacheManager m, FileCache fc, OpenFile open, OpenMode mode, boolean uncached) {
@@ -36,6 +42,7 @@ public final class CachedFile implements AutoCloseable {
     this.uncached = uncached;
     this.readAhead = new ReadAhead(m.config.readAhead() ? m.config.maxReadAheadBlocks() : 0);
     this.seenLoss = fc.lossSeq;
+    this.seenWriteBack = new java.util.concurrent.atomic.AtomicLong(fc.writeBackError.seq());
   }
 
   OpenFile open() {
@@ -83,6 +90,15 @@ public final class CachedFile implements AutoCloseable {
     }
   }
 
+  /** A write-back failure this open has not reported yet, or null; from now on it counts as reported. */
+  private DafsException unreportedWriteBackFailure() {
+    FileCache.WriteBackError w = fc.writeBackError;
+    if (seenWriteBack.getAndSet(w.seq()) == w.seq()) {
+      return null;
+    }
+    return new DafsException(w.status(), w.message());
+  }
+
   /**
    * Reads into {@code dst} from {@code position}, advancing {@code dst}: returns the count, or -1 at or
    * past end of file. Like {@code FileChannel.read}, it may read fewer bytes than fit.
@@ -124,7 +140,11 @@ public final class CachedFile implements AutoCloseable {
     }
   }
 
-  /** Writes {@code src} at {@code position}, advancing it; returns the count (all of it). */
+  /**
+   * Writes {@code src} at {@code position}, advancing it; returns the count: all of it, unless the
+   * file would pass the server's largest file size, when it writes up to it (as write(2) does at
+   * {@code RLIMIT_FSIZE}). A write starting at or past that size fails with {@code FBIG}.
+   */
   public int write(long position, ByteBuffer src) throws IOException {
     check();
     if (!mode.canWrite()) {
@@ -133,6 +153,21 @@ public final class CachedFile implements AutoCloseable {
     if (position < 0 || position > Long.MAX_VALUE - src.remaining()) {
       throw new DafsException(Status.INVAL, "bad position " + position);
     }
+    // Here, not at write-back: a cached write past the limit would only fail at close, bytes lost.
+    long room = m.maxFileSize - position;
+    if (room < src.remaining()) {
+      if (room <= 0) {
+        throw new DafsException(Status.FBIG, "writing at " + position + ": the server's largest file size is " + m.maxFileSize + " bytes");
+      }
+      ByteBuffer part = src.slice(src.position(), (int) room);
+      int n = writeWithin(position, part);
+      src.position(src.position() + n);
+      return n;
+    }
+    return writeWithin(position, src);
+  }
+
+  private int writeWithin(long position, ByteBuffer src) throws IOException {
     int total = src.remaining();
     int done = 0;
     if (!uncached && fc.mode == FileCache.WRITE) {
@@ -168,6 +203,10 @@ public final class CachedFile implements AutoCloseable {
     fc.appendLock.lock();
     try {
       long at = size();
+      if (at > m.maxFileSize - src.remaining()) {
+        // All or nothing: callers of append take the whole buffer as written.
+        throw new DafsException(Status.FBIG, "appending " + src.remaining() + " bytes at " + at + ": the server's largest file size is " + m.maxFileSize + " bytes");
+      }
       write(at, src);
       return at;
     } finally {
@@ -202,6 +241,9 @@ public final class CachedFile implements AutoCloseable {
     }
     if (newSize < 0) {
       throw new DafsException(Status.INVAL, "negative size " + newSize);
+    }
+    if (newSize > m.maxFileSize) {
+      throw new DafsException(Status.FBIG, "size " + newSize + ": the server's largest file size is " + m.maxFileSize + " bytes");
     }
     try {
       fc.truncate(open, newSize);
@@ -243,17 +285,29 @@ public final class CachedFile implements AutoCloseable {
   /** {@link #sync()}; with {@code dataOnly} the server may skip metadata, as fdatasync(2). */
   public void sync(boolean dataOnly) throws IOException {
     check();
+    DafsException failed = null;
     try {
       fc.flush(mode.canWrite() ? open : fc.writer());
       m.session.fsync(open.handle(), dataOnly);
     } catch (DafsException e) {
-      throw failure(e);
+      failed = e;
+    }
+    DafsException writeBack = unreportedWriteBackFailure();
+    if (writeBack != null) {
+      if (failed != null) {
+        writeBack.addSuppressed(failed);
+      }
+      throw writeBack;
+    }
+    if (failed != null) {
+      throw failure(failed);
     }
   }
 
   /**
-   * Writes back what is dirty, then closes the open on the server. A write-back failure is thrown after
-   * the file is closed, as close(2) reports it. The delegation, and the clean cached blocks, outlive the
+   * Writes back what is dirty, then closes the open on the server. A write-back failure (this close's
+   * or an earlier one this open has not reported) is thrown after the file is closed, as close(2) on
+   * NFS reports it. The delegation, and the clean cached blocks, outlive the
    * close until the server recalls it.
    */
   @Override
@@ -266,6 +320,7 @@ public final class CachedFile implements AutoCloseable {
       check();
       if (mode.canWrite()) {
         fc.flush(open);
+        failure = unreportedWriteBackFailure();
       }
     } catch (IOException e) {
       failure = e;

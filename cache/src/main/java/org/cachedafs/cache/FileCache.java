@@ -83,6 +83,14 @@ final class FileCache {
   /** Bumped whenever unflushed bytes are lost; each open reports each loss once. */
   volatile long lossSeq;
   volatile String lossMessage;
+  /**
+   * The last write-back that failed, with its kind. Each open that existed when it failed reports it
+   * once, at its next sync or close (Linux's errseq_t for writeback errors).
+   */
+  volatile WriteBackError writeBackError = new WriteBackError(0, Status.OK, "");
+
+  /** A failed write-back: the {@code seq}-th on this file, its status and what went wrong. */
+  record WriteBackError(long seq, Status status, String message) {}
 
   /** Guarded by this. */
   private final Set<Block> dirty = new LinkedHashSet<>();
@@ -632,9 +640,12 @@ final class FileCache {
 
   /**
    * Writes every dirty block back, each as a direct transfer out of the block's own memory, through
-   * {@code writer}. A block written again during its transfer stays dirty for the next flush.
+   * {@code writer}. A block written again during its transfer stays dirty for the next flush. A block
+   * whose transfer fails is dropped and the failure recorded in {@link #writeBackError}, not thrown:
+   * the opens report it at sync and close, once each, whoever's write-back met it.
    *
    * @return the bytes written back
+   * @throws IOException if there is no open to write back through, or the delegation was revoked
    */
   long flush(OpenFile writer) throws IOException {
     flushLock.lock();
@@ -703,14 +714,87 @@ final class FileCache {
         }
       }
     }
+    m.counters.bytesFlushed.add(bytes);
+    IOException revoked = null;
+    boolean dropped = false;
+    if (failure != null) {
+      IOException e = m.ioFailure(this, writer, failure);
+      if (revocation(failure)) {
+        revoked = e; // the revocation dropped the file and reports its dirty bytes as lost
+      } else {
+        writeBackFailed(jobs, ok, e); // while still pinned: the blocks cannot have changed hands
+        dropped = true;
+      }
+    }
     for (Job j : jobs) {
       j.block.unpin();
     }
-    m.counters.bytesFlushed.add(bytes);
-    if (failure != null) {
-      throw m.ioFailure(this, writer, failure);
+    if (revoked != null) {
+      throw revoked;
+    }
+    if (dropped) {
+      sizeFromServer();
     }
     return bytes;
+  }
+
+  /**
+   * After dropped bytes: the cached size may count bytes that never reached the server (an append that
+   * failed), so it becomes the server's again, or the end of what is still dirty if that is further.
+   * Only this client changes the file under its delegation, and truncation waits on the flush lock
+   * this caller holds.
+   */
+  private void sizeFromServer() {
+    if (mode == NONE) {
+      return; // not cached (a recall's write-back): no size to correct
+    }
+    FileAttributes a;
+    try {
+      a = m.session.getattr(handle);
+    } catch (DafsException e) {
+      log.warn("could not read the size of {} back after a failed write-back: {}", handle, e.getMessage());
+      return;
+    }
+    synchronized (this) {
+      if (mode == NONE) {
+        return;
+      }
+      long end = a.size();
+      for (Block b : dirty) {
+        end = Math.max(end, (b.blockNo << m.blockShift) + b.dirtyTo);
+      }
+      size = end;
+      attributes = a;
+    }
+  }
+
+  private static boolean revocation(Throwable t) {
+    Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    return cause instanceof DafsException d && d.status() == Status.DELEG_REVOKED;
+  }
+
+  /**
+   * Some transfers of a write-back failed: their blocks are dropped, dirty bytes and all, and the
+   * failure is recorded for each open to report at its next sync or close. Kept dirty, they would be
+   * read back and written later, after the application was told they failed (as Linux does since
+   * 4.13, the error is reported and the pages are not retried); dropped, reads see the server's bytes.
+   */
+  private void writeBackFailed(List<Job> jobs, boolean[] ok, IOException e) {
+    long lost = 0;
+    synchronized (this) {
+      for (int i = 0; i < jobs.size(); i++) {
+        Block b = jobs.get(i).block;
+        if (!ok[i] && table.get(b.blockNo) == b) {
+          lost += discard(b.blockNo, b);
+        }
+      }
+      Status status = e instanceof DafsException d ? d.status() : Status.IO;
+      String detail = e instanceof DafsException d ? d.detail() : String.valueOf(e.getMessage());
+      String message = "writing back " + lost + " bytes of " + handle + " failed, and they were dropped: " + detail;
+      writeBackError = new WriteBackError(writeBackError.seq() + 1, status, message);
+      m.counters.lostBytes.add(lost);
+      log.error(message);
+    }
   }
 
   /**
@@ -811,7 +895,7 @@ final class FileCache {
     flushLock.lock();
     try {
       try {
-        flushLocked(writer());
+        flushLocked(writer()); // a failed transfer is recorded for the opens to report
       } catch (IOException e) {
         log.warn("write-back on recall of {} failed: {}", handle, e.getMessage());
       }

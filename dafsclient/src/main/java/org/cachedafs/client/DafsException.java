@@ -10,10 +10,12 @@ import org.cachedafs.protocol.Status;
  */
 public class DafsException extends IOException {
   private final Status status;
+  private final String detail;
 
   public DafsException(Status status, String message) {
     super(status.name() + " (" + status.description() + ")" + (message == null || message.isEmpty() ? "" : ": " + message));
     this.status = status;
+    this.detail = message == null ? "" : message;
   }
 
   public DafsException(Status status, String message, Throwable cause) {
@@ -23,5 +25,10 @@ public class DafsException extends IOException {
 
   public Status status() {
     return status;
+  }
+
+  /** What the server (or the client) said beyond the status; empty if nothing. */
+  public String detail() {
+    return detail;
   }
 }

@@ -43,7 +43,7 @@ class CodecTest {
     s.add(new Sample(r, new Replies.DirPage(List.of(new DirEntry("e", H, A, 42)), 42, true)));
     s.add(new Sample(FrameHeader.request(Opcode.OPEN, 5, 6, 1, 2).reply(Status.OK), new Replies.Opened(4, H, A, Replies.Opened.DELEGATION_WRITE, 12)));
     s.add(new Sample(FrameHeader.request(Opcode.READ, 5, 6, 1, 2).reply(Status.OK), new Replies.ReadData(true, ByteBuffer.wrap(new byte[] {1, 2}))));
-    s.add(new Sample(FrameHeader.request(Opcode.STATFS, 5, 6, 1, 2).reply(Status.OK), new Replies.StatFs(new FsStats(1, 2, 3, 4096, 255, 1, 2))));
+    s.add(new Sample(FrameHeader.request(Opcode.STATFS, 5, 6, 1, 2).reply(Status.OK), new Replies.StatFs(new FsStats(1, 2, 3, 4096, 255, 1, 2, 1L << 40))));
     s.add(new Sample(FrameHeader.request(Opcode.LOCKT, 5, 6, 1, 2).reply(Status.OK), new Replies.LockTest(new LockRange(1, 2, false))));
     s.add(new Sample(FrameHeader.request(Opcode.SESSION_CREATE, 5, 0, -1, 0).reply(Status.OK), new Replies.SessionGranted(6, 32, 1000, nonce, nonce, H)));
     s.add(new Sample(FrameHeader.request(Opcode.REMOVE, 5, 6, 1, 2).reply(Status.NOENT), new Replies.Error("no such file")));

@@ -49,7 +49,11 @@ public final class DafsServer implements AutoCloseable {
     this.options = options;
     Transport transport = Transports.forScheme(options.transport());
     SecureRandom random = new SecureRandom();
-    this.export = new Export(options.export());
+    long rlimit = FileSizeLimit.ofProcess();
+    this.export = new Export(options.export(), Math.min(options.maxFileSize(), rlimit));
+    if (rlimit < options.maxFileSize()) {
+      log.info("the process's file size limit (ulimit -f) caps files at {} bytes", rlimit);
+    }
     this.domain = transport.openDomain();
     this.staging = new StagingPool(domain, STAGING_CHUNKS, STAGING_CHUNK_BYTES);
     this.sessions = new SessionTable(random);

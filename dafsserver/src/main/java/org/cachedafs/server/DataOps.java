@@ -238,6 +238,7 @@ final class DataOps {
     try {
       writable(o, s);
       checkEnd(r.offset(), r.data().remaining());
+      export.checkFileSize(r.offset(), r.data().remaining());
       FileChannel ch = o.use();
       try {
         ByteBuffer data = r.data().duplicate();
@@ -339,6 +340,7 @@ final class DataOps {
   private Count writeDirect(Requests.Direct r, ServerSession s, OpenState o) throws OpException, IOException, TransferInterrupted, RecallPending {
     writable(o, s);
     checkEnd(r.offset(), r.length());
+    export.checkFileSize(r.offset(), r.length());
     FileChannel ch = o.use();
     try {
       return writeDirect(r, s, ch);

@@ -22,9 +22,11 @@ import org.cachedafs.protocol.Status;
 final class Export {
   private final Path root;
   private final HandleTable handles;
+  private final long maxFileSize;
 
-  Export(Path exportDir) throws IOException {
+  Export(Path exportDir, long maxFileSize) throws IOException {
     this.root = exportDir.toRealPath();
+    this.maxFileSize = maxFileSize;
     if (!Files.isDirectory(root)) {
       throw new IOException(exportDir + " is not a directory");
     }
@@ -37,6 +39,22 @@ final class Export {
 
   HandleTable handles() {
     return handles;
+  }
+
+  /** The largest size a file may reach through the server (STATFS reports it). */
+  long maxFileSize() {
+    return maxFileSize;
+  }
+
+  /**
+   * Refuses a write or a size that would take a file past {@link #maxFileSize}, before anything is
+   * written: the kernel would write part of it and then fail, and a client that checked STATFS never
+   * asks for more, so all or nothing is the simpler promise.
+   */
+  void checkFileSize(long offset, long length) throws OpException {
+    if (offset > maxFileSize - length) {
+      throw new OpException(Status.FBIG, "the file would pass the server's largest file size, " + maxFileSize + " bytes");
+    }
   }
 
   /** A directory node from a handle; NOTDIR if it is something else. */

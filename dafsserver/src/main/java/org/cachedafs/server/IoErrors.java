@@ -9,10 +9,34 @@ import java.nio.file.FileSystemLoopException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.NotLinkException;
+import java.util.Map;
 import org.cachedafs.protocol.Status;
 
 /** Maps what the local file system threw onto a protocol status. */
 final class IoErrors {
+  /**
+   * glibc's strerror(3) text for each errno that has a status of its own. EMFILE and ENFILE are the
+   * server's own resources running out, not anything about the file: RESOURCE.
+   */
+  private static final Map<String, Status> BY_STRERROR = Map.ofEntries(
+      Map.entry("Not a directory", Status.NOTDIR),
+      Map.entry("Is a directory", Status.ISDIR),
+      Map.entry("Directory not empty", Status.NOTEMPTY),
+      Map.entry("File exists", Status.EXIST),
+      Map.entry("Invalid argument", Status.INVAL),
+      Map.entry("File name too long", Status.NAMETOOLONG),
+      Map.entry("No space left on device", Status.NOSPC),
+      Map.entry("Disk quota exceeded", Status.DQUOT),
+      Map.entry("File too large", Status.FBIG),
+      Map.entry("Read-only file system", Status.ROFS),
+      Map.entry("Too many links", Status.MLINK),
+      Map.entry("Operation not permitted", Status.PERM),
+      Map.entry("Permission denied", Status.ACCES),
+      Map.entry("Invalid cross-device link", Status.XDEV),
+      Map.entry("Too many levels of symbolic links", Status.ACCES),
+      Map.entry("Too many open files", Status.RESOURCE),
+      Map.entry("Too many open files in system", Status.RESOURCE));
+
   private IoErrors() {}
 
   static OpException toOp(IOException e) {
@@ -38,25 +62,17 @@ final class IoErrors {
     if (e instanceof FileSystemLoopException || e instanceof NotLinkException) {
       return Status.INVAL;
     }
-    if (e instanceof FileSystemException fse && fse.getReason() != null) {
-      // The JDK reports other errno values only as strerror(3) text.
-      return switch (fse.getReason()) {
-        case "Not a directory" -> Status.NOTDIR;
-        case "Is a directory" -> Status.ISDIR;
-        case "Directory not empty" -> Status.NOTEMPTY;
-        case "File exists" -> Status.EXIST;
-        case "Invalid argument" -> Status.INVAL;
-        case "File name too long" -> Status.NAMETOOLONG;
-        case "No space left on device", "Disk quota exceeded" -> Status.NOSPC;
-        case "File too large" -> Status.FBIG;
-        case "Operation not permitted" -> Status.PERM;
-        case "Permission denied" -> Status.ACCES;
-        case "Invalid cross-device link" -> Status.XDEV;
-        case "Read-only file system" -> Status.ACCES;
-        case "Too many levels of symbolic links" -> Status.ACCES;
-        default -> Status.IO;
-      };
+    // The JDK reports other errno values only as strerror(3) text: the reason of a FileSystemException,
+    // or the whole message of a plain IOException (FileChannel.write throws one for ENOSPC and EFBIG).
+    String text = e instanceof FileSystemException fse ? fse.getReason() : e.getMessage();
+    if (text == null) {
+      return Status.IO;
     }
-    return Status.IO;
+    Status s = BY_STRERROR.get(text);
+    if (s == null) {
+      int colon = text.lastIndexOf(": ");
+      s = colon < 0 ? null : BY_STRERROR.get(text.substring(colon + 2)); // "path: reason"
+    }
+    return s == null ? Status.IO : s;
   }
 }

@@ -108,6 +108,7 @@ final class NamespaceOps {
       if (n.isDirectory()) {
         throw new OpException(Status.ISDIR, "cannot set the size of a directory");
       }
+      export.checkFileSize(a.size(), 0);
       if (r.stateId() != 0) {
         OpenState o = s.open(r.stateId());
         if (o.node() != n) {
@@ -353,7 +354,7 @@ final class NamespaceOps {
     FileStore store = Files.getFileStore(export.root());
     long block = store.getBlockSize();
     return new StatFs(new FsStats(store.getTotalSpace(), store.getUnallocatedSpace(), store.getUsableSpace(),
-        (int) Math.min(Integer.MAX_VALUE, block), Limits.MAX_NAME, Limits.MAX_INLINE, Limits.MAX_DIRECT));
+        (int) Math.min(Integer.MAX_VALUE, block), Limits.MAX_NAME, Limits.MAX_INLINE, Limits.MAX_DIRECT, export.maxFileSize()));
   }
 
   /** Forces the file's (or directory's) data, and metadata unless data only, to the server's disk. */

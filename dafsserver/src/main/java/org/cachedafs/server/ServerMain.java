@@ -73,6 +73,10 @@ public final class ServerMain implements Callable<Integer> {
       description = "How long a client may leave its replies unread before its connection is closed (default: ${DEFAULT-VALUE}).")
   long stallMillis;
 
+  @Option(names = "--max-file-size", paramLabel = "BYTES",
+      description = "The largest size a file may reach; writes past it fail with FBIG. The process's file size limit (ulimit -f), if smaller, wins.")
+  Long maxFileSize;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = new PrintWriter(System.out, true);
@@ -92,6 +96,9 @@ public final class ServerMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), "bad limit: " + e.getMessage());
     }
+    if (maxFileSize != null && maxFileSize < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--max-file-size must be positive");
+    }
     byte[] secret = new byte[0];
     if (secretFile != null) {
       secret = Files.readString(secretFile).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -102,7 +109,8 @@ public final class ServerMain implements Callable<Integer> {
       out.println("no secret file given: serving loopback clients only");
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
-        Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits);
+        Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize);
     CountDownLatch stop = new CountDownLatch(1);
     try (DafsServer server = DafsServer.start(options)) {
       SignalStop.install(stop);

@@ -16,9 +16,11 @@ import java.time.Duration;
  * @param transport the transport scheme
  * @param handshakeTimeout how long a connection may stay without a session
  * @param limits what one client may take of the server
+ * @param maxFileSize the largest size a file may reach through the server; the process's
+ *     {@code RLIMIT_FSIZE}, if smaller, wins
  */
 public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport,
-    Duration handshakeTimeout, ServerLimits limits) {
+    Duration handshakeTimeout, ServerLimits limits, long maxFileSize) {
   public ServerOptions {
     secret = secret.clone();
     if (maxCredits < 1 || workers < 1) {
@@ -27,11 +29,15 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
     if (lease.toMillis() < 1 || lease.toMillis() > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("the lease must be between 1 ms and " + Integer.MAX_VALUE + " ms");
     }
+    if (maxFileSize < 1) {
+      throw new IllegalArgumentException("the largest file size must be positive");
+    }
   }
 
-  /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp. */
+  /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp, default limits, no file size limit of its own. */
   public static ServerOptions of(Path export) {
-    return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10), ServerLimits.defaults());
+    return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10),
+        ServerLimits.defaults(), Long.MAX_VALUE);
   }
 
   @Override
@@ -44,30 +50,34 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   }
 
   public ServerOptions withListen(InetSocketAddress a) {
-    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits);
+    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize);
   }
 
   public ServerOptions withSecret(byte[] s) {
-    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits);
+    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize);
   }
 
   public ServerOptions withLease(Duration l) {
-    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits);
+    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize);
   }
 
   public ServerOptions withMaxCredits(int c) {
-    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits);
+    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize);
   }
 
   public ServerOptions withWorkers(int w) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits);
-  }
-
-  public ServerOptions withLimits(ServerLimits l) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize);
   }
 
   public ServerOptions withHandshakeTimeout(Duration d) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize);
+  }
+
+  public ServerOptions withLimits(ServerLimits l) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize);
+  }
+
+  public ServerOptions withMaxFileSize(long bytes) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes);
   }
 }

@@ -40,11 +40,19 @@ final class NioErrors {
       case NOTDIR -> new NotDirectoryException(file);
       case ACCES, PERM -> new AccessDeniedException(file, second, d.getMessage());
       // The reasons the JDK's Unix provider gives (strerror), so code matching on them works here too.
-      case NAMETOOLONG -> new FileSystemException(file, second, "File name too long (" + d.getMessage() + ")");
-      case INVAL -> new FileSystemException(file, second, "Invalid argument (" + d.getMessage() + ")");
-      default -> new FileSystemException(file, second, d.getMessage());
+      default -> new FileSystemException(file, second, reason(d));
     };
     x.initCause(d);
     return x;
+  }
+
+  /**
+   * The reason names the error as the JDK's own provider does (strerror's words), and the status, so
+   * a caller sees "No space left on device (NOSPC)", not an I/O error; then what the server said.
+   */
+  private static String reason(DafsException d) {
+    String words = d.status().description();
+    String reason = Character.toUpperCase(words.charAt(0)) + words.substring(1) + " (" + d.status().name() + ")";
+    return d.detail().isEmpty() || d.detail().equalsIgnoreCase(words) ? reason : reason + ": " + d.detail();
   }
 }

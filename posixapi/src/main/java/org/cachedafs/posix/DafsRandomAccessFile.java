@@ -110,11 +110,15 @@ public final class DafsRandomAccessFile implements Closeable {
 
   public void write(byte[] b, int off, int len) throws IOException {
     ensureOpen();
-    long n = posix.pwrite(fd, b, off, len, pointer);
-    if (n < 0) {
-      throw failure("write");
+    // A short count (the file reached the server's largest size) is not the end: the next write fails.
+    for (int done = 0; done < len; ) {
+      long n = posix.pwrite(fd, b, off + done, len - done, pointer);
+      if (n < 0) {
+        throw failure("write");
+      }
+      pointer += n;
+      done += (int) n;
     }
-    pointer += n;
     if (syncEveryWrite && posix.fsync(fd) < 0) {
       throw failure("fsync");
     }

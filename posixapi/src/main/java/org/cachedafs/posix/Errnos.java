@@ -20,6 +20,10 @@ final class Errnos {
       case INVAL, BAD_RANGE, BAD_COOKIE -> Errno.EINVAL;
       case FBIG -> Errno.EFBIG;
       case NOSPC -> Errno.ENOSPC;
+      case ROFS -> Errno.EROFS;
+      case MLINK -> Errno.EMLINK;
+      case DQUOT -> Errno.EDQUOT;
+      case RESOURCE -> Errno.EMFILE;
       case NAMETOOLONG -> Errno.ENAMETOOLONG;
       case NOTEMPTY -> Errno.ENOTEMPTY;
       case STALE, BADHANDLE -> Errno.ESTALE;

@@ -17,6 +17,14 @@ public interface Transport {
     return "";
   }
 
+  /**
+   * How many file descriptors one connection holds, so that a server can size its connection limit
+   * to the process's descriptor limit.
+   */
+  default int descriptorsPerConnection() {
+    return 1;
+  }
+
   /** A new protection domain. The caller owns it and closes it after the connections that use it. */
   MemoryDomain openDomain();
 

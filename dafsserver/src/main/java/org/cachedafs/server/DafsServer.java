@@ -61,8 +61,11 @@ public final class DafsServer implements AutoCloseable {
     this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("dafs-housekeeping"));
     this.delegations = new Delegations(options.lease().toNanos(), housekeeping, workers, random);
     ServerLimits limits = options.limits();
-    this.admission = new Admission(limits.maxConnections(), limits.maxUnauthenticated());
-    this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit());
+    long descriptors = OpenBudget.processDescriptorLimit();
+    this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit(descriptors));
+    int maxConnections = limits.maxConnections() > 0 ? limits.maxConnections()
+        : connectionsThatFit(descriptors - openBudget.budget(), transport.descriptorsPerConnection());
+    this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
         new DataOps(export, staging, random, delegations, limits, openBudget), delegations, workers, housekeeping, random,
         admission);
@@ -76,8 +79,22 @@ public final class DafsServer implements AutoCloseable {
       domain.close();
       throw e;
     }
-    log.info("exporting {} on {}://{}; open files budget {} of the process's {} descriptors", export.root(), options.transport(),
-        hostPort(listener.localAddress()), openBudget.budget(), OpenBudget.processDescriptorLimit());
+    log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
+        options.transport(), hostPort(listener.localAddress()), descriptors, openBudget.budget(), maxConnections);
+  }
+
+  /** Descriptors kept for the JVM itself (jars, pipes, the listener, the export's lookups). */
+  private static final long RESERVED_DESCRIPTORS = 64;
+  /** The default connection limit where descriptors allow it. */
+  private static final int DEFAULT_MAX_CONNECTIONS = 1024;
+
+  /**
+   * The connection limit that the descriptors left over from open files can carry, so that
+   * connections alone can never exhaust the process (the accept loop would then fail, and every
+   * operation that needs a descriptor with it).
+   */
+  static int connectionsThatFit(long descriptorsLeft, int perConnection) {
+    return (int) Math.max(8, Math.min(DEFAULT_MAX_CONNECTIONS, (descriptorsLeft - RESERVED_DESCRIPTORS) / perConnection));
   }
 
   /** Starts a server; it accepts connections when this returns. */

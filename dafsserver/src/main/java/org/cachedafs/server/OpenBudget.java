@@ -37,10 +37,9 @@ final class OpenBudget {
     this.budget = budget;
   }
 
-  /** The default budget: three quarters of the process's descriptor limit; the rest is for sockets and the JVM. */
-  static int fromProcessLimit() {
-    long limit = processDescriptorLimit();
-    return (int) Math.max(16, Math.min(Integer.MAX_VALUE, limit * 3 / 4));
+  /** The default budget: half the process's descriptor limit; the rest is for connections and the JVM. */
+  static int fromProcessLimit(long limit) {
+    return (int) Math.max(16, Math.min(Integer.MAX_VALUE, limit / 2));
   }
 
   /** The soft RLIMIT_NOFILE, from /proc; 1024 (the usual default) where it cannot be read. */

@@ -8,7 +8,8 @@ import org.cachedafs.transport.ConnectionLimits;
  * to the others. docs/operations.md lists each limit with its flag.
  *
  * @param maxConnections connections at once; past it a new connection first evicts the oldest one
- *     that has not authenticated, and is refused if there is none
+ *     that has not authenticated, and is refused if there is none. 0 means as many as the
+ *     descriptors left over from open files carry (at most 1,024)
  * @param maxUnauthenticated connections at once that have not yet created or bound a session; past
  *     it the oldest of them is closed (a legitimate client authenticates in milliseconds)
  * @param maxSessions sessions at once; past it a new session ends the session that has been without
@@ -17,21 +18,21 @@ import org.cachedafs.transport.ConnectionLimits;
  *     rest of its admitted requests wait in its own queue, so one session cannot hold every worker
  * @param maxOpensPerSession files one session may hold open (RESOURCE past it)
  * @param maxLocksPerSession byte ranges one session may hold locked (RESOURCE past it)
- * @param maxOpenFiles descriptors all opens together may hold; 0 means derived from the process's
- *     descriptor limit at start. The last quarter is kept for sessions holding few opens.
+ * @param maxOpenFiles descriptors all opens together may hold; 0 means half the process's
+ *     descriptor limit. Past it idle opens give their descriptors back and reopen when next used.
  * @param connection per-connection send queue and stall limits
  */
 public record ServerLimits(int maxConnections, int maxUnauthenticated, int maxSessions, int maxRunningPerSession,
     int maxOpensPerSession, int maxLocksPerSession, int maxOpenFiles, ConnectionLimits connection) {
   public ServerLimits {
-    if (maxConnections < 1 || maxUnauthenticated < 1 || maxSessions < 1 || maxRunningPerSession < 1
+    if (maxConnections < 0 || maxUnauthenticated < 1 || maxSessions < 1 || maxRunningPerSession < 1
         || maxOpensPerSession < 1 || maxLocksPerSession < 1 || maxOpenFiles < 0) {
       throw new IllegalArgumentException("server limits must be positive");
     }
   }
 
   public static ServerLimits defaults() {
-    return new ServerLimits(1024, 128, 1024, 4, 1024, 4096, 0, ConnectionLimits.defaults());
+    return new ServerLimits(0, 128, 1024, 4, 1024, 4096, 0, ConnectionLimits.defaults());
   }
 
   public ServerLimits withMaxConnections(int n) {

@@ -37,7 +37,8 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--workers", defaultValue = "16", description = "Threads that run operations (default: ${DEFAULT-VALUE}).")
   int workers;
 
-  @Option(names = "--max-connections", defaultValue = "1024", description = "Most connections at once (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-connections", defaultValue = "0",
+      description = "Most connections at once; 0: as many as the descriptors left over from open files carry, at most 1024 (default: ${DEFAULT-VALUE}).")
   int maxConnections;
 
   @Option(names = "--max-unauthenticated", defaultValue = "128",
@@ -58,7 +59,7 @@ public final class ServerMain implements Callable<Integer> {
   int maxLocksPerSession;
 
   @Option(names = "--max-open-files", defaultValue = "0",
-      description = "Descriptors all opens together may hold; 0: three quarters of the process's limit (default: ${DEFAULT-VALUE}).")
+      description = "Descriptors all opens together may hold; past it idle opens give theirs back; 0: half the process's limit (default: ${DEFAULT-VALUE}).")
   int maxOpenFiles;
 
   @Option(names = "--send-queue-high-water", defaultValue = "4194304",

@@ -20,6 +20,12 @@ public final class TcpTransport implements Transport {
     return "tcp";
   }
 
+  /** The socket, and a selector (an epoll descriptor and an eventfd) for each of its two threads. */
+  @Override
+  public int descriptorsPerConnection() {
+    return 5;
+  }
+
   @Override
   public MemoryDomain openDomain() {
     return new TcpDomain();

@@ -9,9 +9,10 @@ import java.time.Duration;
  * once is queued, and a dedicated thread of the connection drains the queue. These limits are what
  * keep that queue, and so one slow or hostile peer, from costing anyone else memory or threads:
  * <ul>
- *   <li>above {@code queueHighWater} queued bytes the connection stops reading the peer's frames
- *       (back-pressure: a peer that does not read its replies gets no new ones), and resumes below
- *       half of it;
+ *   <li>above {@code queueHighWater} queued bytes an accepted connection (a server's) stops reading
+ *       the peer's frames (back-pressure: a peer that does not read its replies gets no new ones),
+ *       and resumes below half of it. A connecting side (a client) never stops reading, so that two
+ *       peers can never wait on each other;
  *   <li>above {@code queueHardLimit} a send fails and the connection closes;
  *   <li>a queue that has not moved for {@code stallTimeout} closes the connection, and so does a
  *       back-pressure pause that lasts as long.

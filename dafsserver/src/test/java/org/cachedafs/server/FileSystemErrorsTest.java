@@ -127,7 +127,9 @@ class FileSystemErrorsTest {
     assertEquals(Status.MLINK, IoErrors.status(new FileSystemException("/x", null, "Too many links")));
     assertEquals(Status.DQUOT, IoErrors.status(new IOException("/x: Disk quota exceeded")));
     assertEquals(Status.ACCES, IoErrors.status(new AccessDeniedException("/x")));
-    assertEquals(Status.IO, IoErrors.status(new IOException("Too many open files")));
+    assertEquals(Status.RESOURCE, IoErrors.status(new IOException("Too many open files")));
+    assertEquals(Status.RESOURCE, IoErrors.status(new FileSystemException("/x", null, "Too many open files in system")));
+    assertEquals(Status.IO, IoErrors.status(new IOException("Input/output error")));
     assertEquals(Status.IO, IoErrors.status(new IOException((String) null)));
   }
 }

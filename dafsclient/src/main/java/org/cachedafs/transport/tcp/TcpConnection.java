@@ -43,12 +43,21 @@ final class TcpConnection implements Connection {
   private final AtomicLong nextOperation = new AtomicLong(1);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread receiver;
+  /**
+   * Whether the receive thread stops reading while the send queue is over its high water. Only the
+   * accepting side (a server) does: it protects itself from a client that does not read its replies.
+   * A client never stops reading its server, so the two can never wait on each other, as they would
+   * if both stopped reading to push their own bytes out over one byte stream.
+   */
+  private final boolean pauseReading;
   private volatile Object attachment;
 
   private record PendingRead(TcpRegion target, int offset, int length, CompletableFuture<Void> done) {}
 
-  TcpConnection(SocketChannel channel, TcpDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
+  TcpConnection(SocketChannel channel, TcpDomain domain, ConnectionHandler handler, ConnectionLimits limits, boolean pauseReading)
+      throws IOException {
     this.channel = channel;
+    this.pauseReading = pauseReading;
     this.domain = domain;
     this.handler = handler;
     this.remote = (InetSocketAddress) channel.getRemoteAddress();
@@ -164,7 +173,7 @@ final class TcpConnection implements Connection {
     Throwable cause = null;
     try {
       while (true) {
-        if (!sender.awaitBelowHighWater()) {
+        if (pauseReading && !sender.awaitBelowHighWater()) {
           throw new TcpSender.PeerStalled("the peer has not read its replies for " + "the stall timeout, with "
               + sender.backlog() + " bytes waiting for it");
         }

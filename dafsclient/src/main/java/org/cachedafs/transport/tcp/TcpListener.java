@@ -58,7 +58,7 @@ final class TcpListener implements Listener {
       }
       try {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        new TcpConnection(ch, domain, handler, limits).start();
+        new TcpConnection(ch, domain, handler, limits, true).start();
         backoff = 0;
       } catch (IOException | RuntimeException e) {
         // Setting up needs descriptors of its own (selectors): the same exhaustion ends up here.

@@ -38,7 +38,7 @@ public final class TcpTransport implements Transport {
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       ch.socket().connect(address, CONNECT_TIMEOUT_MILLIS);
-      TcpConnection c = new TcpConnection(ch, d, handler, limits);
+      TcpConnection c = new TcpConnection(ch, d, handler, limits, false);
       c.start();
       return c;
     } catch (IOException | RuntimeException e) {

@@ -3,6 +3,7 @@ package org.cachedafs.transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
 
 /** One reliable, ordered connection to a peer (a queue pair). Thread-safe. */
@@ -26,6 +27,16 @@ public interface Connection extends AutoCloseable {
    * there; a target it never exposed for remote writing breaks the connection.
    */
   CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length);
+
+  /**
+   * One-sided write straight from a file: moves {@code length} bytes of {@code file} at
+   * {@code position} into the peer's {@code target} region at {@code targetOffset}, by the
+   * transport's own path from the file to the wire where it has one (tcp: sendfile), so that the
+   * bytes never pass through user memory on this side. The bytes are read from the file when they go
+   * on the wire; if the file is shorter by then, the missing bytes arrive as zeros. Never waits for
+   * the peer; completes as {@link #write} does.
+   */
+  CompletableFuture<Void> writeFromFile(FileChannel file, long position, int length, RemoteRegion target, long targetOffset);
 
   /**
    * One-sided read: moves {@code length} bytes of the peer's {@code source} region at

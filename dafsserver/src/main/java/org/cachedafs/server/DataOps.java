@@ -255,7 +255,7 @@ final class DataOps {
     }
   }
 
-  /** Direct read: file → staging chunk → one-sided write into the client's region, chunk by chunk. */
+  /** Direct read: one-sided writes from the file into the client's region. */
   Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
     OpenState o = readable(s.open(r.stateId()), s);
     return scatter(o, s, r.offset(), List.of(new Requests.Segment(r.regionTag(), r.regionOffset(), r.length())), r.length());
@@ -282,48 +282,31 @@ final class DataOps {
     }
   }
 
+  /**
+   * Places the file's bytes into the segments, in order, by one-sided writes straight from the file
+   * (on tcp the kernel's sendfile: the bytes never pass through this process's memory); the reply
+   * goes after the last of them, on the same connection, so it arrives after the data.
+   */
   private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
+    long size = ch.size();
+    int total = (int) Math.max(0, Math.min(length, size - offset));
+    List<java.util.concurrent.CompletableFuture<Void>> sent = new java.util.ArrayList<>(segments.size());
     int done = 0;
-    int segment = 0;
-    int intoSegment = 0;
-    boolean eof = false;
-    while (done < length && !eof) {
-      int want = Math.min(staging.chunkSize(), length - done);
-      int chunk = acquire();
-      try {
-        ByteBuffer view = staging.view(chunk, want);
-        long pos = offset + done;
-        while (view.hasRemaining()) {
-          int n = ch.read(view, pos);
-          if (n < 0) {
-            eof = true;
-            break;
-          }
-          pos += n;
-        }
-        int got = view.position();
-        int sent = 0;
-        while (sent < got) {
-          Requests.Segment sg = segments.get(segment);
-          int n = Math.min(sg.length() - intoSegment, got - sent);
-          RemoteRegion target = new RemoteRegion(sg.regionTag(), Long.MAX_VALUE);
-          await(c.write(staging.region(), chunk + sent, target, sg.regionOffset() + intoSegment, n));
-          sent += n;
-          intoSegment += n;
-          if (intoSegment == sg.length()) {
-            segment++;
-            intoSegment = 0;
-          }
-        }
-        done += got;
-      } finally {
-        staging.release(chunk);
+    for (Requests.Segment sg : segments) {
+      if (done == total) {
+        break;
       }
+      int n = Math.min(sg.length(), total - done);
+      sent.add(c.writeFromFile(ch, offset + done, n, new RemoteRegion(sg.regionTag(), Long.MAX_VALUE), sg.regionOffset()));
+      done += n;
+    }
+    for (java.util.concurrent.CompletableFuture<Void> f : sent) {
+      await(f);
     }
     sameConnection(s, c);
-    return new Count(done, offset + done >= ch.size());
+    return new Count(total, offset + total >= size);
   }
 
   /** Direct write: one-sided read of the client's region into a staging chunk → file, chunk by chunk. */

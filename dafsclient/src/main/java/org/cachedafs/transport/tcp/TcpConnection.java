@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -115,6 +116,29 @@ final class TcpConnection implements Connection {
   }
 
   @Override
+  public CompletableFuture<Void> writeFromFile(FileChannel file, long position, int length, RemoteRegion target, long targetOffset) {
+    try {
+      if (length < 0 || length > TcpWire.MAX_ONE_SIDED || position < 0) {
+        throw new IllegalArgumentException("one-sided write of " + length + " file bytes at " + position);
+      }
+      if (targetOffset < 0 || length > target.length() - targetOffset) {
+        throw new IllegalArgumentException("write of " + length + " at " + targetOffset + " outside " + target);
+      }
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      ByteBuffer header = header(TcpWire.WRITE, TcpWire.STATUS_OK, target.tag(), 0, targetOffset, 0, length);
+      try {
+        sender.submitFile(header, new TcpSender.FilePart(file, position, length), done);
+      } catch (IOException e) {
+        close(e);
+        throw e;
+      }
+      return done;
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
   public CompletableFuture<Void> read(Region target, int targetOffset, RemoteRegion source, long sourceOffset, int length) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     try {
@@ -157,16 +181,19 @@ final class TcpConnection implements Connection {
 
   private void sendFrame(byte type, byte status, int tag, int length, long offset, long op, ByteBuffer payload,
       CompletableFuture<Void> done) throws IOException {
-    int payloadLength = payload == null ? 0 : payload.remaining();
-    ByteBuffer header = ByteBuffer.allocate(TcpWire.HEADER_BYTES);
-    header.putInt(payloadLength).put(type).put(status).putShort((short) 0).putInt(tag).putInt(length).putLong(offset).putLong(op);
-    header.flip();
+    ByteBuffer header = header(type, status, tag, length, offset, op, payload == null ? 0 : payload.remaining());
     try {
       sender.submit(header, payload, done);
     } catch (IOException e) {
       close(e);
       throw e;
     }
+  }
+
+  private static ByteBuffer header(byte type, byte status, int tag, int length, long offset, long op, int payloadLength) {
+    ByteBuffer header = ByteBuffer.allocate(TcpWire.HEADER_BYTES);
+    header.putInt(payloadLength).put(type).put(status).putShort((short) 0).putInt(tag).putInt(length).putLong(offset).putLong(op);
+    return header.flip();
   }
 
   private void receiveLoop() {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -31,13 +32,57 @@ import org.cachedafs.transport.ConnectionLimits;
  * moved for the stall timeout closes the connection.
  *
  * <p>A frame's payload is read in place until it is on the wire (its future completes then), so one
- * -sided writes copy nothing here; the caller keeps the memory unchanged until then.
+ * -sided writes copy nothing here; the caller keeps the memory unchanged until then. A payload may
+ * also come from a file, which the kernel moves to the socket itself (sendfile).
  */
 final class TcpSender {
-  /** A frame: its own header, an optional payload, and who waits for it to leave. */
-  private record Outgoing(ByteBuffer[] buffers, long bytes, CompletableFuture<Void> done) {
-    boolean written() {
-      return remaining(buffers) == 0;
+  /** File bytes that follow a frame's header, moved by the kernel from the file to the socket (sendfile). */
+  record FilePart(FileChannel file, long position, int length) {}
+
+  /** A frame: its own header, an optional payload (bytes or file), and who waits for it to leave. */
+  private static final class Outgoing {
+    final ByteBuffer[] buffers;
+    final FilePart file;
+    final CompletableFuture<Void> done;
+    /** Written only by the thread writing the frame (the submitter, or the drain thread once queued). */
+    long fileSent;
+
+    Outgoing(ByteBuffer[] buffers, FilePart file, CompletableFuture<Void> done) {
+      this.buffers = buffers;
+      this.file = file;
+      this.done = done;
+    }
+
+    long remaining() {
+      return TcpSender.remaining(buffers) + (file == null ? 0 : file.length() - fileSent);
+    }
+
+    /** Writes what the socket takes now; returns the bytes moved. */
+    long writeSome(SocketChannel channel) throws IOException {
+      long before = remaining();
+      while (TcpSender.remaining(buffers) > 0) {
+        if (channel.write(buffers) == 0) {
+          return before - remaining();
+        }
+      }
+      while (file != null && fileSent < file.length()) {
+        long at = file.position() + fileSent;
+        long n = file.file().transferTo(at, file.length() - fileSent, channel);
+        if (n > 0) {
+          fileSent += n;
+          continue;
+        }
+        if (at < file.file().size()) {
+          break; // the socket is full
+        }
+        // The file was cut short after the frame promised its length: what is missing goes as zeros.
+        int w = channel.write(ByteBuffer.allocate((int) Math.min(64 * 1024, file.length() - fileSent)));
+        if (w == 0) {
+          break;
+        }
+        fileSent += w;
+      }
+      return before - remaining();
     }
   }
 
@@ -87,8 +132,15 @@ final class TcpSender {
    *     connection is then failed)
    */
   void submit(ByteBuffer header, ByteBuffer payload, CompletableFuture<Void> done) throws IOException {
-    ByteBuffer[] buffers = payload == null ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload};
-    long bytes = header.remaining() + (payload == null ? 0 : payload.remaining());
+    submit(new Outgoing(payload == null ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload}, null, done));
+  }
+
+  /** As {@link #submit(ByteBuffer, ByteBuffer, CompletableFuture)}, the payload coming from a file. */
+  void submitFile(ByteBuffer header, FilePart file, CompletableFuture<Void> done) throws IOException {
+    submit(new Outgoing(new ByteBuffer[] {header}, file, done));
+  }
+
+  private void submit(Outgoing out) throws IOException {
     IOException overflow = null;
     lock.lock();
     try {
@@ -96,13 +148,13 @@ final class TcpSender {
         throw new ClosedChannelException();
       }
       if (queue.isEmpty()) {
-        writeSome(buffers);
-        if (remaining(buffers) == 0) {
-          done.complete(null);
+        out.writeSome(channel);
+        if (out.remaining() == 0) {
+          out.done.complete(null);
           return;
         }
-        bytes = remaining(buffers);
       }
+      long bytes = out.remaining();
       long after = backlog.get() + bytes;
       if (after > limits.queueHardLimit()) {
         overflow = new PeerStalled("the peer let " + after + " bytes pile up unread, more than the limit of "
@@ -111,7 +163,7 @@ final class TcpSender {
         if (queue.isEmpty()) {
           lastProgress = System.nanoTime();
         }
-        queue.add(new Outgoing(buffers, bytes, done));
+        queue.add(out);
         backlog.addAndGet(bytes);
         changed.signalAll();
       }
@@ -201,9 +253,7 @@ final class TcpSender {
           lock.unlock();
         }
         // Only this thread writes while the queue is not empty, so the head is written outside the lock.
-        long before = remaining(head.buffers);
-        writeSome(head.buffers);
-        long moved = before - remaining(head.buffers);
+        long moved = head.writeSome(channel);
         if (moved > 0) {
           lastProgress = System.nanoTime();
         }
@@ -211,7 +261,7 @@ final class TcpSender {
         lock.lock();
         try {
           backlog.addAndGet(-moved);
-          if (head.written()) {
+          if (head.remaining() == 0) {
             queue.poll();
           }
           if (moved > 0) {
@@ -222,7 +272,7 @@ final class TcpSender {
           lock.unlock();
         }
         due.forEach(Runnable::run);
-        if (head.written()) {
+        if (head.remaining() == 0) {
           head.done.complete(null);
         } else if (moved == 0) {
           if (System.nanoTime() - lastProgress > stall) {
@@ -242,15 +292,6 @@ final class TcpSender {
       // Closed while waiting: the connection is going away.
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private void writeSome(ByteBuffer[] buffers) throws IOException {
-    // On a non-blocking socket a write takes what fits and returns; loop while it keeps taking.
-    while (remaining(buffers) > 0) {
-      if (channel.write(buffers) == 0) {
-        return;
-      }
     }
   }
 

@@ -43,8 +43,8 @@ final class SessionFuzzer {
     this.sequence = new int[credits];
   }
 
-  /** Makes the target file, then sends {@code requests} requests, about half of them poisoned. */
-  void run(int requests) throws IOException {
+  /** Makes the target file, then sends requests, about half of them poisoned, until {@code poisons} were. */
+  void run(int poisons) throws IOException {
     content = new byte[4096];
     rnd.nextBytes(content);
     RawClient.Answer opened = raw.call(Opcode.OPEN, new Requests.Open(raw.root, "fuzz-target", Requests.Open.ACCESS_READ | Requests.Open.ACCESS_WRITE,
@@ -54,7 +54,7 @@ final class SessionFuzzer {
     target = o.handle();
     state = o.stateId();
     assertEquals(Status.OK, raw.call(Opcode.WRITE, new Requests.Write(state, 0, ByteBuffer.wrap(content)), 0, ++sequence[0]).status());
-    for (int i = 0; i < requests; i++) {
+    for (int i = 0; poisoned < poisons; i++) {
       int slot = rnd.nextInt(sequence.length);
       if (rnd.nextBoolean()) {
         poison(slot, i);

@@ -143,6 +143,33 @@ public abstract class TransportConformanceTest {
   }
 
   @Test
+  void oneSidedWriteFromAFileLandsInThePeersRegionBeforeALaterMessage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    ByteBuffer target = ByteBuffer.allocateDirect(4 << 20);
+    Region remote = serverDomain.register(target, Access.REMOTE_WRITE);
+    watched = remote;
+    byte[] content = new byte[3 << 20];
+    new Random(11).nextBytes(content);
+    java.nio.file.Path file = java.nio.file.Files.write(dir.resolve("data"), content);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+      // Larger than a socket buffer, so most of it goes out after the call returned, from the queue.
+      CompletableFuture<Void> big = client.writeFromFile(ch, 12_345, 2_500_000, remote.remote(), 100);
+      // Past the end of the file: what is missing arrives as zeros, and the frame stays whole.
+      CompletableFuture<Void> pastEnd = client.writeFromFile(ch, content.length - 1000, 5000, remote.remote(), 3_000_000);
+      big.get(10, TimeUnit.SECONDS);
+      pastEnd.get(10, TimeUnit.SECONDS);
+    }
+    client.send(ByteBuffer.wrap(new byte[] {1}));
+    atServer.poll(10, TimeUnit.SECONDS);
+    byte[] seen = watchedAtMessage.poll(10, TimeUnit.SECONDS);
+    assertArrayEquals(java.util.Arrays.copyOfRange(content, 12_345, 12_345 + 2_500_000), java.util.Arrays.copyOfRange(seen, 100, 2_500_100),
+        "the file's bytes were in the region when the next message arrived");
+    byte[] tail = new byte[5000];
+    System.arraycopy(content, content.length - 1000, tail, 0, 1000);
+    assertArrayEquals(tail, java.util.Arrays.copyOfRange(seen, 3_000_000, 3_005_000), "the last 1000 bytes, then zeros");
+  }
+
+  @Test
   void oneSidedReadFetchesFromThePeersRegion() throws Exception {
     ByteBuffer source = random(1 << 20, 2);
     Region remote = serverDomain.register(source, Access.REMOTE_READ);

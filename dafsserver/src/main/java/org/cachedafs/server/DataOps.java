@@ -284,12 +284,66 @@ final class DataOps {
 
   /**
    * Places the file's bytes into the segments, in order, by one-sided writes straight from the file
-   * (on tcp the kernel's sendfile: the bytes never pass through this process's memory); the reply
-   * goes after the last of them, on the same connection, so it arrives after the data.
+   * (on tcp the kernel's sendfile: the bytes never pass through this process's memory), for a peer
+   * across a network. The reply goes after the last of them, on the same connection, so it arrives
+   * after the data.
    */
+  /**
+   * Places the file's bytes into the segments through a staging chunk: read into registered memory,
+   * then one-sided writes from it. Used for loopback peers: there the kernel copies the bytes once
+   * more anyway, and sendfile measured slower than a copy (on a 2-vCPU VM, uncached 1 MiB sequential
+   * reads at 331-338 MB/s with sendfile against 518-802 MB/s through staging, runs interleaved).
+   */
+  private Count scatterThroughStaging(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
+      throws OpException, IOException, TransferInterrupted {
+    Connection c = connectionOf(s);
+    int done = 0;
+    int segment = 0;
+    int intoSegment = 0;
+    boolean eof = false;
+    while (done < length && !eof) {
+      int want = Math.min(staging.chunkSize(), length - done);
+      int chunk = acquire();
+      try {
+        ByteBuffer view = staging.view(chunk, want);
+        long pos = offset + done;
+        while (view.hasRemaining()) {
+          int n = ch.read(view, pos);
+          if (n < 0) {
+            eof = true;
+            break;
+          }
+          pos += n;
+        }
+        int got = view.position();
+        int sent = 0;
+        while (sent < got) {
+          Requests.Segment sg = segments.get(segment);
+          int n = Math.min(sg.length() - intoSegment, got - sent);
+          RemoteRegion target = new RemoteRegion(sg.regionTag(), Long.MAX_VALUE);
+          await(c.write(staging.region(), chunk + sent, target, sg.regionOffset() + intoSegment, n));
+          sent += n;
+          intoSegment += n;
+          if (intoSegment == sg.length()) {
+            segment++;
+            intoSegment = 0;
+          }
+        }
+        done += got;
+      } finally {
+        staging.release(chunk);
+      }
+    }
+    sameConnection(s, c);
+    return new Count(done, offset + done >= ch.size());
+  }
+
   private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
+    if (c.remoteAddress().getAddress().isLoopbackAddress()) {
+      return scatterThroughStaging(ch, s, offset, segments, length);
+    }
     long size = ch.size();
     int total = (int) Math.max(0, Math.min(length, size - offset));
     List<java.util.concurrent.CompletableFuture<Void>> sent = new java.util.ArrayList<>(segments.size());

@@ -204,10 +204,41 @@ final class Dispatcher implements ConnectionHandler {
         send(c, Codec.withRequestId(slot.cachedReply(), h.requestId()));
       }
       case EXECUTE -> {
-        Body decoded = body;
-        s.runQueue().submit(() -> run(s, slot, h, op, decoded));
+        if (answeredInline(op, body) && s.runQueue().tryClaimInline()) {
+          // A cheap request is answered here, on the receive thread, without the hand-off to a worker:
+          // sending never waits for the peer (the transport queues), and these touch nothing that
+          // waits on this connection's own receive thread (no one-sided transfer).
+          try {
+            run(s, slot, h, op, body);
+          } finally {
+            s.runQueue().inlineDone();
+          }
+        } else {
+          Body decoded = body;
+          s.runQueue().submit(() -> run(s, slot, h, op, decoded));
+        }
       }
     }
+  }
+
+  /** The most bytes an inline READ may ask for to be answered on the receive thread. */
+  private static final int INLINE_READ_BYTES = 64 * 1024;
+
+  /**
+   * Whether a request is cheap enough to be answered on the receive thread: a small READ, a GETATTR
+   * or a LOOKUP, the requests whose latency the round trip is made of. Each is a few system calls on
+   * files the kernel usually has cached; none waits on the peer (a recall makes it wait off-thread,
+   * as any operation does).
+   */
+  private boolean answeredInline(Opcode op, Body body) {
+    if (!options.limits().inlineAnswers()) {
+      return false;
+    }
+    return switch (op) {
+      case GETATTR, LOOKUP -> true;
+      case READ -> ((Requests.Read) body).length() <= INLINE_READ_BYTES;
+      default -> false;
+    };
   }
 
   /**

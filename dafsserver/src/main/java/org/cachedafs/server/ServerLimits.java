@@ -21,9 +21,12 @@ import org.cachedafs.transport.ConnectionLimits;
  * @param maxOpenFiles descriptors all opens together may hold; 0 means half the process's
  *     descriptor limit. Past it idle opens give their descriptors back and reopen when next used.
  * @param connection per-connection send queue and stall limits
+ * @param inlineAnswers whether cheap requests (a READ of up to 64 KiB, GETATTR, LOOKUP) of a session
+ *     with nothing else running are answered on the connection's receive thread, saving the
+ *     hand-off to a worker
  */
 public record ServerLimits(int maxConnections, int maxUnauthenticated, int maxSessions, int maxRunningPerSession,
-    int maxOpensPerSession, int maxLocksPerSession, int maxOpenFiles, ConnectionLimits connection) {
+    int maxOpensPerSession, int maxLocksPerSession, int maxOpenFiles, ConnectionLimits connection, boolean inlineAnswers) {
   public ServerLimits {
     if (maxConnections < 0 || maxUnauthenticated < 1 || maxSessions < 1 || maxRunningPerSession < 1
         || maxOpensPerSession < 1 || maxLocksPerSession < 1 || maxOpenFiles < 0) {
@@ -32,39 +35,43 @@ public record ServerLimits(int maxConnections, int maxUnauthenticated, int maxSe
   }
 
   public static ServerLimits defaults() {
-    return new ServerLimits(0, 128, 1024, 4, 1024, 4096, 0, ConnectionLimits.defaults());
+    return new ServerLimits(0, 128, 1024, 4, 1024, 4096, 0, ConnectionLimits.defaults(), true);
   }
 
   public ServerLimits withMaxConnections(int n) {
-    return new ServerLimits(n, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection);
+    return new ServerLimits(n, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection, inlineAnswers);
   }
 
   public ServerLimits withMaxUnauthenticated(int n) {
-    return new ServerLimits(maxConnections, n, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection);
+    return new ServerLimits(maxConnections, n, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection, inlineAnswers);
   }
 
   public ServerLimits withMaxSessions(int n) {
-    return new ServerLimits(maxConnections, maxUnauthenticated, n, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection);
+    return new ServerLimits(maxConnections, maxUnauthenticated, n, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection, inlineAnswers);
   }
 
   public ServerLimits withMaxRunningPerSession(int n) {
-    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, n, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection);
+    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, n, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection, inlineAnswers);
   }
 
   public ServerLimits withMaxOpensPerSession(int n) {
-    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, n, maxLocksPerSession, maxOpenFiles, connection);
+    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, n, maxLocksPerSession, maxOpenFiles, connection, inlineAnswers);
   }
 
   public ServerLimits withMaxLocksPerSession(int n) {
-    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, n, maxOpenFiles, connection);
+    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, n, maxOpenFiles, connection, inlineAnswers);
   }
 
   public ServerLimits withMaxOpenFiles(int n) {
-    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, n, connection);
+    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, n, connection, inlineAnswers);
   }
 
   public ServerLimits withConnection(ConnectionLimits c) {
-    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, c);
+    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, c, inlineAnswers);
+  }
+
+  public ServerLimits withInlineAnswers(boolean b) {
+    return new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession, maxLocksPerSession, maxOpenFiles, connection, b);
   }
 
   /** How long a one-sided transfer may wait for the peer: as long as a stalled queue is tolerated. */

@@ -78,6 +78,10 @@ public final class ServerMain implements Callable<Integer> {
       description = "The largest size a file may reach; writes past it fail with FBIG. The process's file size limit (ulimit -f), if smaller, wins.")
   Long maxFileSize;
 
+  @Option(names = "--no-inline-answers",
+      description = "Hand every request to a worker, even the cheap ones (small READs, GETATTR, LOOKUP) that are otherwise answered on the connection's receive thread.")
+  boolean noInlineAnswers;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = new PrintWriter(System.out, true);
@@ -93,7 +97,8 @@ public final class ServerMain implements Callable<Integer> {
     ServerLimits limits;
     try {
       limits = new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession,
-          maxLocksPerSession, maxOpenFiles, new ConnectionLimits(queueHighWater, queueLimit, Duration.ofMillis(stallMillis)));
+          maxLocksPerSession, maxOpenFiles, new ConnectionLimits(queueHighWater, queueLimit, Duration.ofMillis(stallMillis)),
+          !noInlineAnswers);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), "bad limit: " + e.getMessage());
     }

@@ -43,6 +43,32 @@ final class SessionRunQueue {
     startWhatMay();
   }
 
+  /**
+   * Claims a place for a task the caller runs itself, now, on its own thread: only when nothing of
+   * this session runs or waits and its connection is writable, so that running it inline can neither
+   * overtake the session's queue nor pass its bounds. The caller runs the task, then calls
+   * {@link #inlineDone}.
+   */
+  boolean tryClaimInline() {
+    Connection c = connection.get();
+    boolean writable = c == null || !c.isOpen() || c.isWritable();
+    synchronized (this) {
+      if (!writable || running > 0 || !waiting.isEmpty()) {
+        return false;
+      }
+      running++;
+      return true;
+    }
+  }
+
+  /** Ends a task run inline after {@link #tryClaimInline}. */
+  void inlineDone() {
+    synchronized (this) {
+      running--;
+    }
+    startWhatMay();
+  }
+
   /** Starts waiting tasks while within the bounds; if the connection is what holds them, asks to be called back. */
   private void startWhatMay() {
     while (true) {

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
     description = {"Measures cacheDAFS against the kernel's page cache, the uncached DAFS client, the java.nio provider "
         + "and an NFS peer, on the same files, in one run.",
         "With no arguments: an embedded server on a temporary export, the standard suite, each cell three times "
-            + "(about 6 minutes on 2 cores); --quick: a smoke run in under a minute.",
+            + "(several minutes on 2 cores); --quick: a smoke run in under a minute.",
         "dafs-bench compare A/results.json B/results.json: two runs side by side."})
 public final class BenchMain implements Callable<Integer> {
   /** Where a usage error points the user, instead of printing the whole help. */

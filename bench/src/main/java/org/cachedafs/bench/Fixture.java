@@ -36,6 +36,11 @@ final class Fixture implements AutoCloseable {
   private final Path export;
   private final DafsServer embedded;
   private final Path temporary;
+  /**
+   * The cache of the sessions that make, read back and remove files through the server: they go around
+   * it, and a small one keeps each such session from allocating (and locking) the default's memory.
+   */
+  private static final CacheConfig ADMIN_CACHE = CacheConfig.defaults().withCapacity(4 << 20);
   /** Files this fixture wrote and has not removed, in the order written. */
   private final Set<String> written = new LinkedHashSet<>();
   /** Directories this fixture made, parents first. */
@@ -127,7 +132,7 @@ final class Fixture implements AutoCloseable {
       }
       return;
     }
-    try (Target t = Targets.facade(server, secret, CacheConfig.defaults(), true); Target.Handle h = t.open(file, true)) {
+    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true); Target.Handle h = t.open(file, true)) {
       for (long at = 0; at < bytes; at += buf.capacity()) {
         buf.clear().limit((int) Math.min(buf.capacity(), bytes - at));
         pattern.fill(buf, at, 0);
@@ -145,7 +150,7 @@ final class Fixture implements AutoCloseable {
       Files.write(export.resolve(file), new byte[bytes]);
       return;
     }
-    try (Target t = Targets.facade(server, secret, CacheConfig.defaults(), true); Target.Handle h = t.open(file, true)) {
+    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true); Target.Handle h = t.open(file, true)) {
       CellRunner.writeFully(h, ByteBuffer.allocate(bytes), 0);
       h.sync();
     }
@@ -162,7 +167,7 @@ final class Fixture implements AutoCloseable {
       }
       return buf.array();
     }
-    try (Target t = Targets.facade(server, secret, CacheConfig.defaults(), true); Target.Handle h = t.open(file, false)) {
+    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true); Target.Handle h = t.open(file, false)) {
       CellRunner.readFully(h, buf, 0);
     }
     return buf.array();
@@ -211,6 +216,7 @@ final class Fixture implements AutoCloseable {
     }
     env.put("client.name", "bench-fixture");
     env.put("uncached", true);
+    env.put("cache.size", ADMIN_CACHE.capacityBytes());
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("dafs://" + server.getAuthority() + "/"), env)) {
       return call.on(fs.getPath("/"));
     }

@@ -247,7 +247,7 @@ final class Runner {
       return;
     }
     if (nfsMode == NfsMode.OFF) {
-      skipped.add("nfs: left out (--no-nfs)");
+      skipped.add("nfs: left out (--no-nfs, or --quick without --nfs-peer)");
       return;
     }
     String why = nfsMode == NfsMode.REQUIRED ? null : NfsPeer.unavailable(nfsScript);

@@ -71,7 +71,7 @@ final class Compare implements Callable<Integer> {
     for (String k : keys) {
       Ratio x = a.ratios().get(k);
       Ratio y = b.ratios().get(k);
-      Ratio either = x != null ? x : y;
+      Ratio either = y != null ? y : x; // B's goal, where the goal changed between the runs
       String goal = either.goal() == null ? "-" : (either.atLeast() ? "≥ " : "≤ ") + Tables.num(either.goal());
       t.row(k, Tables.ratio(x), Tables.ratio(y), change(value(x), value(y)), goal,
           verdict(spread(x), spread(y), either.goal() == null || either.atLeast()));

@@ -38,7 +38,8 @@ final class Charts {
       Map.entry("kernel FileChannel.read", new Color(0x00, 0x72, 0xB2)),
       Map.entry("cached facade pread", new Color(0x00, 0x9E, 0x73)),
       Map.entry("floor: map lookup + copy", new Color(0x99, 0x99, 0x99)),
-      Map.entry("measured / goal", new Color(0x56, 0xB4, 0xE9)),
+      Map.entry("met", new Color(0x2E, 0x9E, 0x4F)),
+      Map.entry("missed", new Color(0xC8, 0x3A, 0x22)),
       Map.entry("goal", Color.BLACK));
 
   private Charts() {}
@@ -94,10 +95,17 @@ final class Charts {
     String title = "Each ratio's median against its goal: at or above the line at 1, the goal is met (log scale)";
     CategoryChart c = categoryChart(title, "measured / goal", true, names.size());
     double least = Math.min(1, against.stream().mapToDouble(Double::doubleValue).min().orElse(1));
-    c.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(least))));
+    double axisMin = Math.pow(10, Math.floor(Math.log10(least)));
+    c.getStyler().setYAxisMin(axisMin);
     c.getStyler().setOverlapped(true); // the line runs through the bars' centres
-    CategorySeries bars = c.addSeries("measured / goal", names, against);
-    bars.setFillColor(COLOURS.get("measured / goal"));
+    // Met and missed as two series in their colours; each ratio's bar is in one, and far below the axis
+    // (clipped) in the other, since a category chart needs a value in every group.
+    for (boolean met : new boolean[] {true, false}) {
+      List<Double> y = against.stream().map(v -> (v >= 1) == met ? v : axisMin * 1e-6).toList();
+      if (y.stream().anyMatch(v -> v > axisMin * 1e-6)) {
+        c.addSeries(met ? "met" : "missed", names, y).setFillColor(COLOURS.get(met ? "met" : "missed"));
+      }
+    }
     CategorySeries line = c.addSeries("goal", names, names.stream().map(n -> 1.0).toList());
     line.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
     line.setLineColor(COLOURS.get("goal"));

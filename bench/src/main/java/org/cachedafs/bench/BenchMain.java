@@ -24,10 +24,16 @@ import picocli.CommandLine.Option;
  * prints at the end.
  */
 @Command(name = "dafs-bench", mixinStandardHelpOptions = true, version = "dafs-bench 0.1.0", sortOptions = false,
+    subcommands = Compare.class,
     description = {"Measures cacheDAFS against the kernel's page cache, the uncached DAFS client, the java.nio provider "
         + "and an NFS peer, on the same files, in one run.",
-        "With no arguments: an embedded server on a temporary export, the standard suite (about 3 minutes on 2 cores)."})
+        "With no arguments: an embedded server on a temporary export, the standard suite, each cell three times "
+            + "(several minutes on 2 cores); --quick: a smoke run in under a minute.",
+        "dafs-bench compare A/results.json B/results.json: two runs side by side."})
 public final class BenchMain implements Callable<Integer> {
+  /** Where a usage error points the user, instead of printing the whole help. */
+  static final String HINT = "Try 'dafs-bench --help' for the options.";
+
   @Option(names = "--server", paramLabel = "dafs://HOST:PORT",
       description = "Measure a running server instead of an embedded one.")
   URI server;
@@ -141,8 +147,23 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "2002", description = "Seed of every access pattern (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--no-progress", description = "Print one line per step instead of a progress bar.")
+  @Option(names = "--repeat", defaultValue = "3", paramLabel = "N", description = "Runs of each measured cell, the "
+      + "configurations round-robin; every figure and ratio is their median, with their min-max (default: ${DEFAULT-VALUE}).")
+  int repeat;
+
+  @Option(names = "--quick", description = "A smoke run in under a minute: small files, short cells, one repetition, no NFS "
+      + "peer unless --nfs-peer; options given beside it win.")
+  boolean quick;
+
+  @Option(names = "--no-progress", description = "Print one line per step instead of a progress bar (the default when the "
+      + "output is not a terminal).")
   boolean noProgress;
+
+  @Option(names = "--verbose", description = "On a failure, print the stack trace as well as the cause.")
+  boolean verbose;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
 
   private final PrintStream out;
 
@@ -165,7 +186,38 @@ public final class BenchMain implements Callable<Integer> {
     return new Settings(largeMib << 20, fitsMib << 20, writeMib << 20, cacheMib << 20, blockKib << 10, hotMib << 20,
         hitLargeMib << 20, hitOps, seconds, seqSeconds, zipf, clients, pingPongTurns, dbSeconds, h2Settings, transportMib << 20,
         sweepBlockKib.stream().filter(k -> k > 0).map(k -> k << 10).toList(),
-        sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed);
+        sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed, repeat);
+  }
+
+  /**
+   * {@code --quick}: sizes and times that exercise every part of the suite in under a minute on two
+   * cores, for any option not given on the command line. The figures it gives are not to be quoted.
+   */
+  private void applyQuick() {
+    CommandLine.ParseResult given = spec.commandLine().getParseResult();
+    java.util.function.BiConsumer<String, Runnable> unless = (option, set) -> {
+      if (!given.hasMatchedOption(option)) {
+        set.run();
+      }
+    };
+    unless.accept("--large-mib", () -> largeMib = 16);
+    unless.accept("--fits-mib", () -> fitsMib = 8);
+    unless.accept("--write-mib", () -> writeMib = 4);
+    unless.accept("--cache-mib", () -> cacheMib = 16);
+    unless.accept("--hot-mib", () -> hotMib = 1);
+    unless.accept("--hit-large-mib", () -> hitLargeMib = 16);
+    unless.accept("--hit-ops", () -> hitOps = 20000);
+    unless.accept("--transport-mib", () -> transportMib = 64);
+    unless.accept("--seconds", () -> seconds = 0.1);
+    unless.accept("--seq-seconds", () -> seqSeconds = 2);
+    unless.accept("--db-seconds", () -> dbSeconds = 0.3);
+    unless.accept("--pingpong-turns", () -> pingPongTurns = 5);
+    unless.accept("--sweep-block-kib", () -> sweepBlockKib = List.of(16, 64));
+    unless.accept("--sweep-cache-mib", () -> sweepCacheMib = List.of(4L, 16L));
+    unless.accept("--repeat", () -> repeat = 1);
+    if (!nfsRequired) {
+      noNfs = true;
+    }
   }
 
   /** Sizes and times that make no sense are usage errors (exit 2), found before anything runs. */
@@ -178,6 +230,7 @@ public final class BenchMain implements Callable<Integer> {
     positive("--hot-mib", hotMib);
     positive("--hit-ops", hitOps);
     positive("--transport-mib", transportMib);
+    positive("--repeat", repeat);
     notNegative("--hit-large-mib", hitLargeMib);
     notNegative("--clients", clients);
     notNegative("--pingpong-turns", pingPongTurns);
@@ -216,6 +269,9 @@ public final class BenchMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (quick) {
+      applyQuick();
+    }
     validate();
     Settings s = settings();
     Set<Config> chosen = EnumSet.noneOf(Config.class);
@@ -243,7 +299,9 @@ public final class BenchMain implements Callable<Integer> {
       out.println("dafs-bench: " + (fixture.embedded() ? "embedded server " : "server ") + fixture.server()
           + (fixture.export() != null ? ", export " + fixture.export() : ""));
       Runner runner = new Runner(s, fixture, chosen, selected, nfs, nfsScript, dir, out);
-      try (Progress progress = noProgress ? Progress.lines(out) : Progress.bar(runner.steps())) {
+      // A bar redraws its line with carriage returns: only a terminal shows that as one line.
+      boolean terminal = System.console() != null && out == System.out;
+      try (Progress progress = noProgress || !terminal ? Progress.lines(out) : Progress.bar(runner.steps())) {
         run = runner.run(command, progress);
       }
     }
@@ -269,17 +327,39 @@ public final class BenchMain implements Callable<Integer> {
 
   private String[] commandLine = new String[0];
 
-  /** Runs the command line; the exit code is 0 on success, 1 if a measurement failed (wrong data included), 2 on bad usage. */
+  PrintStream out() {
+    return out;
+  }
+
+  /**
+   * Runs the command line; the exit code is 0 on success, 1 if a measurement failed (wrong data
+   * included), 2 on bad usage. A usage error prints itself and where to find help; a failure prints
+   * its cause on one line, and its stack trace only with {@code --verbose}.
+   */
   static int execute(PrintStream out, String... args) {
     BenchMain main = new BenchMain(out);
     main.commandLine = args.clone();
     CommandLine cl = new CommandLine(main);
+    cl.setParameterExceptionHandler((e, a) -> {
+      CommandLine c = e.getCommandLine();
+      c.getErr().println("dafs-bench: " + oneLine(e.getMessage()));
+      c.getErr().println(c.getParent() == null ? HINT : "Try 'dafs-bench " + c.getCommandName() + " --help' for its arguments.");
+      return 2;
+    });
     cl.setExecutionExceptionHandler((e, c, parsed) -> {
-      c.getErr().println("dafs-bench: " + e);
-      e.printStackTrace(c.getErr());
+      c.getErr().println("dafs-bench: failed: " + Failure.describe(e));
+      if (main.verbose) {
+        e.printStackTrace(c.getErr());
+      } else {
+        c.getErr().println("(--verbose prints the stack trace)");
+      }
       return 1;
     });
     return cl.execute(args);
+  }
+
+  static String oneLine(String s) {
+    return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", "; ");
   }
 
   public static void main(String[] args) {

@@ -128,7 +128,7 @@ final class CellRunner {
     double seconds = (background ? wall - own : timed) / 1e9;
     String partial = w.onePass() && ops < w.chunks() ? "stopped after " + w.seconds() + " s, " + ops + " of " + w.chunks()
         + " operations; " : "";
-    return new Result(w.name(), target.name(), clients, w.ioSize(), w.fileBytes(), ops, bytes, seconds,
+    return new Result(w.name(), target.name(), clients, 1, w.ioSize(), w.fileBytes(), ops, bytes, seconds,
         bytes / seconds / 1e6, ops / seconds, latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
         latency.getValueAtPercentile(99.9) / 1e3, true, delta(countersBefore, countersAfter),
         partial + (background ? "wall-clock time of the timed part, less filling and checking the data" : "time inside the calls"));

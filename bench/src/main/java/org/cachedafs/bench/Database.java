@@ -162,7 +162,7 @@ final class Database {
       }
     }
     double s = timed / 1e9;
-    return new Result(Ratios.DB, config.label(), 1, 0, 0, transactions, 0, s, 0, transactions / s,
+    return new Result(Ratios.DB, config.label(), 1, 1, 0, 0, transactions, 0, s, 0, transactions / s,
         latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
         latency.getValueAtPercentile(99.9) / 1e3, true, Map.of(), "H2 " + org.h2.engine.Constants.VERSION
             + ", one connection" + (h2Settings.isEmpty() ? "" : ", " + h2Settings) + "; ops are committed transactions");

@@ -28,8 +28,12 @@ import org.cachedafs.posix.DafsPosix;
  * @param cachedNs nanoseconds per cached facade read
  * @param floorNs nanoseconds per floor lookup and copy
  * @param hitFraction the share of the timed facade reads that the cache served without a miss
+ * @param kernelOverCached kernel ns / cached ns of each round, the two loops of a round having read the
+ *     same offsets one after the other
+ * @param cachedOverFloor cached ns / floor ns of each round
  */
-record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs, double hitFraction) {
+record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs, double hitFraction, Spread kernelOverCached,
+    Spread cachedOverFloor) {
   static final int READ = 4096;
   private static final String MOUNT = "/hit";
 
@@ -58,7 +62,7 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
       posix.mount(MOUNT, cache);
       int fd = posix.open(MOUNT + "/" + file, DafsPosix.O_RDONLY);
       if (fd < 0) {
-        throw new IOException("open " + file + ": errno " + posix.errno());
+        throw Targets.failure(posix, "open", file);
       }
       byte[] dst = new byte[READ];
       ByteBuffer direct = ByteBuffer.allocateDirect(READ);
@@ -135,7 +139,14 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
       if (sink == 42) {
         System.out.print(""); // keeps the loops' loads alive
       }
-      return new HitProbe(setBytes, median(k), median(c), median(f), 1.0 - Math.min(reads, misses) / (double) reads);
+      double[] kc = new double[rounds];
+      double[] cf = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        kc[r] = k[r] / c[r];
+        cf[r] = c[r] / f[r];
+      }
+      return new HitProbe(setBytes, median(k), median(c), median(f), 1.0 - Math.min(reads, misses) / (double) reads,
+          Spread.of(kc), Spread.of(cf));
     }
   }
 

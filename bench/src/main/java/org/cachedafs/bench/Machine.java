@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The machine a run ran on, read off it.
@@ -37,5 +38,11 @@ record Machine(String cpu, int cores, double memoryGiB, String os, String java, 
         System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version")
             + " (" + ManagementFactory.getRuntimeMXBean().getVmName() + ")",
         Runtime.getRuntime().maxMemory() >> 20);
+  }
+
+  /** The machine as a sentence, for the reports. */
+  String describe() {
+    return String.format(Locale.ROOT, "%s, %d cores, %.1f GiB of memory; %s; %s; the runner's heap at most %,d MiB",
+        cpu, cores, memoryGiB, os, java, maxHeapMiB);
   }
 }

@@ -1,14 +1,22 @@
 package org.cachedafs.bench;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
 
-/** The ratios the project's targets are stated in, from one run's measurements. */
+/**
+ * The ratios the project's targets are stated in, from one run's measurements. A ratio of two
+ * configurations pairs their repetitions by number: repetition 2 of one ran next to repetition 2 of
+ * the other, so a drift of the machine meets both sides of each pair alike.
+ */
 final class Ratios {
   static final String SEQ = "seq-read-cold";
   static final String ZIPF = "rand-read-zipf-fits";
   static final String RAND_LARGE = "rand-read-uniform-large";
+  static final String RAND_WRITE = "rand-write";
   static final String DB = "database-tpcb";
 
   private Ratios() {}
@@ -19,20 +27,26 @@ final class Ratios {
     HitProbe hot = run.hitPath().isEmpty() ? null : run.hitPath().get(0);
     HitProbe large = run.hitPath().size() < 2 ? null : run.hitPath().get(1);
     r.put("hit_vs_kernel_4k", hot == null ? Ratio.missing(3.0, true, "kernel 4 KiB read / cached hit, hot set", "no hit probe")
-        : Ratio.of(hot.kernelNs(), hot.cachedNs(), 3, true, "kernel 4 KiB FileChannel.read ns / cached facade pread ns, "
-            + (hot.setBytes() >> 20) + " MiB set"));
+        : rounds(hot.kernelOverCached(), 3, true, "kernel 4 KiB FileChannel.read ns / cached facade pread ns, "
+            + (hot.setBytes() >> 20) + " MiB set (spread over the probe's rounds)"));
     r.put("hit_vs_kernel_4k_large", large == null
         ? Ratio.missing(1.0, true, "kernel 4 KiB read / cached hit, large set", "no large hit probe")
-        : Ratio.of(large.kernelNs(), large.cachedNs(), 1, true, "kernel 4 KiB FileChannel.read ns / cached facade pread ns, "
-            + (large.setBytes() >> 20) + " MiB set"));
+        : rounds(large.kernelOverCached(), 1, true, "kernel 4 KiB FileChannel.read ns / cached facade pread ns, "
+            + (large.setBytes() >> 20) + " MiB set (spread over the probe's rounds)"));
     r.put("hit_over_floor_4k", hot == null ? Ratio.missing(1.3, false, "cached hit / floor", "no hit probe")
-        : Ratio.of(hot.cachedNs(), hot.floorNs(), 1.3, false, "cached facade pread ns / (ConcurrentHashMap lookup + 4 KiB copy) ns"));
+        : rounds(hot.cachedOverFloor(), 1.3, false,
+            "cached facade pread ns / (ConcurrentHashMap lookup + 4 KiB copy) ns (spread over the probe's rounds)"));
     r.put("cached_vs_uncached_zipf", ratio(run, ZIPF, "cached", "uncached", Result::opsPerSec, 10, true,
         "cached / uncached ops/s, Zipf 4 KiB reads, hot set fits the cache"));
+    r.put("seq_read_cold_cached_vs_uncached", ratio(run, SEQ, "cached", "uncached", Result::mbPerSec, 1.2, true,
+        "cached / uncached MB/s, cold sequential 1 MiB reads"));
+    r.put("rand_write_cached_vs_uncached", ratio(run, RAND_WRITE, "cached", "uncached", Result::opsPerSec, 5, true,
+        "cached / uncached ops/s, uniform random 4 KiB writes (and the final fsync)"));
     double raw = run.reference() == null ? Double.NaN : run.reference().transportGBps() * 1000;
-    r.put("cold_seq_vs_raw_transport", find(run, SEQ, "cached")
-        .map(c -> Ratio.of(c.mbPerSec(), raw, 0.7, true, "cached cold sequential read MB/s / raw transport MB/s"))
-        .orElse(Ratio.missing(0.7, true, "cached cold sequential read / raw transport", "not measured")));
+    List<Double> seq = byRepeat(run, SEQ, "cached").values().stream().map(c -> c.mbPerSec() / raw).toList();
+    r.put("cold_seq_vs_raw_transport", seq.isEmpty()
+        ? Ratio.missing(0.7, true, "cached cold sequential read / raw transport", "not measured")
+        : Ratio.of(seq, 0.7, true, "cached cold sequential read MB/s / raw transport MB/s (measured once)"));
     r.put("db_cached_vs_local", ratio(run, DB, "cached", "local", Result::opsPerSec, 0.8, true, "H2 TPC-B tx/s, cached / local"));
     r.put("db_cached_vs_uncached", ratio(run, DB, "cached", "uncached", Result::opsPerSec, 3, true,
         "H2 TPC-B tx/s, cached / uncached"));
@@ -40,8 +54,10 @@ final class Ratios {
         ? Ratio.missing(null, false, "median ping-pong turn, ms", "no ping-pong")
         : Ratio.figure(run.pingPong().medianMs(),
             "median wait of a ping-pong turn: the open that recalls the other client's delegation, ms (a time, not a ratio)"));
-    r.put("uncached_vs_nfs_rand4k_p50", ratio(run, RAND_LARGE, "uncached", "nfs", Result::p50Us, 0.3, false,
+    r.put("uncached_vs_nfs_rand4k_p50", ratio(run, RAND_LARGE, "uncached", "nfs", Result::p50Us, 0.8, false,
         "uncached / NFS p50 latency, uniform random 4 KiB reads"));
+    r.put("uncached_vs_nfs_rand4k_ops", ratio(run, RAND_LARGE, "uncached", "nfs", Result::opsPerSec, 1.25, true,
+        "uncached / NFS ops/s, uniform random 4 KiB reads"));
     r.put("seq_read_vs_nfs", ratio(run, SEQ, "cached", "nfs", Result::mbPerSec, 4, true,
         "cached (read-ahead) / NFS MB/s, cold sequential 1 MiB reads"));
     r.put("seq_read_uncached_vs_nfs", ratio(run, SEQ, "uncached", "nfs", Result::mbPerSec, 4, true,
@@ -51,20 +67,38 @@ final class Ratios {
     return r;
   }
 
-  private static Optional<Result> find(RunRecord run, String workload, String config) {
-    return run.results().stream().filter(x -> x.workload().equals(workload) && x.config().equals(config) && x.clients() == 1)
-        .findFirst();
+  private static Ratio rounds(Spread s, double goal, boolean atLeast, String what) {
+    return new Ratio(s.median(), s.min(), s.max(), s.count(), goal, atLeast, atLeast ? s.median() >= goal : s.median() <= goal,
+        what, null);
   }
 
-  private static Ratio ratio(RunRecord run, String workload, String num, String den,
-      java.util.function.ToDoubleFunction<Result> f, double goal, boolean atLeast, String what) {
-    Optional<Result> a = find(run, workload, num);
-    Optional<Result> b = find(run, workload, den);
+  /** One configuration's single-client records of a workload, by repetition. */
+  private static Map<Integer, Result> byRepeat(RunRecord run, String workload, String config) {
+    Map<Integer, Result> m = new TreeMap<>();
+    for (Result x : run.results()) {
+      if (x.workload().equals(workload) && x.config().equals(config) && x.clients() == 1) {
+        m.putIfAbsent(Math.max(1, x.repeat()), x);
+      }
+    }
+    return m;
+  }
+
+  private static Ratio ratio(RunRecord run, String workload, String num, String den, ToDoubleFunction<Result> f, double goal,
+      boolean atLeast, String what) {
+    Map<Integer, Result> a = byRepeat(run, workload, num);
+    Map<Integer, Result> b = byRepeat(run, workload, den);
     if (a.isEmpty() || b.isEmpty()) {
       String missing = a.isEmpty() ? num : den;
       String why = missing + " was not measured for " + workload + (missing.equals("nfs") ? " (no NFS peer in this run)" : "");
       return Ratio.missing(goal, atLeast, what, why);
     }
-    return Ratio.of(f.applyAsDouble(a.get()), f.applyAsDouble(b.get()), goal, atLeast, what);
+    List<Double> each = new ArrayList<>();
+    a.forEach((rep, x) -> {
+      Result y = b.get(rep);
+      if (y != null) {
+        each.add(f.applyAsDouble(x) / f.applyAsDouble(y));
+      }
+    });
+    return Ratio.of(each, goal, atLeast, what);
   }
 }

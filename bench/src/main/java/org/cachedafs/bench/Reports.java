@@ -17,7 +17,7 @@ import org.apache.commons.csv.CSVPrinter;
  * (self-contained: the charts are inlined) and {@code results.md} (for docs/results.md).
  */
 final class Reports {
-  static final String[] CSV_HEADER = {"workload", "config", "clients", "io_size", "file_bytes", "ops", "bytes", "seconds",
+  static final String[] CSV_HEADER = {"workload", "config", "clients", "repeat", "io_size", "file_bytes", "ops", "bytes", "seconds",
       "mb_per_sec", "ops_per_sec", "p50_us", "p99_us", "p999_us", "verified", "cache_hits", "cache_misses", "note"};
 
   private Reports() {}
@@ -35,7 +35,7 @@ final class Reports {
     try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
         CSVPrinter csv = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(CSV_HEADER).build())) {
       for (Result r : run.results()) {
-        csv.printRecord(r.workload(), r.config(), r.clients(), r.ioSize(), r.fileBytes(), r.ops(), r.bytes(), r.seconds(),
+        csv.printRecord(r.workload(), r.config(), r.clients(), r.repeat(), r.ioSize(), r.fileBytes(), r.ops(), r.bytes(), r.seconds(),
             r.mbPerSec(), r.opsPerSec(), r.p50Us(), r.p99Us(), r.p999Us(), r.verified(), r.cache().get("hits"),
             r.cache().get("misses"), r.note());
       }
@@ -62,9 +62,10 @@ final class Reports {
     Machine m = run.machine();
     b.append("Run started ").append(run.started()).append(", took ").append(String.format(Locale.ROOT, "%.0f", run.seconds()))
         .append(" s, against the ").append(run.server()).append(" server.\n\n");
-    b.append("Machine: ").append(m.cpu()).append(", ").append(m.cores()).append(" cores, ").append(m.memoryGiB())
-        .append(" GiB; ").append(m.os()).append("; ").append(m.java()).append(".\n\n");
-    b.append("Command: `java -jar bench/target/dafs-bench.jar ").append(String.join(" ", run.command())).append("`\n\n");
+    b.append("Machine: ").append(m.describe()).append(".\n\n");
+    b.append("Command: `").append(command(run)).append("`\n\n");
+    b.append("Each measured cell ran ").append(repeats(run)).append(" times, the configurations round-robin; a figure is the "
+        + "median, with the smallest and largest run in brackets.\n\n");
     b.append("### Ratios\n\n").append(Tables.ratios(run).markdown());
     b.append("\n### Results\n\n").append(Tables.results(run).markdown());
     if (!run.hitPath().isEmpty()) {
@@ -80,16 +81,29 @@ final class Reports {
     return b.toString();
   }
 
+  /** The command as it was typed, give or take the shell's quoting. */
+  static String command(RunRecord run) {
+    return ("java -jar bench/target/dafs-bench.jar " + String.join(" ", run.command())).strip();
+  }
+
+  static int repeats(RunRecord run) {
+    return run.results().stream().mapToInt(r -> Math.max(1, r.repeat())).max().orElse(1);
+  }
+
   static String html(RunRecord run, Path chartDir, Map<String, String> charts) throws IOException {
     StringBuilder b = new StringBuilder();
     b.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cachedafs benchmark ").append(Table.escape(run.started()))
         .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;"
             + "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}th{background:#eee}"
-            + "td:nth-child(n+3){text-align:right}img{max-width:100%;border:1px solid #ddd;margin:1em 0}</style></head><body>\n");
+            + "td{text-align:left;vertical-align:top}td.n{text-align:right;white-space:nowrap}td.met{background:#d4f4dd;color:#11602a}"
+            + "td.missed{background:#fbd9d3;color:#8a1c0c;font-weight:bold}"
+            + "img{max-width:100%;border:1px solid #ddd;margin:1em 0}</style></head><body>\n");
     b.append("<h1>cachedafs benchmark</h1>\n<p>").append(Table.escape(run.started())).append(", ")
         .append(String.format(Locale.ROOT, "%.0f", run.seconds())).append(" s, server: ").append(Table.escape(run.server()))
-        .append("<br>machine: ").append(Table.escape(run.machine().toString())).append("<br>command: <code>")
-        .append(Table.escape(String.join(" ", run.command()))).append("</code></p>\n");
+        .append("</p>\n<p>Machine: ").append(Table.escape(run.machine().describe())).append(".</p>\n<p>Command: <code>")
+        .append(Table.escape(command(run))).append("</code></p>\n<p>Each measured cell ran ").append(repeats(run))
+        .append(" times, the configurations round-robin; a figure is the median, with the smallest and largest run in "
+            + "brackets.</p>\n");
     b.append("<h2>Ratios</h2>\n").append(Tables.ratios(run).html());
     b.append("<h2>Results</h2>\n").append(Tables.results(run).html());
     if (!run.hitPath().isEmpty()) {

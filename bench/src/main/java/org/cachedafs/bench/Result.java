@@ -9,6 +9,7 @@ import java.util.Map;
  * @param workload the workload's name
  * @param config local, uncached, cached, nio or nfs
  * @param clients client processes that ran it at once (1 unless multi-client)
+ * @param repeat which repetition of the cell this is, from 1 (see {@code --repeat})
  * @param ioSize bytes per operation
  * @param fileBytes size of the file set
  * @param ops operations timed
@@ -27,17 +28,22 @@ import java.util.Map;
  *     there is no cache in the measuring JVM
  * @param note anything a reader of the number must know
  */
-record Result(String workload, String config, int clients, int ioSize, long fileBytes, long ops, long bytes,
+record Result(String workload, String config, int clients, int repeat, int ioSize, long fileBytes, long ops, long bytes,
     double seconds, double mbPerSec, double opsPerSec, double p50Us, double p99Us, double p999Us, boolean verified,
     Map<String, Long> cache, String note) {
 
   Result withNote(String n) {
-    return new Result(workload, config, clients, ioSize, fileBytes, ops, bytes, seconds, mbPerSec, opsPerSec, p50Us, p99Us,
+    return new Result(workload, config, clients, repeat, ioSize, fileBytes, ops, bytes, seconds, mbPerSec, opsPerSec, p50Us, p99Us,
         p999Us, verified, cache, note.isEmpty() ? n : n + "; " + note);
   }
 
   Result withWorkload(String name) {
-    return new Result(name, config, clients, ioSize, fileBytes, ops, bytes, seconds, mbPerSec, opsPerSec, p50Us, p99Us,
+    return new Result(name, config, clients, repeat, ioSize, fileBytes, ops, bytes, seconds, mbPerSec, opsPerSec, p50Us, p99Us,
+        p999Us, verified, cache, note);
+  }
+
+  Result withRepeat(int r) {
+    return new Result(workload, config, clients, r, ioSize, fileBytes, ops, bytes, seconds, mbPerSec, opsPerSec, p50Us, p99Us,
         p999Us, verified, cache, note);
   }
 }

@@ -23,7 +23,7 @@ import java.util.Map;
 record RunRecord(String schema, String started, double seconds, List<String> command, String server, Machine machine,
     Map<String, Object> settings, PhysicalReference reference, List<HitProbe> hitPath, PingPong pingPong,
     List<Result> results, Map<String, Ratio> ratios, List<String> skipped) {
-  static final String SCHEMA = "cachedafs-bench/1";
+  static final String SCHEMA = "cachedafs-bench/2";
 
   RunRecord withRatios(Map<String, Ratio> r) {
     return new RunRecord(schema, started, seconds, command, server, machine, settings, reference, hitPath, pingPong, results, r,

@@ -37,6 +37,7 @@ final class Runner {
   private final Path nfsScript;
   private final Path resultsDir;
   private Progress progress;
+  private String currentStep = "start";
   private final PrintStream log;
   private final List<Result> results = new ArrayList<>();
   private final List<String> skipped = new ArrayList<>();
@@ -86,11 +87,20 @@ final class Runner {
   int steps() {
     List<Workload> w = standard(s).stream().filter(x -> selected.test(x.name())).toList();
     int inProcess = (int) configs.stream().filter(c -> c != Config.NFS).count();
-    return 4 + w.size() * inProcess + 1 + 2 + 3 + s.sweepBlockSizes().size() + s.sweepCacheBytes().size()
-        + (s.sweepReadAhead() ? 2 : 0);
+    return 4 + w.size() * inProcess * s.repeat() + 1 + 2 + 3 * s.repeat()
+        + (s.sweepBlockSizes().size() + s.sweepCacheBytes().size() + (s.sweepReadAhead() ? 2 : 0)) * s.repeat();
   }
 
+  /** Runs the suite; a failure says at which step, so that its one line of cause has a context. */
   RunRecord run(List<String> command, Progress progress) throws IOException, InterruptedException {
+    try {
+      return measure(command, progress);
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("step '" + currentStep + "': " + Failure.describe(e), e);
+    }
+  }
+
+  private RunRecord measure(List<String> command, Progress progress) throws IOException, InterruptedException {
     this.progress = progress;
     long t0 = System.nanoTime();
     String started = Instant.now().toString();
@@ -122,17 +132,21 @@ final class Runner {
     step("warm-up");
     warmUp(workloads);
 
+    // Round-robin: each repetition runs every configuration once, so that a drift of the machine
+    // (a neighbour's build, the page cache filling) meets all of them alike.
     for (Workload w : workloads) {
-      for (Config c : configs) {
-        if (c == Config.NFS) {
-          continue;
+      for (int rep = 1; rep <= s.repeat(); rep++) {
+        for (Config c : configs) {
+          if (c == Config.NFS) {
+            continue;
+          }
+          step(w.name() + " / " + c.label() + repetition(rep));
+          if (c == Config.LOCAL && fixture.export() == null) {
+            skipOnce("local: the export is not on this machine (--export-dir)");
+            continue;
+          }
+          results.add(cell(c, w, cacheConfig(), w.name()).withRepeat(rep));
         }
-        step(w.name() + " / " + c.label());
-        if (c == Config.LOCAL && fixture.export() == null) {
-          skipOnce("local: the export is not on this machine (--export-dir)");
-          continue;
-        }
-        results.add(cell(c, w, cacheConfig(), w.name()));
       }
     }
 
@@ -153,16 +167,19 @@ final class Runner {
     }
 
     if (s.dbSeconds() > 0 && selected.test(Ratios.DB)) {
-      for (Config c : List.of(Config.LOCAL, Config.CACHED, Config.UNCACHED)) {
-        step("database / " + c.label());
-        if (!configs.contains(c) || (c == Config.LOCAL && fixture.export() == null)) {
-          continue;
+      fixture.directory("db");
+      for (int rep = 1; rep <= s.repeat(); rep++) {
+        for (Config c : List.of(Config.LOCAL, Config.CACHED, Config.UNCACHED)) {
+          step("database / " + c.label() + repetition(rep));
+          if (!configs.contains(c) || (c == Config.LOCAL && fixture.export() == null)) {
+            continue;
+          }
+          results.add(Database.run(fixture, c, "db/" + runId + "-" + c.label() + "-" + rep, s.dbSeconds(), s.seed(),
+              s.cacheBytes(), s.blockSize(), s.h2Settings()).withRepeat(rep));
         }
-        results.add(Database.run(fixture, c, "db/" + runId + "-" + c.label(), s.dbSeconds(), s.seed(), s.cacheBytes(),
-            s.blockSize(), s.h2Settings()));
       }
     } else {
-      progress.skip(3);
+      progress.skip(3 * s.repeat());
     }
 
     sweeps();
@@ -174,7 +191,12 @@ final class Runner {
   }
 
   private void step(String what) {
+    currentStep = what;
     progress.step(what);
+  }
+
+  private String repetition(int rep) {
+    return s.repeat() == 1 ? "" : " (" + rep + " of " + s.repeat() + ")";
   }
 
   private void skipOnce(String why) {
@@ -225,7 +247,7 @@ final class Runner {
       return;
     }
     if (nfsMode == NfsMode.OFF) {
-      skipped.add("nfs: left out (--no-nfs)");
+      skipped.add("nfs: left out (--no-nfs, or --quick without --nfs-peer)");
       return;
     }
     String why = nfsMode == NfsMode.REQUIRED ? null : NfsPeer.unavailable(nfsScript);
@@ -235,24 +257,32 @@ final class Runner {
       log.println("nfs: not measured: " + why);
       return;
     }
+    // The peer runs in a process of its own, after the others: its repetitions follow each other.
+    List<Workload> repeated = new ArrayList<>();
     List<String> files = new ArrayList<>();
     for (Workload w : workloads) {
-      String file = w.file();
-      if (w.writes()) {
-        file = "scratch/" + runId + "-" + ++scratchFiles + "-" + w.name() + "-nfs.bin";
-        fixture.create(file, w.file(), w.fileBytes());
+      for (int rep = 1; rep <= s.repeat(); rep++) {
+        String file = w.file();
+        if (w.writes()) {
+          file = "scratch/" + runId + "-" + ++scratchFiles + "-" + w.name() + "-nfs.bin";
+          fixture.create(file, w.file(), w.fileBytes());
+        }
+        repeated.add(w);
+        files.add(file);
       }
-      files.add(file);
     }
     try (NfsPeer peer = NfsPeer.start(nfsScript, fixture.export(), nfsMode == NfsMode.REQUIRED)) {
       WorkerSpec spec = new WorkerSpec("workloads", "nfs", null, null, peer.host(), peer.exportPath(), s.cacheBytes(),
-          s.blockSize(), workloads, files, s.seed(), 1, false, 0, 0);
+          s.blockSize(), repeated, files, s.seed(), 1, false, 0, 0);
       try (ClientProcess worker = ClientProcess.start("nfs-client", spec, peer.execPrefix(), resultsDir.resolve("logs"))) {
-        results.addAll(worker.report(600).results());
+        List<Result> each = worker.report(600L * s.repeat()).results();
+        for (int i = 0; i < each.size(); i++) {
+          results.add(each.get(i).withRepeat(i % s.repeat() + 1));
+        }
       }
     } finally {
-      for (int i = 0; i < workloads.size(); i++) {
-        if (workloads.get(i).writes()) {
+      for (int i = 0; i < repeated.size(); i++) {
+        if (repeated.get(i).writes()) {
           fixture.delete(files.get(i));
         }
       }
@@ -262,31 +292,37 @@ final class Runner {
   /** {@code clients} processes with their own caches running the Zipf workload on the one file, released together. */
   private void multiClient(Workload zipf) throws IOException, InterruptedException {
     Workload w = zipf.named(MULTI);
-    for (Config c : List.of(Config.CACHED, Config.UNCACHED)) {
-      if (!configs.contains(c)) {
-        continue;
+    for (int rep = 1; rep <= s.repeat(); rep++) {
+      for (Config c : List.of(Config.CACHED, Config.UNCACHED)) {
+        if (configs.contains(c)) {
+          results.add(multiClient(w, c, rep).withRepeat(rep));
+        }
       }
-      List<ClientProcess> procs = new ArrayList<>();
-      try {
-        for (int i = 0; i < s.clients(); i++) {
-          WorkerSpec spec = new WorkerSpec("workloads", c.label(), fixture.server().toString(), secretText(), null, null,
-              s.cacheBytes(), s.blockSize(), List.of(w), List.of(w.file()), s.seed() + 1000L * i, s.clients(), true, 0, 0);
-          procs.add(ClientProcess.start(MULTI + "-" + c.label() + "-" + i, spec, List.of(), resultsDir.resolve("logs")));
-        }
-        for (ClientProcess p : procs) {
-          p.awaitReady(300);
-        }
-        for (ClientProcess p : procs) {
-          p.go();
-        }
-        List<Result> each = new ArrayList<>();
-        for (ClientProcess p : procs) {
-          each.addAll(p.report(120).results());
-        }
-        results.add(aggregate(w, c, each));
-      } finally {
-        procs.forEach(ClientProcess::close);
+    }
+  }
+
+  private Result multiClient(Workload w, Config c, int rep) throws IOException, InterruptedException {
+    List<ClientProcess> procs = new ArrayList<>();
+    try {
+      for (int i = 0; i < s.clients(); i++) {
+        WorkerSpec spec = new WorkerSpec("workloads", c.label(), fixture.server().toString(), secretText(), null, null,
+            s.cacheBytes(), s.blockSize(), List.of(w), List.of(w.file()), s.seed() + 1000L * i, s.clients(), true, 0, 0);
+        procs.add(ClientProcess.start(MULTI + "-" + c.label() + "-" + rep + "-" + i, spec, List.of(),
+            resultsDir.resolve("logs")));
       }
+      for (ClientProcess p : procs) {
+        p.awaitReady(300);
+      }
+      for (ClientProcess p : procs) {
+        p.go();
+      }
+      List<Result> each = new ArrayList<>();
+      for (ClientProcess p : procs) {
+        each.addAll(p.report(120).results());
+      }
+      return aggregate(w, c, each);
+    } finally {
+      procs.forEach(ClientProcess::close);
     }
   }
 
@@ -303,7 +339,7 @@ final class Runner {
     for (Result r : each) {
       r.cache().forEach((k, v) -> cache.merge(k, v, Long::sum));
     }
-    return new Result(w.name(), c.label(), each.size(), w.ioSize(), w.fileBytes(), ops, bytes, seconds,
+    return new Result(w.name(), c.label(), each.size(), 1, w.ioSize(), w.fileBytes(), ops, bytes, seconds,
         each.stream().mapToDouble(Result::mbPerSec).sum(), each.stream().mapToDouble(Result::opsPerSec).sum(),
         each.stream().mapToDouble(Result::p50Us).max().orElse(0), each.stream().mapToDouble(Result::p99Us).max().orElse(0),
         each.stream().mapToDouble(Result::p999Us).max().orElse(0), each.stream().allMatch(Result::verified), cache,
@@ -349,27 +385,34 @@ final class Runner {
     Workload zipf = standard(s).stream().filter(w -> w.name().equals(Ratios.ZIPF)).findFirst().orElseThrow();
     Workload seq = standard(s).stream().filter(w -> w.name().equals(Ratios.SEQ)).findFirst().orElseThrow();
     boolean on = selected.test("sweeps") && configs.contains(Config.CACHED);
-    for (int b : s.sweepBlockSizes()) {
-      step("sweep block " + (b >> 10) + " KiB");
-      if (on) {
-        results.add(cell(Config.CACHED, zipf, cacheConfig().withBlockSize(b), "sweep-block-" + (b >> 10) + "k")
-            .withNote("Zipf 4 KiB reads, hot set fits; block size " + (b >> 10) + " KiB"));
+    // Each sweep's points round-robin, as the configurations do.
+    for (int rep = 1; rep <= s.repeat(); rep++) {
+      for (int b : s.sweepBlockSizes()) {
+        step("sweep block " + (b >> 10) + " KiB" + repetition(rep));
+        if (on) {
+          results.add(cell(Config.CACHED, zipf, cacheConfig().withBlockSize(b), "sweep-block-" + (b >> 10) + "k")
+              .withNote("Zipf 4 KiB reads, hot set fits; block size " + (b >> 10) + " KiB").withRepeat(rep));
+        }
       }
     }
-    for (long c : s.sweepCacheBytes()) {
-      step("sweep cache " + (c >> 20) + " MiB");
-      if (on) {
-        results.add(cell(Config.CACHED, zipf, cacheConfig().withCapacity(c).withSlabBytes(Math.min(c, 64L << 20)),
-            "sweep-cache-" + (c >> 20) + "m").withNote("Zipf 4 KiB reads over " + (s.fitsBytes() >> 20) + " MiB; cache "
-                + (c >> 20) + " MiB"));
+    for (int rep = 1; rep <= s.repeat(); rep++) {
+      for (long c : s.sweepCacheBytes()) {
+        step("sweep cache " + (c >> 20) + " MiB" + repetition(rep));
+        if (on) {
+          results.add(cell(Config.CACHED, zipf, cacheConfig().withCapacity(c).withSlabBytes(Math.min(c, 64L << 20)),
+              "sweep-cache-" + (c >> 20) + "m").withNote("Zipf 4 KiB reads over " + (s.fitsBytes() >> 20) + " MiB; cache "
+                  + (c >> 20) + " MiB").withRepeat(rep));
+        }
       }
     }
     if (s.sweepReadAhead()) {
-      for (boolean ra : new boolean[] {true, false}) {
-        step("sweep read-ahead " + (ra ? "on" : "off"));
-        if (on) {
-          results.add(cell(Config.CACHED, seq, cacheConfig().withReadAhead(ra), "sweep-readahead-" + (ra ? "on" : "off"))
-              .withNote("cold sequential 1 MiB reads; read-ahead " + (ra ? "on" : "off")));
+      for (int rep = 1; rep <= s.repeat(); rep++) {
+        for (boolean ra : new boolean[] {true, false}) {
+          step("sweep read-ahead " + (ra ? "on" : "off") + repetition(rep));
+          if (on) {
+            results.add(cell(Config.CACHED, seq, cacheConfig().withReadAhead(ra), "sweep-readahead-" + (ra ? "on" : "off"))
+                .withNote("cold sequential 1 MiB reads; read-ahead " + (ra ? "on" : "off")).withRepeat(rep));
+          }
         }
       }
     }

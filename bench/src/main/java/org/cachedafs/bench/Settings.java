@@ -27,11 +27,12 @@ import java.util.Map;
  * @param sweepCacheBytes cache sizes of the cache-size sweep; empty to skip
  * @param sweepReadAhead whether to sweep read-ahead on and off
  * @param seed the seed of every access pattern
+ * @param repeat how many times each measured cell runs, configurations round-robin
  */
 record Settings(long largeBytes, long fitsBytes, long writeBytes, long cacheBytes, int blockSize, long hotBytes,
     long hitLargeBytes, int hitOps, double cellSeconds, double seqSeconds, double zipfSkew, int clients, int pingPongTurns,
     double dbSeconds, String h2Settings, long transportBytes, List<Integer> sweepBlockSizes, List<Long> sweepCacheBytes, boolean sweepReadAhead,
-    long seed) {
+    long seed, int repeat) {
 
   /** The values, for the run's record. */
   Map<String, Object> asMap() {

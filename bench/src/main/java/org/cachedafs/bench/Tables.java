@@ -21,15 +21,32 @@ final class Tables {
     return String.format(Locale.ROOT, "%.2f", v);
   }
 
+  /** A median with its range over the repetitions: "2.10 (1.95-2.31)"; the median alone when measured once. */
+  static String spread(Spread s) {
+    if (s == null) {
+      return "-";
+    }
+    if (s.count() < 2 || s.min() == s.max()) {
+      return num(s.median());
+    }
+    return num(s.median()) + " (" + num(s.min()) + "–" + num(s.max()) + ")";
+  }
+
+  static String ratio(Ratio r) {
+    if (r == null || r.value() == null) {
+      return "-";
+    }
+    return r.min() == null ? num(r.value()) : spread(new Spread(r.value(), r.min(), r.max(), r.repeats()));
+  }
+
   static Table results(RunRecord run) {
-    Table t = new Table("workload", "config", "clients", "MB/s", "ops/s", "p50 µs", "p99 µs", "p99.9 µs", "hits", "verified");
-    for (Result r : run.results()) {
-      Long hits = r.cache().get("hits");
-      Long misses = r.cache().get("misses");
-      String hitRate = hits == null || misses == null || hits + misses == 0 ? "-"
-          : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / (hits + misses));
-      t.row(r.workload(), r.config(), r.clients(), r.mbPerSec() > 0 ? num(r.mbPerSec()) : "-", num(r.opsPerSec()), num(r.p50Us()),
-          num(r.p99Us()), num(r.p999Us()), hitRate, r.verified() ? "yes" : "NO");
+    Table t = new Table("workload", "config", "clients", "runs", "MB/s", "ops/s", "p50 µs", "p99 µs", "p99.9 µs", "hits",
+        "verified");
+    for (Cell c : Cell.of(run.results())) {
+      String hitRate = Double.isNaN(c.hitRate()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * c.hitRate());
+      t.row(c.workload(), c.config(), c.clients(), c.mbPerSec().count(), c.mbPerSec().median() > 0 ? spread(c.mbPerSec()) : "-",
+          spread(c.opsPerSec()), spread(c.p50Us()), num(c.p99Us().median()), num(c.p999Us().median()), hitRate,
+          c.verified() ? "yes" : "NO");
     }
     return t;
   }
@@ -62,23 +79,25 @@ final class Tables {
   }
 
   static Table ratios(RunRecord run) {
-    Table t = new Table("ratio", "measured", "goal", "met", "what");
+    Table t = new Table("ratio", "median (min–max)", "goal", "met", "what");
     for (Map.Entry<String, Ratio> e : run.ratios().entrySet()) {
       Ratio r = e.getValue();
       String goal = r.goal() == null ? "-" : (r.atLeast() ? "≥ " : "≤ ") + num(r.goal());
       String met = r.met() == null ? (r.value() == null ? "not measured" : "-") : r.met() ? "yes" : "NO";
-      t.row(e.getKey(), r.value() == null ? "-" : num(r.value()), goal, met, r.value() == null ? r.what() + " — " + r.why() : r.what());
+      String what = r.value() == null ? r.what() + " — " + r.why()
+          : r.what() + (r.repeats() > 1 ? ", " + r.repeats() + " " + (r.what().contains("rounds") ? "rounds" : "runs") : "");
+      t.row(e.getKey(), ratio(r), goal, met, what);
     }
-    return t;
+    return t.verdicts("met");
   }
 
-  /** The results by workload, for the charts: workload → config → value. */
-  static Map<String, Map<String, Double>> pivot(RunRecord run, java.util.function.Predicate<Result> which,
-      java.util.function.ToDoubleFunction<Result> value) {
+  /** The cells by workload, for the charts: workload → config → the median of {@code value}. */
+  static Map<String, Map<String, Double>> pivot(RunRecord run, java.util.function.Predicate<Cell> which,
+      java.util.function.Function<Cell, Spread> value) {
     Map<String, Map<String, Double>> m = new LinkedHashMap<>();
-    for (Result r : run.results()) {
-      if (which.test(r)) {
-        m.computeIfAbsent(r.workload(), k -> new LinkedHashMap<>()).put(r.config(), value.applyAsDouble(r));
+    for (Cell c : Cell.of(run.results())) {
+      if (which.test(c)) {
+        m.computeIfAbsent(c.workload(), k -> new LinkedHashMap<>()).put(c.config(), value.apply(c).median());
       }
     }
     return m;

@@ -21,6 +21,7 @@ import org.cachedafs.client.ClientOptions;
 import org.cachedafs.client.DafsClient;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.posix.DafsPosix;
+import org.cachedafs.posix.PosixException;
 
 /** Makes the targets of the configurations; each one owns what it connects. */
 final class Targets {
@@ -98,8 +99,9 @@ final class Targets {
     return m;
   }
 
-  private static IOException failure(DafsPosix posix, String what, String file) {
-    return new IOException(what + " " + file + ": errno " + posix.errno());
+  /** The facade's failure with its errno by name, as a C program's perror would say it. */
+  static IOException failure(DafsPosix posix, String what, String file) {
+    return new PosixException(what, file, posix.errno());
   }
 
   /** The facade: int descriptors and errno, as legacy code sees it. */

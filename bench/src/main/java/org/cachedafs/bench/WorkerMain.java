@@ -133,11 +133,11 @@ public final class WorkerMain {
         boolean mine;
         int fd = posix.open("/p/" + file, DafsPosix.O_RDWR);
         if (fd < 0) {
-          throw new IOException("open: errno " + posix.errno());
+          throw Targets.failure(posix, "open", file);
         }
         try {
           if (posix.pread(fd, word, 0, 8, 0) != 8) {
-            throw new IOException("pread: errno " + posix.errno());
+            throw Targets.failure(posix, "pread", file);
           }
           long counter = ByteBuffer.wrap(word).getLong();
           lastSeen = counter;
@@ -150,7 +150,7 @@ public final class WorkerMain {
             turns.add((t1 - t0) / 1e3);
             ByteBuffer.wrap(word).putLong(counter + 1);
             if (posix.pwrite(fd, word, 0, 8, 0) != 8) {
-              throw new IOException("pwrite: errno " + posix.errno());
+              throw Targets.failure(posix, "pwrite", file);
             }
             done++;
             last = epochMicros();

@@ -37,7 +37,7 @@ class NfsPeerTest {
     Path results = tmp.resolve("results");
     ByteArrayOutputStream console = new ByteArrayOutputStream();
     int exit = BenchMain.execute(new PrintStream(console, true, StandardCharsets.UTF_8),
-        BenchRunnerTest.small(tmp, results, "--nfs-script", SCRIPT.toString(), "--configs", "uncached,cached,nfs", "--only",
+        BenchRunnerTest.small(tmp, results, "--nfs-script", SCRIPT.toString(), "--configs", "uncached,cached,nfs", "--repeat", "2", "--only",
             "seq-read-cold,seq-write,rand-read-uniform-large,rand-read-zipf-fits,rand-write,mix-70r-30w-zipf"));
     String out = console.toString(StandardCharsets.UTF_8);
     System.out.println(out);
@@ -45,17 +45,23 @@ class NfsPeerTest {
 
     JsonNode json = new ObjectMapper().readTree(results.resolve("results.json").toFile());
     Set<String> nfs = new HashSet<>();
+    Set<String> repeats = new HashSet<>();
     json.get("results").forEach(r -> {
       if (r.get("config").asText().equals("nfs")) {
         nfs.add(r.get("workload").asText());
+        repeats.add(r.get("workload").asText() + "/" + r.get("repeat").asInt());
         assertTrue(r.get("verified").asBoolean() && r.get("ops").asLong() > 0, r.toString());
       }
     });
     assertEquals(Set.of("seq-read-cold", "seq-write", "rand-read-uniform-large", "rand-read-zipf-fits", "rand-write",
         "mix-70r-30w-zipf"), nfs);
-    for (String ratio : List.of("uncached_vs_nfs_rand4k_p50", "seq_read_vs_nfs", "cached_vs_nfs_zipf")) {
+    assertEquals(2 * nfs.size(), repeats.size(), "each NFS workload twice, numbered: " + repeats);
+    for (String ratio : List.of("uncached_vs_nfs_rand4k_p50", "uncached_vs_nfs_rand4k_ops", "seq_read_vs_nfs",
+        "cached_vs_nfs_zipf")) {
       assertFalse(json.get("ratios").get(ratio).get("value").isNull(), ratio + " measured: " + json.get("ratios").get(ratio));
+      assertEquals(2, json.get("ratios").get(ratio).get("repeats").asInt(), ratio + " over both repetitions");
     }
+    BenchRunnerTest.assertMatchesSchema(json);
 
     // The peer is gone afterwards: no daemons, no namespace.
     Process status = new ProcessBuilder("bash", SCRIPT.toString(), "status").redirectErrorStream(true).start();

@@ -98,10 +98,10 @@ public final class CacheManager implements AutoCloseable {
     this.recalls = new Recalls(session, files);
     this.loader = new BlockLoader(session, allocator, index, readAheadBudget, recalls, counters, blockSize, zeros);
     this.prefetcher = new Prefetcher(session, allocator, readAheadBudget, loader, counters, blockSize);
-    this.writer = new CachedWriter(allocator, loader, index, readAheadBudget, blockSize, zeros);
     this.writeBack = new WriteBack(session, bounce, index, invalidation, recalls, counters, blockSize);
     recalls.wire(invalidation, writeBack);
-    this.scheduler = new WriteBackScheduler(files, writeBack, dirtyLimits, config);
+    this.scheduler = new WriteBackScheduler(files, writeBack, dirtyLimits, counters, config);
+    this.writer = new CachedWriter(allocator, loader, index, readAheadBudget, blockSize, zeros, scheduler);
   }
 
   private static long maxFileSize(DafsSession session) {
@@ -249,7 +249,8 @@ public final class CacheManager implements AutoCloseable {
     return new CacheStats(counters.hits.sum(), counters.misses.sum(), counters.evictions.sum(), counters.readAheadIssued.sum(),
         counters.readAheadUsed.sum(), counters.bytesFlushed.sum(), counters.writeBacks.sum(), counters.writeThroughs.sum(), d.recalls(), d.returns(),
         d.revocations(), d.recallToReturnNanos(), counters.lostBytes.sum(), pool.total(), pool.used(), dirtyLimits.dirty(),
-        pool.slabs(), pool.locked());
+        pool.slabs(), pool.locked(), counters.writerThrottles.sum(), counters.writerStalls.sum(), writeBack.inFlight(),
+        counters.backgroundWriteBacks.sum());
   }
 
   /**

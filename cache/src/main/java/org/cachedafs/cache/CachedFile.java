@@ -175,15 +175,17 @@ public final class CachedFile implements AutoCloseable {
     int total = src.remaining();
     int done = 0;
     if (!uncached && fc.mode == FileCache.WRITE) {
-      done = m.writer.write(fc, open, position, src);
+      done = m.writer.write(fc, open, position, src); // held back there if it took the cache past its dirty limits
       if (done == total) {
-        m.scheduler.afterWrite(fc, open);
         return total;
       }
     }
     long at = position + done;
     ByteBuffer data = src.slice();
     if (fc.hasDirty()) {
+      if (done > 0 || (!uncached && fc.mode == FileCache.WRITE)) {
+        m.counters.writerStalls.increment(); // a cached write that found no block waits for write-back
+      }
       m.writeBack.flush(fc, open); // older cached writes must not land after this one
     }
     long began = fc.epoch;

@@ -24,8 +24,11 @@ final class CachedWriter {
   private final int blockSize;
   private final int blockShift;
   private final ByteBuffer zeros;
+  private final WriteBackScheduler scheduler;
 
-  CachedWriter(Allocator allocator, BlockLoader loader, BlockIndex index, ReadAheadBudget readAhead, int blockSize, ByteBuffer zeros) {
+  CachedWriter(Allocator allocator, BlockLoader loader, BlockIndex index, ReadAheadBudget readAhead, int blockSize, ByteBuffer zeros,
+      WriteBackScheduler scheduler) {
+    this.scheduler = scheduler;
     this.allocator = allocator;
     this.loader = loader;
     this.index = index;
@@ -38,39 +41,53 @@ final class CachedWriter {
   /**
    * Writes into the cache, under a WRITE delegation, as far as it can: returns the bytes written
    * (advancing {@code src}); fewer than asked if the delegation went meanwhile or no block could be had.
-   * The caller writes the rest through to the server.
+   * The caller writes the rest through to the server. A write that dirtied more blocks is then held
+   * back as the dirty limits say ({@link WriteBackScheduler#afterDirtying}); one into blocks already
+   * dirty never is.
    */
   int write(FileCache fc, OpenFile of, long pos, ByteBuffer src) throws IOException {
     int total = src.remaining();
     int done = 0;
     int bs = blockSize;
+    boolean more = false;
     while (done < total) {
       long p = pos + done;
       long bn = p >>> blockShift;
       int off = (int) (p & (bs - 1));
       int len = Math.min(bs - off, total - done);
       ByteBuffer piece = src.slice(src.position() + done, len);
-      if (!writeBlock(fc, of, bn, off, piece)) {
+      int wrote = writeBlock(fc, of, bn, off, piece);
+      if (wrote == NOT_CACHED) {
         break;
       }
+      more |= wrote == DIRTIED;
       done += len;
     }
     src.position(src.position() + done);
+    if (more && done == total) {
+      scheduler.afterDirtying(fc, of);
+    }
     return done;
   }
 
-  private boolean writeBlock(FileCache fc, OpenFile of, long bn, int off, ByteBuffer piece) throws IOException {
+  private static final int NOT_CACHED = 0;
+  private static final int WRITTEN = 1;
+  private static final int DIRTIED = 2;
+
+  /** Returns NOT_CACHED, WRITTEN (into a block already dirty) or DIRTIED (one more dirty block). */
+  private int writeBlock(FileCache fc, OpenFile of, long bn, int off, ByteBuffer piece) throws IOException {
     int len = piece.remaining();
     int bs = blockSize;
     if (bn >= BlockTable.MAX_BLOCK) {
-      return false;
+      return NOT_CACHED;
     }
+    boolean more;
     while (true) {
       // Read before the mode and the size: a fresh block decided on under an earlier epoch (before a
       // recall and a new grant, say, when another client may have extended the file) is not inserted.
       long began = fc.epoch;
       if (fc.mode != FileCache.WRITE) {
-        return false;
+        return NOT_CACHED;
       }
       Object slot = fc.table.get(bn);
       if (slot instanceof Fill f) {
@@ -89,7 +106,7 @@ final class CachedWriter {
           // Nothing of the server's to keep: a fresh block, filled before anyone can see it.
           b = allocator.allocate(fc, bn);
           if (b == null) {
-            return false;
+            return NOT_CACHED;
           }
           if (len < bs) {
             b.memory.put(0, zeros, 0, bs);
@@ -100,7 +117,7 @@ final class CachedWriter {
         } else {
           b = loader.load(fc, of, bn); // read-modify-write of a partial block
           if (b == null) {
-            return false;
+            return NOT_CACHED;
           }
         }
       }
@@ -111,7 +128,7 @@ final class CachedWriter {
           }
           b.unpin();
           if (fc.mode != FileCache.WRITE) {
-            return false;
+            return NOT_CACHED;
           }
           continue; // dropped, truncated or granted anew meanwhile: decide again
         }
@@ -139,11 +156,11 @@ final class CachedWriter {
           }
           b.validBytes = Math.max(b.validBytes, off + len);
         }
-        fc.dirty.mark(b, off, off + len);
+        more = fc.dirty.mark(b, off, off + len);
         fc.wroteUpTo((bn << blockShift) + off + len);
       }
       b.unpin();
-      return true;
+      return more ? DIRTIED : WRITTEN;
     }
   }
 }

@@ -29,9 +29,13 @@ final class DirtySet {
     return blocks.isEmpty();
   }
 
-  /** {@code [from, to)} of {@code b} now holds bytes the server does not have. */
-  void mark(Block b, int from, int to) {
-    if (!b.dirty) {
+  /**
+   * {@code [from, to)} of {@code b} now holds bytes the server does not have. Returns whether the
+   * block was clean before (the cache holds one more dirty block).
+   */
+  boolean mark(Block b, int from, int to) {
+    boolean more = !b.dirty;
+    if (more) {
       b.dirty = true;
       blocks.add(b);
       limits.dirtied();
@@ -39,6 +43,7 @@ final class DirtySet {
     b.dirtyFrom = Math.min(b.dirtyFrom, from);
     b.dirtyTo = Math.max(b.dirtyTo, to);
     b.dirtyGeneration++;
+    return more;
   }
 
   /**

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
@@ -26,7 +28,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>When to write back is the {@link WriteBackScheduler}'s business; this class only does it.
  *
- * <p>Locking: no state of its own. A write-back holds the file's {@link FileCache#flushLock} across its
+ * <p>Each transfer takes one of a fixed number of write-back credits, shared by all files, and gives it
+ * back when it ends: a flush of thousands of scattered blocks keeps that many transfers going at once,
+ * gathered where it can, rather than all of them or one at a time.
+ *
+ * <p>Locking: the credits are a semaphore, taken with no lock of ours held but the file's flush lock,
+ * and given back by the transfers' completions, which take none. A write-back holds the file's {@link FileCache#flushLock} across its
  * transfers, and the file's monitor only to take its jobs and to mark them clean.
  */
 final class WriteBack {
@@ -39,6 +46,12 @@ final class WriteBack {
   private final Recalls failures;
   private final Counters counters;
   private final int blockShift;
+  /**
+   * Write-back transfers in flight, across files: a quarter of the session's credits (read-ahead may
+   * use half), so write-back keeps several transfers going without starving the foreground.
+   */
+  private final Semaphore credits;
+  private final int maxInFlight;
 
   WriteBack(DafsSession session, BounceBuffers bounce, BlockIndex index, Invalidation invalidation, Recalls failures,
       Counters counters, int blockSize) {
@@ -49,6 +62,34 @@ final class WriteBack {
     this.failures = failures;
     this.counters = counters;
     this.blockShift = Integer.numberOfTrailingZeros(blockSize);
+    this.maxInFlight = Math.max(2, session.credits() / 4);
+    this.credits = new Semaphore(maxInFlight);
+  }
+
+  /**
+   * Starts one transfer once a write-back credit is free, and gives the credit back when it ends. Null
+   * if {@code start} gave null (no bounce buffer free): the credit is back at once.
+   */
+  private CompletableFuture<Integer> counted(Supplier<CompletableFuture<Integer>> start) {
+    credits.acquireUninterruptibly(); // freed by transfers ending, which need no lock of ours
+    CompletableFuture<Integer> io;
+    try {
+      io = start.get();
+    } catch (RuntimeException e) {
+      credits.release();
+      return CompletableFuture.failedFuture(e);
+    }
+    if (io == null) {
+      credits.release();
+      return null;
+    }
+    io.whenComplete((n, e) -> credits.release());
+    return io;
+  }
+
+  /** Write-back transfers under way now. */
+  int inFlight() {
+    return maxInFlight - credits.availablePermits();
   }
 
   /**
@@ -177,10 +218,10 @@ final class WriteBack {
           DirtySet.Job j = jobs.get(k);
           sources.add(j.block().memory.duplicate().limit(j.to()).position(j.from()));
         }
-        io = bounce.gatherWriteAsync(writer, fileOffset, sources);
+        io = counted(() -> bounce.gatherWriteAsync(writer, fileOffset, sources));
         while (io == null && !gathered.isEmpty()) {
           gathered.poll().exceptionally(e -> 0).join(); // its failure is reported through its jobs
-          io = bounce.gatherWriteAsync(writer, fileOffset, sources);
+          io = counted(() -> bounce.gatherWriteAsync(writer, fileOffset, sources));
         }
       }
       if (io != null) {
@@ -193,11 +234,7 @@ final class WriteBack {
         for (int k = i; k < end; k++) {
           DirtySet.Job j = jobs.get(k);
           long at = (j.block().blockNo << blockShift) + j.from();
-          try {
-            ios.add(session.writeDirectAsync(writer, at, j.block().region, j.block().regionOffset + j.from(), j.to() - j.from()));
-          } catch (RuntimeException e) {
-            ios.add(CompletableFuture.failedFuture(e));
-          }
+          ios.add(counted(() -> session.writeDirectAsync(writer, at, j.block().region, j.block().regionOffset + j.from(), j.to() - j.from())));
           counters.writeBacks.increment();
         }
       }

@@ -2,7 +2,6 @@ package org.cachedafs.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import java.util.function.Consumer;
 
 /**
  * The replacement policy: Caffeine (W-TinyLFU) over the clean blocks. Caffeine decides admission and
@@ -15,8 +14,10 @@ import java.util.function.Consumer;
  */
 final class BlockIndex {
   private final Cache<BlockKey, Block> cache;
+  private final Counters counters;
 
-  BlockIndex(long maximumClean, Consumer<Block> onEvicted) {
+  BlockIndex(long maximumClean, Counters counters) {
+    this.counters = counters;
     this.cache = Caffeine.newBuilder()
         .maximumSize(maximumClean)
         .executor(Runnable::run)
@@ -24,7 +25,7 @@ final class BlockIndex {
           // Runs inside Caffeine's computeIfPresent for the key, so it is atomic with remove(b) of the
           // same key; the key's identity says the block still has the assignment it was indexed under.
           if (cause.wasEvicted() && block != null && block.key == key) {
-            onEvicted.accept(block);
+            evicted(block);
           }
         })
         .build();
@@ -54,18 +55,30 @@ final class BlockIndex {
   }
 
   /** Evicts up to {@code n} of the coldest blocks at once, when the pool has run dry. */
-  void evictColdest(int n, Consumer<Block> onEvicted) {
+  void evictColdest(int n) {
     cache.policy().eviction().ifPresent(e -> {
       for (BlockKey k : e.coldest(n).keySet()) {
         // Inside the key's computeIfPresent, as Caffeine's own evictions are.
         cache.asMap().computeIfPresent(k, (key, b) -> {
           if (b.key == key) {
-            onEvicted.accept(b);
+            evicted(b);
           }
           return null;
         });
       }
     });
+  }
+
+  /**
+   * The policy evicted a clean block (inside Caffeine's computeIfPresent for its key, so no cached
+   * write can be making it dirty now): out of its file's table, back to the pool once unpinned.
+   */
+  private void evicted(Block b) {
+    FileCache fc = b.owner;
+    if (fc != null && fc.table.compareAndSet(b.blockNo, b, null)) {
+      counters.evictions.increment();
+      b.retire();
+    }
   }
 
   long size() {

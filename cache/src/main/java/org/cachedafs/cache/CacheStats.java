@@ -22,7 +22,13 @@ package org.cachedafs.cache;
  * @param dirtyBlocks blocks waiting to be written back
  * @param slabs slabs, each registered once with the transport
  * @param memoryLocked whether the slabs are locked in RAM
+ * @param writerThrottles cached writes that paused briefly because dirty blocks neared the hard limit
+ *     (none while dirty blocks are below the low watermark)
+ * @param writerStalls cached writes after which the writer wrote its file back itself, at the hard limit
+ * @param writeBacksInFlight write-back transfers under way now
+ * @param backgroundWriteBacks passes of the background write-back started past the low watermark
  */
 public record CacheStats(long hits, long misses, long evictions, long readAheadIssued, long readAheadUsed, long bytesFlushed,
     long writeBacks, long writeThroughs, long recalls, long returns, long revocations, long recallToReturnNanos, long lostBytes,
-    int blocks, int usedBlocks, int dirtyBlocks, int slabs, boolean memoryLocked) {}
+    int blocks, int usedBlocks, int dirtyBlocks, int slabs, boolean memoryLocked, long writerThrottles, long writerStalls,
+    int writeBacksInFlight, long backgroundWriteBacks) {}

@@ -30,7 +30,7 @@ public final class CachedFile implements AutoCloseable {
   private final boolean uncached;
   private final ReadAhead readAhead;
   private volatile long seenLoss;
-  /** The last {@link FileCache.WriteBackError#seq} this open reported (or was opened after). */
+  /** The last {@link LossReport.WriteBackError#seq} this open reported (or was opened after). */
   private final java.util.concurrent.atomic.AtomicLong seenWriteBack;
   private volatile boolean closed;
 
@@ -41,12 +41,16 @@ public final class CachedFile implements AutoCloseable {
     this.mode = mode;
     this.uncached = uncached;
     this.readAhead = new ReadAhead(m.config.readAhead() ? m.config.maxReadAheadBlocks() : 0);
-    this.seenLoss = fc.lossSeq;
-    this.seenWriteBack = new java.util.concurrent.atomic.AtomicLong(fc.writeBackError.seq());
+    this.seenLoss = fc.losses.lossSeq();
+    this.seenWriteBack = new java.util.concurrent.atomic.AtomicLong(fc.losses.writeBackError().seq());
   }
 
   OpenFile open() {
     return open;
+  }
+
+  FileCache file() {
+    return fc;
   }
 
   ReadAhead readAhead() {
@@ -74,7 +78,7 @@ public final class CachedFile implements AutoCloseable {
 
   /** The error for a failed server operation; a loss not yet reported to this open is reported instead. */
   private IOException failure(DafsException e) throws DafsException {
-    IOException f = m.ioFailure(fc, open, e);
+    IOException f = m.recalls.ioFailure(fc, open, e);
     check();
     return f;
   }
@@ -83,16 +87,16 @@ public final class CachedFile implements AutoCloseable {
     if (closed) {
       throw new DafsException(Status.BAD_STATEID, "the file is closed");
     }
-    long loss = fc.lossSeq;
+    long loss = fc.losses.lossSeq();
     if (loss != seenLoss) {
       seenLoss = loss;
-      throw new DafsException(Status.IO, fc.lossMessage);
+      throw new DafsException(Status.IO, fc.losses.lossMessage());
     }
   }
 
   /** A write-back failure this open has not reported yet, or null; from now on it counts as reported. */
   private DafsException unreportedWriteBackFailure() {
-    FileCache.WriteBackError w = fc.writeBackError;
+    LossReport.WriteBackError w = fc.losses.writeBackError();
     if (seenWriteBack.getAndSet(w.seq()) == w.seq()) {
       return null;
     }
@@ -124,7 +128,7 @@ public final class CachedFile implements AutoCloseable {
       }
     }
     if (fc.hasDirty()) {
-      fc.flush(fc.writer()); // this client's own write-back comes first
+      m.writeBack.flush(fc, fc.writer()); // this client's own write-back comes first
     }
     try {
       int n = -1;
@@ -171,16 +175,18 @@ public final class CachedFile implements AutoCloseable {
     int total = src.remaining();
     int done = 0;
     if (!uncached && fc.mode == FileCache.WRITE) {
-      done = fc.write(open, position, src);
+      done = m.writer.write(fc, open, position, src); // held back there if it took the cache past its dirty limits
       if (done == total) {
-        m.throttle(fc, open);
         return total;
       }
     }
     long at = position + done;
     ByteBuffer data = src.slice();
     if (fc.hasDirty()) {
-      fc.flush(open); // older cached writes must not land after this one
+      if (done > 0 || (!uncached && fc.mode == FileCache.WRITE)) {
+        m.counters.writerStalls.increment(); // a cached write that found no block waits for write-back
+      }
+      m.writeBack.flush(fc, open); // older cached writes must not land after this one
     }
     long began = fc.epoch;
     try {
@@ -191,7 +197,7 @@ public final class CachedFile implements AutoCloseable {
       throw failure(e);
     }
     m.counters.writeThroughs.increment();
-    fc.wroteThrough(at, data, began);
+    m.invalidation.wroteThrough(fc, at, data, began);
     return total;
   }
 
@@ -246,7 +252,7 @@ public final class CachedFile implements AutoCloseable {
       throw new DafsException(Status.FBIG, "size " + newSize + ": the server's largest file size is " + m.maxFileSize + " bytes");
     }
     try {
-      fc.truncate(open, newSize);
+      m.invalidation.truncate(fc, open, newSize);
     } catch (DafsException e) {
       throw failure(e);
     }
@@ -287,7 +293,7 @@ public final class CachedFile implements AutoCloseable {
     check();
     DafsException failed = null;
     try {
-      fc.flush(mode.canWrite() ? open : fc.writer());
+      m.writeBack.flush(fc, mode.canWrite() ? open : fc.writer());
       m.session.fsync(open.handle(), dataOnly);
     } catch (DafsException e) {
       failed = e;
@@ -319,7 +325,7 @@ public final class CachedFile implements AutoCloseable {
     try {
       check();
       if (mode.canWrite()) {
-        fc.flush(open);
+        m.writeBack.flush(fc, open);
         failure = unreportedWriteBackFailure();
       }
     } catch (IOException e) {

@@ -13,4 +13,10 @@ final class Counters {
   final LongAdder writeBacks = new LongAdder();
   final LongAdder writeThroughs = new LongAdder();
   final LongAdder lostBytes = new LongAdder();
+  /** Cached writes a writer paused for, between the throttle point and the hard limit. */
+  final LongAdder writerThrottles = new LongAdder();
+  /** Cached writes after which the writer wrote back before going on (the hard limit). */
+  final LongAdder writerStalls = new LongAdder();
+  /** Passes of the background write-back started because dirty blocks passed the low watermark. */
+  final LongAdder backgroundWriteBacks = new LongAdder();
 }

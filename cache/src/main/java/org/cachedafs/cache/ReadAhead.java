@@ -8,7 +8,7 @@ import org.cachedafs.client.OpenFile;
  * maximum); any other read turns it off; a read that misses a block read ahead for it (the block was
  * evicted before use: the window is too big for the cache) halves it. Blocks are requested only past
  * what was already requested, so a steady sequential reader issues each block once, and the blocks one
- * read asks for go out as one scatter read per run of consecutive blocks ({@link FileCache#prefetch}):
+ * read asks for go out as one scatter read per run of consecutive blocks ({@link Prefetcher#prefetch}):
  * the cost of a request, not of a block, is what limits a cold sequential read.
  *
  * <p>The fields are a heuristic read and written without locks by the open's readers: a lost update
@@ -38,7 +38,7 @@ final class ReadAhead {
   }
 
   /** After a read of {@code [pos, pos + len)}: update the window and request what lies ahead. */
-  void after(FileCache fc, OpenFile of, long pos, int len) {
+  void after(Prefetcher prefetcher, FileCache fc, OpenFile of, long pos, int len) {
     if (max == 0) {
       return;
     }
@@ -57,7 +57,7 @@ final class ReadAhead {
     long from = Math.max(last + 1, requestedUpTo + 1);
     if (from <= end) {
       // Stops short when out of read-ahead credits or memory: the rest is tried on the next read.
-      long upTo = fc.prefetch(of, from, end);
+      long upTo = prefetcher.prefetch(fc, of, from, end);
       if (upTo >= from) {
         requestedUpTo = upTo;
       }

@@ -125,7 +125,7 @@ class RecallRaceTest {
         awaitUpTo(500, () -> tracker.state(id) != DelegationTracker.State.RECALLED);
         return held; // what the grant saw just before the recall came
       };
-      fc.granted(granting, stillHeldThenRecalled);
+      ca.recalls.granted(fc, granting, stillHeldThenRecalled);
 
       assertEquals("old!", read4(fa), "b has not written yet");
       OpenFile ofB = conflicting.get(0).get(10, TimeUnit.SECONDS); // goes ahead once a returned the delegation
@@ -159,7 +159,7 @@ class RecallRaceTest {
       assertTrue(fc.table.get(0) instanceof Block, "cached under the first delegation");
       // Another delegation on the same file, as an open reply would carry it.
       OpenFile next = new OpenFile(fa.handle(), 0, OpenMode.readWrite(), a.getattr(fa.handle()), Opened.DELEGATION_WRITE, first + 1);
-      fc.granted(next, () -> true);
+      ca.recalls.granted(fc, next, () -> true);
       assertEquals(first + 1, fc.delegationId);
       assertEquals(null, fc.table.get(0), "blocks of the earlier delegation are gone");
 

@@ -19,6 +19,7 @@ import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.server.DafsServer;
+import org.cachedafs.server.Tmpfs;
 import org.cachedafs.server.ServerOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

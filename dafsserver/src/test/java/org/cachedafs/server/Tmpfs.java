@@ -10,16 +10,16 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * A small tmpfs mounted for one test, so the file system's own errors are real: ENOSPC when it is
  * full, EROFS once remounted read-only. Mounting needs root (CAP_SYS_ADMIN); without it the test is
- * skipped, saying why.
+ * skipped, saying why. Shared with the cache and posix modules' tests through this module's test jar.
  */
-final class Tmpfs implements AutoCloseable {
-  final Path dir;
+public final class Tmpfs implements AutoCloseable {
+  public final Path dir;
 
   private Tmpfs(Path dir) {
     this.dir = dir;
   }
 
-  static Tmpfs mount(Path dir, String size) throws IOException, InterruptedException {
+  public static Tmpfs mount(Path dir, String size) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     String out;
     int rc;
@@ -36,7 +36,7 @@ final class Tmpfs implements AutoCloseable {
   }
 
   /** Remounts with other options: "ro", "size=8m". */
-  void remount(String options) throws IOException, InterruptedException {
+  public void remount(String options) throws IOException, InterruptedException {
     run("mount", "-o", "remount," + options, dir.toString());
   }
 

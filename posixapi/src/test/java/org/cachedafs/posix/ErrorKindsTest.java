@@ -23,6 +23,7 @@ import org.cachedafs.client.DafsClient;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.server.DafsServer;
+import org.cachedafs.server.Tmpfs;
 import org.cachedafs.server.ServerOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

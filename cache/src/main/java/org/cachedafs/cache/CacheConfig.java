@@ -47,10 +47,10 @@ public record CacheConfig(int blockSize, long capacityBytes, long slabBytes, dou
 
   /**
    * 64 KiB blocks, 256 MiB in 64 MiB slabs, background write-back past a quarter dirty and a hard limit
-   * at three quarters, read-ahead up to 32 blocks, mlock, 1 s flush.
+   * at three quarters, read-ahead up to 128 blocks, mlock, 1 s flush.
    */
   public static CacheConfig defaults() {
-    return new CacheConfig(64 << 10, 256L << 20, 64L << 20, 0.75, true, 32, true, Duration.ofSeconds(1), 0.25);
+    return new CacheConfig(64 << 10, 256L << 20, 64L << 20, 0.75, true, 128, true, Duration.ofSeconds(1), 0.25);
   }
 
   public CacheConfig withBlockSize(int b) {

@@ -332,6 +332,15 @@ public final class CachedFile implements AutoCloseable {
       failure = e;
     }
     closed = true;
+    // The server must not forget this open while a write-back is sending through it (another open's
+    // dirty blocks may be going out through this one): wait for any under the flush lock, which every
+    // write-back holds across its transfers, and leave the open set under it, so none picks it later.
+    fc.flushLock.lock();
+    try {
+      fc.opens.remove(this);
+    } finally {
+      fc.flushLock.unlock();
+    }
     try {
       m.session.close(open);
     } catch (DafsException e) {

@@ -58,7 +58,9 @@ public final class DafsServer implements AutoCloseable {
     this.staging = new StagingPool(domain, STAGING_CHUNKS, STAGING_CHUNK_BYTES);
     this.sessions = new SessionTable(random);
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
-    this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("dafs-housekeeping"));
+    java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("dafs-housekeeping"));
+    timers.setRemoveOnCancelPolicy(true); // a cancelled handshake deadline must not keep its connection reachable
+    this.housekeeping = timers;
     this.delegations = new Delegations(options.lease().toNanos(), housekeeping, workers, random);
     ServerLimits limits = options.limits();
     long descriptors = OpenBudget.processDescriptorLimit();

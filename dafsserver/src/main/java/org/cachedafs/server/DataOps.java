@@ -283,12 +283,6 @@ final class DataOps {
   }
 
   /**
-   * Places the file's bytes into the segments, in order, by one-sided writes straight from the file
-   * (on tcp the kernel's sendfile: the bytes never pass through this process's memory), for a peer
-   * across a network. The reply goes after the last of them, on the same connection, so it arrives
-   * after the data.
-   */
-  /**
    * Places the file's bytes into the segments through a staging chunk: read into registered memory,
    * then one-sided writes from it. Used for loopback peers: there the kernel copies the bytes once
    * more anyway, and sendfile measured slower than a copy (on a 2-vCPU VM, uncached 1 MiB sequential
@@ -303,7 +297,8 @@ final class DataOps {
     boolean eof = false;
     while (done < length && !eof) {
       int want = Math.min(staging.chunkSize(), length - done);
-      int chunk = acquire();
+      int chunk = acquire(s);
+      java.util.concurrent.CompletableFuture<Void> last = null;
       try {
         ByteBuffer view = staging.view(chunk, want);
         long pos = offset + done;
@@ -321,7 +316,8 @@ final class DataOps {
           Requests.Segment sg = segments.get(segment);
           int n = Math.min(sg.length() - intoSegment, got - sent);
           RemoteRegion target = new RemoteRegion(sg.regionTag(), Long.MAX_VALUE);
-          await(c.write(staging.region(), chunk + sent, target, sg.regionOffset() + intoSegment, n));
+          last = c.write(staging.region(), chunk + sent, target, sg.regionOffset() + intoSegment, n);
+          await(c, last);
           sent += n;
           intoSegment += n;
           if (intoSegment == sg.length()) {
@@ -331,13 +327,19 @@ final class DataOps {
         }
         done += got;
       } finally {
-        staging.release(chunk);
+        release(s, chunk, last);
       }
     }
     sameConnection(s, c);
     return new Count(done, offset + done >= ch.size());
   }
 
+  /**
+   * Places the file's bytes into the segments, in order, by one-sided writes straight from the file
+   * (on tcp the kernel's sendfile: the bytes never pass through this process's memory), for a peer
+   * across a network. The reply goes after the last of them, on the same connection, so it arrives
+   * after the data.
+   */
   private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
@@ -357,7 +359,7 @@ final class DataOps {
       done += n;
     }
     for (java.util.concurrent.CompletableFuture<Void> f : sent) {
-      await(f);
+      await(c, f);
     }
     sameConnection(s, c);
     return new Count(total, offset + total >= size);
@@ -392,9 +394,11 @@ final class DataOps {
     int done = 0;
     while (done < r.length()) {
       int want = Math.min(staging.chunkSize(), r.length() - done);
-      int chunk = acquire();
+      int chunk = acquire(s);
+      java.util.concurrent.CompletableFuture<Void> read = null;
       try {
-        await(c.read(staging.region(), chunk, source, r.regionOffset() + done, want));
+        read = c.read(staging.region(), chunk, source, r.regionOffset() + done, want);
+        await(c, read);
         ByteBuffer view = staging.view(chunk, want);
         long pos = r.offset() + done;
         while (view.hasRemaining()) {
@@ -402,7 +406,7 @@ final class DataOps {
         }
         done += want;
       } finally {
-        staging.release(chunk);
+        release(s, chunk, read);
       }
     }
     sameConnection(s, c);
@@ -430,17 +434,54 @@ final class DataOps {
     }
   }
 
-  private int acquire() throws OpException {
+  /**
+   * A staging chunk for one of {@code s}'s transfers: at most {@link ServerSession#STAGING_PER_SESSION}
+   * per session, and no longer a wait than the stall timeout, after which the request gets DELAY and
+   * the client sends it again (the slot is left as if it never ran).
+   */
+  private int acquire(ServerSession s) throws OpException {
+    long timeout = limits.transferTimeout().toMillis();
     try {
-      return staging.acquire();
+      if (!s.stagingPermits.tryAcquire(timeout, TimeUnit.MILLISECONDS)) {
+        throw new OpException(Status.DELAY, "this session's direct transfers are all waiting on its memory");
+      }
+      int chunk = staging.acquire(timeout);
+      if (chunk < 0) {
+        s.stagingPermits.release();
+        throw new OpException(Status.DELAY, "the server's staging memory is all in use");
+      }
+      return chunk;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new OpException(Status.SERVERFAULT, "interrupted");
     }
   }
 
-  /** Waits for a one-sided transfer, no longer than the connection would tolerate a stalled peer. */
-  private void await(java.util.concurrent.CompletableFuture<Void> f) throws OpException, TransferInterrupted {
+  /**
+   * Gives a chunk back once the last one-sided transfer through it is over: the transport reads a
+   * one-sided write's source, and places a read's bytes, until the transfer's future completes, so
+   * a chunk given back earlier (a transfer that timed out) could be read or overwritten under
+   * another session's transfer.
+   */
+  private void release(ServerSession s, int chunk, java.util.concurrent.CompletableFuture<Void> last) {
+    Runnable give = () -> {
+      staging.release(chunk);
+      s.stagingPermits.release();
+    };
+    if (last == null || last.isDone()) {
+      give.run();
+    } else {
+      last.whenComplete((v, e) -> give.run());
+    }
+  }
+
+
+  /**
+   * Waits for a one-sided transfer, no longer than the connection would tolerate a stalled peer. A
+   * transfer that does not finish in time closes the connection: that ends the transfer for certain
+   * (its memory is then the server's again), and the client, reconnecting, sends the request again.
+   */
+  private void await(Connection c, java.util.concurrent.CompletableFuture<Void> f) throws OpException, TransferInterrupted {
     try {
       f.get(limits.transferTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
@@ -450,12 +491,15 @@ final class DataOps {
       }
       throw new TransferInterrupted("one-sided transfer failed: " + cause);
     } catch (TimeoutException e) {
-      throw new TransferInterrupted("one-sided transfer timed out");
+      c.close();
+      throw new TransferInterrupted("one-sided transfer not done within " + limits.transferTimeout().toMillis()
+          + " ms: the connection was closed");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new OpException(Status.SERVERFAULT, "interrupted");
     }
   }
+
 
   void lock(Requests.Lock r, ServerSession s) throws OpException, RecallPending {
     OpenState o = s.open(r.stateId());

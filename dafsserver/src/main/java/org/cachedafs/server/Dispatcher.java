@@ -83,7 +83,7 @@ final class Dispatcher implements ConnectionHandler {
     }
     Peer peer = new Peer();
     c.attach(peer);
-    housekeeping.schedule(() -> {
+    peer.handshakeDeadline = housekeeping.schedule(() -> {
       if (peer.session == null && c.isOpen()) {
         log.debug("closing {}: no session within {} ms", c.remoteAddress(), options.handshakeTimeout().toMillis());
         c.close();
@@ -95,9 +95,13 @@ final class Dispatcher implements ConnectionHandler {
   public void onClosed(Connection c, Throwable cause) {
     if (c.attachment() instanceof Peer peer) {
       admission.closed(c);
+      java.util.concurrent.ScheduledFuture<?> deadline = peer.handshakeDeadline;
+      if (deadline != null) {
+        deadline.cancel(false); // else a flood of connections stays reachable until each one's deadline
+      }
       ServerSession s = peer.session;
       if (s != null) {
-        // The session outlives the connection until its lease runs out.
+        // The session outlives the connection until its lease runs out (or a full table ends it first).
         s.connectionClosed(c, System.nanoTime());
       }
     }
@@ -298,7 +302,11 @@ final class Dispatcher implements ConnectionHandler {
       result = new Replies.Error(e.toString());
     }
     ByteBuffer reply = Codec.encode(h.reply(status), result);
-    slot.finish(op, reply);
+    if (status == Status.DELAY) {
+      slot.abandon(); // nothing was done: the client's retransmission runs it again
+    } else {
+      slot.finish(op, reply);
+    }
     Connection c = s.connection();
     if (c != null) {
       sendNow(c, reply);
@@ -378,9 +386,13 @@ final class Dispatcher implements ConnectionHandler {
       refuse(c, peer, h, "unusable key share");
       return;
     }
+    int credits = Math.min(r.credits(), options.maxCredits());
+    byte[] key = Handshake.sessionKey(secret, agreed, serverNonce, r.clientNonce(), peer.clientName);
+    ServerSession s = new ServerSession(sessions.newId(), peer.clientName, key, credits, options.lease().toNanos(),
+        options.limits().maxRunningPerSession(), workers, c, System.nanoTime());
     ServerSession evicted;
     try {
-      evicted = sessions.makeRoom(options.limits().maxSessions());
+      evicted = sessions.addWithin(options.limits().maxSessions(), s);
     } catch (OpException e) {
       log.debug("refusing a session for '{}' from {}: {}", peer.clientName, c.remoteAddress(), e.getMessage());
       reply(c, h, e.status(), e.getMessage());
@@ -390,11 +402,6 @@ final class Dispatcher implements ConnectionHandler {
       log.info("{} ended to make room for a new session: the table was full and it had no connection", evicted);
       offReceiveThread(() -> evicted.end(export.handles(), delegations));
     }
-    int credits = Math.min(r.credits(), options.maxCredits());
-    byte[] key = Handshake.sessionKey(secret, agreed, serverNonce, r.clientNonce(), peer.clientName);
-    ServerSession s = new ServerSession(sessions.newId(), peer.clientName, key, credits, options.lease().toNanos(),
-        options.limits().maxRunningPerSession(), workers, c, System.nanoTime());
-    sessions.add(s);
     log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
     peer.session = s;
     admission.authenticated(c);
@@ -412,10 +419,15 @@ final class Dispatcher implements ConnectionHandler {
     byte[] key = s == null ? null : s.sessionKey();
     if (s == null || s.ended() || !s.clientName().equals(peer.clientName)
         || !Handshake.matches(Handshake.bindProof(key, serverNonce, r.clientNonce(), r.sessionId()), r.proof())) {
+      // The connection goes too, so every guess costs a new connection and handshake; logged at debug,
+      // since a prober would otherwise choose what fills the log (the counter says how many).
       authFailures.increment();
-      log.warn("refusing to bind session {} for '{}' from {}: no such session, or no proof of its key",
+      log.debug("refusing to bind session {} for '{}' from {}: no such session, or no proof of its key",
           Long.toHexString(r.sessionId()), peer.clientName, c.remoteAddress());
-      reply(c, h, Status.BADSESSION, "no such session for this client, or no proof of its key: it ended, its lease expired, or it is not yours");
+      peer.refused = true;
+      sendNow(c, Codec.encode(h.reply(Status.BADSESSION),
+          new Replies.Error("no such session for this client, or no proof of its key: it ended, its lease expired, or it is not yours")));
+      c.close();
       return;
     }
     s.bind(c);
@@ -451,11 +463,13 @@ final class Dispatcher implements ConnectionHandler {
   }
 
   /**
-   * Sends a reply made on the receive thread. The receive thread itself never sends: blocked on a
-   * full socket it would stop reading, and over a byte stream two such peers wait on each other.
+   * Sends a reply made on the receive thread, from it: sending never waits for the peer (the
+   * transport queues what the socket does not take, within the connection's limits), and a hand-off
+   * to the workers would put every tiny reply (an error, a challenge, a renewal) in their unbounded
+   * queue, outside the connection's back-pressure.
    */
   private void send(Connection c, ByteBuffer frame) {
-    offReceiveThread(() -> sendNow(c, frame));
+    sendNow(c, frame);
   }
 
   private void offReceiveThread(Runnable r) {

@@ -192,9 +192,13 @@ final class NamespaceOps {
     }
     synchronized (n) {
       delegations.check(n, s, FileAccess.NAMESPACE);
-      unparkOpens(n);
-      Files.delete(p);
-      forgetIfGone(a.fileKey(), p);
+      List<OpenState> held = holdOpens(n);
+      try {
+        Files.delete(p);
+        forgetIfGone(a.fileKey(), p);
+      } finally {
+        letGo(held);
+      }
     }
   }
 
@@ -211,12 +215,28 @@ final class NamespaceOps {
   }
 
   /**
-   * Opens whose descriptor was parked reopen before their file loses its name, so that they keep
-   * reading and writing it afterwards, as unlink(2) promises open files.
+   * Opens whose descriptor was parked reopen before their file loses its name, and are held open
+   * until it has, so that they keep reading and writing it afterwards, as unlink(2) promises open
+   * files (a removed file's opens are never parked again). The caller lets go with {@link #letGo}.
    */
-  private static void unparkOpens(FileNode n) throws OpException, IOException {
-    for (OpenState o : n.opens()) {
-      o.unpark();
+  private static List<OpenState> holdOpens(FileNode n) throws OpException, IOException {
+    List<OpenState> held = new ArrayList<>();
+    try {
+      for (OpenState o : n.opens()) {
+        if (o.holdOpen()) {
+          held.add(o);
+        }
+      }
+    } catch (OpException | IOException | RuntimeException e) {
+      letGo(held);
+      throw e;
+    }
+    return held;
+  }
+
+  private static void letGo(List<OpenState> held) {
+    for (OpenState o : held) {
+      o.done();
     }
   }
 
@@ -277,12 +297,14 @@ final class NamespaceOps {
         if (replaced != null && replaced.isDirectory()) {
           delegations.checkBelow(replaced, s);
         }
-        if (replaced != null) {
-          unparkOpens(replaced);
-        }
-        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        if (dst != null) {
-          forgetIfGone(dst.fileKey(), to);
+        List<OpenState> held = replaced == null ? List.of() : holdOpens(replaced);
+        try {
+          Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+          if (dst != null) {
+            forgetIfGone(dst.fileKey(), to);
+          }
+        } finally {
+          letGo(held);
         }
         if (moving != null) {
           handles.moved(moving, toDir, r.toName());

@@ -130,12 +130,18 @@ final class OpenState {
     lastUsed = System.nanoTime();
   }
 
-  /** Reopens a parked open now, so that it survives its file's removal through the server. */
-  void unpark() throws OpException, IOException {
-    if (!directory) {
-      use();
-      done();
+  /**
+   * Reopens the open if it is parked and holds it open (as {@link #use} does) until {@link #done}:
+   * around its file's removal through the server, so that it is not parked again before the name is
+   * gone and keeps the file afterwards, as unlink(2) promises. Returns false for a directory (nothing
+   * to hold; no {@link #done} then).
+   */
+  boolean holdOpen() throws OpException, IOException {
+    if (directory) {
+      return false;
     }
+    use();
+    return true;
   }
 
   private FileChannel reopen() throws OpException, IOException {
@@ -150,17 +156,33 @@ final class OpenState {
         opts.add(StandardOpenOption.WRITE);
       }
       opened = FileChannel.open(node.path(), opts.toArray(OpenOption[]::new));
-      Object key = Files.readAttributes(node.path(), java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-      if (!Objects.equals(key, node.fileKey())) {
-        opened.close();
-        throw new NoSuchFileException(node.path().toString());
-      }
     } catch (NoSuchFileException e) {
       budget.release();
-      throw new OpException(Status.STALE, "the file was removed or replaced behind the server's back while its descriptor was parked");
+      throw stale();
     } catch (IOException | RuntimeException e) {
       budget.release();
       throw e;
+    }
+    try {
+      Object key = Files.readAttributes(node.path(), java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      if (!Objects.equals(key, node.fileKey())) {
+        throw new NoSuchFileException(node.path().toString());
+      }
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(opened);
+      budget.release();
+      synchronized (this) {
+        if (channel != null) {
+          return channel; // reopened by another operation meanwhile, before the name went
+        }
+      }
+      if (e instanceof NoSuchFileException) {
+        throw stale();
+      }
+      if (e instanceof IOException io) {
+        throw io;
+      }
+      throw (RuntimeException) e;
     }
     synchronized (this) {
       if (closed) {
@@ -182,6 +204,10 @@ final class OpenState {
     }
   }
 
+  private static OpException stale() {
+    return new OpException(Status.STALE, "the file was removed or replaced behind the server's back while its descriptor was parked");
+  }
+
   /** Whether the open holds a descriptor no operation is using. */
   synchronized boolean idle() {
     return channel != null && users == 0 && !closed;
@@ -191,11 +217,14 @@ final class OpenState {
     return lastUsed;
   }
 
-  /** Gives the descriptor back if no operation uses it; true if it did. */
+  /**
+   * Gives the descriptor back if no operation uses it; true if it did. Never for a removed file: its
+   * descriptor may be the last link to its data.
+   */
   boolean park() {
     FileChannel ch;
     synchronized (this) {
-      if (channel == null || users > 0 || closed) {
+      if (channel == null || users > 0 || closed || node.isRemoved()) {
         return false;
       }
       ch = channel;

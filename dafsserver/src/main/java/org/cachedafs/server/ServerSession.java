@@ -24,6 +24,12 @@ final class ServerSession {
   /** Agreed in SESSION_CREATE, never sent: SESSION_BIND must prove it (see Handshake). */
   private final byte[] sessionKey;
   private final SessionRunQueue runQueue;
+  /**
+   * Staging chunks this session may hold at once: a client whose transfers stall can keep at most
+   * these from everyone else, for at most the stall timeout each.
+   */
+  final java.util.concurrent.Semaphore stagingPermits = new java.util.concurrent.Semaphore(STAGING_PER_SESSION);
+  static final int STAGING_PER_SESSION = 2;
   /** Byte ranges this session holds locked, over all files. */
   private final java.util.concurrent.atomic.AtomicInteger lockedRanges = new java.util.concurrent.atomic.AtomicInteger();
   /** When the session last lost its connection (nanoTime); meaningful while it has none. */
@@ -112,9 +118,13 @@ final class ServerSession {
     }
   }
 
+  /** Makes {@code c} the session's connection and closes the one it replaces, once, however many bind at once. */
   void bind(Connection c) {
-    Connection old = connection;
-    connection = c;
+    Connection old;
+    synchronized (this) {
+      old = connection;
+      connection = c;
+    }
     if (old != null && old != c) {
       old.close();
     }

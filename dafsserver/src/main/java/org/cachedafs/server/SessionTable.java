@@ -24,17 +24,20 @@ final class SessionTable {
     }
   }
 
-  void add(ServerSession s) {
-    sessions.put(s.id(), s);
-  }
-
   /**
-   * Makes room for one more session within {@code max}: if the table is full, removes and returns
+   * Adds {@code s} within {@code max} sessions, in one step with the check: if the table is full, removes and returns
    * the session that has been without a connection longest (its client can still be served: it just
    * loses its state, as at a lease expiry). Returns null if there was room; throws RESOURCE if the
    * table is full of connected sessions.
    */
-  synchronized ServerSession makeRoom(int max) throws OpException {
+  synchronized ServerSession addWithin(int max, ServerSession s) throws OpException {
+    ServerSession evicted = makeRoom(max);
+    sessions.put(s.id(), s);
+    return evicted;
+  }
+
+  /** Guarded by this. */
+  private ServerSession makeRoom(int max) throws OpException {
     if (sessions.size() < max) {
       return null;
     }

@@ -12,8 +12,9 @@ import org.cachedafs.transport.Region;
  * carved into fixed chunks. A direct read fills a chunk from the file and writes it into the client's
  * region; a direct write reads the client's region into a chunk and writes it to the file.
  *
- * <p>The pool owns the slab and its region; a worker owns a chunk from {@link #acquire} until it
- * passes the same index to {@link #release}. Closing the pool deregisters the slab.
+ * <p>The pool owns the slab and its region; a transfer owns a chunk from {@link #acquire} until it
+ * passes the same index to {@link #release}, which it does only once no one-sided transfer through
+ * the chunk can still touch it (see {@code DataOps}). Closing the pool deregisters the slab.
  */
 final class StagingPool implements AutoCloseable {
   private final Region region;
@@ -38,9 +39,10 @@ final class StagingPool implements AutoCloseable {
     return chunkSize;
   }
 
-  /** Waits for a free chunk; returns its offset in the region. */
-  int acquire() throws InterruptedException {
-    return free.take() * chunkSize;
+  /** Waits up to {@code timeoutMillis} for a free chunk; returns its offset in the region, or -1. */
+  int acquire(long timeoutMillis) throws InterruptedException {
+    Integer i = free.poll(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return i == null ? -1 : i * chunkSize;
   }
 
   void release(int offset) {

@@ -56,16 +56,23 @@ final class TcpListener implements Listener {
         }
         continue;
       }
+      TcpConnection connection = null;
       try {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        new TcpConnection(ch, domain, handler, limits, true).start();
+        connection = new TcpConnection(ch, domain, handler, limits, true);
+        connection.start();
         backoff = 0;
-      } catch (IOException | RuntimeException e) {
-        // Setting up needs descriptors of its own (selectors): the same exhaustion ends up here.
-        try {
-          ch.close();
-        } catch (IOException ignored) {
-          // The socket is being dropped anyway.
+      } catch (IOException | RuntimeException | Error e) {
+        // Setting up needs descriptors (selectors) and threads of its own: the same exhaustion ends up
+        // here, an OutOfMemoryError for a thread included, and must not end the accept loop.
+        if (connection != null) {
+          connection.close();
+        } else {
+          try {
+            ch.close();
+          } catch (IOException ignored) {
+            // The socket is being dropped anyway.
+          }
         }
         if (!failed("setting up a connection", e)) {
           return;
@@ -82,7 +89,7 @@ final class TcpListener implements Listener {
   private long lastLog = System.nanoTime() - LOG_INTERVAL_NANOS;
 
   /** Counts a failure, logs once per interval, and backs off; false if interrupted (closing). */
-  private boolean failed(String what, Exception e) {
+  private boolean failed(String what, Throwable e) {
     failures++;
     long now = System.nanoTime();
     if (now - lastLog >= LOG_INTERVAL_NANOS) {

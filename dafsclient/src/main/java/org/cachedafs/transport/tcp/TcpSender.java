@@ -36,6 +36,12 @@ import org.cachedafs.transport.ConnectionLimits;
  * also come from a file, which the kernel moves to the socket itself (sendfile).
  */
 final class TcpSender {
+  /**
+   * What a queued frame costs beyond its bytes (its objects and future), charged to the backlog so
+   * that a flood of tiny frames is bounded by the same limits as a few large ones.
+   */
+  static final long FRAME_OVERHEAD = 256;
+
   /** File bytes that follow a frame's header, moved by the kernel from the file to the socket (sendfile). */
   record FilePart(FileChannel file, long position, int length) {}
 
@@ -154,7 +160,7 @@ final class TcpSender {
           return;
         }
       }
-      long bytes = out.remaining();
+      long bytes = out.remaining() + FRAME_OVERHEAD;
       long after = backlog.get() + bytes;
       if (after > limits.queueHardLimit()) {
         overflow = new PeerStalled("the peer let " + after + " bytes pile up unread, more than the limit of "
@@ -237,9 +243,10 @@ final class TcpSender {
 
   private void drainLoop() {
     long stall = limits.stallTimeout().toNanos();
+    Outgoing head = null;
+    Throwable failure = null;
     try {
       while (true) {
-        Outgoing head;
         lock.lock();
         try {
           while (queue.isEmpty() && !closed) {
@@ -252,16 +259,19 @@ final class TcpSender {
         } finally {
           lock.unlock();
         }
-        // Only this thread writes while the queue is not empty, so the head is written outside the lock.
+        // Only this thread writes while the queue is not empty, so the head is written outside the
+        // lock; close() leaves the head's future to this thread, which alone knows when its memory
+        // is no longer read.
         long moved = head.writeSome(channel);
         if (moved > 0) {
           lastProgress = System.nanoTime();
         }
+        boolean written = head.remaining() == 0;
         List<Runnable> due;
         lock.lock();
         try {
-          backlog.addAndGet(-moved);
-          if (head.remaining() == 0) {
+          backlog.addAndGet(-moved - (written ? FRAME_OVERHEAD : 0));
+          if (written) {
             queue.poll();
           }
           if (moved > 0) {
@@ -271,13 +281,17 @@ final class TcpSender {
         } finally {
           lock.unlock();
         }
-        due.forEach(Runnable::run);
-        if (head.remaining() == 0) {
-          head.done.complete(null);
-        } else if (moved == 0) {
+        if (written) {
+          Outgoing done = head;
+          head = null;
+          done.done.complete(null);
+        }
+        runAll(due);
+        if (!written && moved == 0) {
           if (System.nanoTime() - lastProgress > stall) {
-            fail.accept(new PeerStalled("the peer has read nothing for " + limits.stallTimeout().toMillis() + " ms with "
-                + backlog.get() + " bytes waiting for it"));
+            failure = new PeerStalled("the peer has read nothing for " + limits.stallTimeout().toMillis() + " ms with "
+                + backlog.get() + " bytes waiting for it");
+            fail.accept((IOException) failure);
             return;
           }
           writable.select(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(stall), 1000)));
@@ -285,13 +299,34 @@ final class TcpSender {
         }
       }
     } catch (IOException e) {
+      failure = e;
       if (!closed) {
         fail.accept(e);
       }
     } catch (ClosedSelectorException e) {
-      // Closed while waiting: the connection is going away.
+      failure = new ClosedChannelException(); // closed while waiting: the connection is going away
     } catch (InterruptedException e) {
+      failure = e;
       Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      // A callback or a completion that threw must not leave the connection without its drain thread.
+      failure = e;
+      fail.accept(new IOException("the send thread failed", e));
+    } finally {
+      if (head != null) {
+        head.done.completeExceptionally(failure != null ? failure : new ClosedChannelException());
+      }
+    }
+  }
+
+  /** Runs drain callbacks, each on its own, so one that throws does not keep the others from running. */
+  private static void runAll(List<Runnable> due) {
+    for (Runnable r : due) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(TcpSender.class).warn("a drain callback failed", e);
+      }
     }
   }
 
@@ -303,7 +338,10 @@ final class TcpSender {
     return n;
   }
 
-  /** Fails every queued frame with {@code cause} and stops the drain thread. The socket is the connection's to close. */
+  /**
+   * Fails every queued frame with {@code cause} and stops the drain thread (which fails the frame it
+   * was writing itself). The socket is the connection's to close.
+   */
   void close(Throwable cause) {
     lock.lock();
     try {
@@ -323,15 +361,21 @@ final class TcpSender {
     List<Runnable> due;
     lock.lock();
     try {
+      // The head may be under the drain thread's write this moment: its future is the drain thread's
+      // to complete, once it has stopped reading the frame's memory. The rest are failed here.
+      Outgoing head = queue.poll();
       for (Outgoing o; (o = queue.poll()) != null; ) {
         o.done.completeExceptionally(cause);
+      }
+      if (head != null && !drain.isAlive()) {
+        head.done.completeExceptionally(cause);
       }
       backlog.set(0);
       due = takeDrainedCallbacks();
     } finally {
       lock.unlock();
     }
-    due.forEach(Runnable::run);
+    runAll(due);
   }
 
   /** The peer stopped taking bytes: the connection is closed, and its session left to its lease. */

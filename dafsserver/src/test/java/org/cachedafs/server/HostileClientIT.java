@@ -185,6 +185,61 @@ class HostileClientIT {
   }
 
   /**
+   * A client that asks the server for direct writes and never answers the server's one-sided reads of
+   * its memory: each transfer holds a staging chunk only until the stall timeout, then the connection
+   * closes (so a late answer can land nowhere), and another client's direct I/O keeps working,
+   * byte for byte, throughout.
+   */
+  @Test
+  void aClientThatNeverAnswersTheServersOneSidedReadsLosesOnlyItsConnection() throws Exception {
+    long seed = seed("silentMemory");
+    Random rnd = new Random(seed);
+    try (ServerProcess server = server(0, "--stall-timeout-ms", "2000");
+        DafsSession good = wellBehaved(server)) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      RawClient attacker = new RawClient(addressOf(server));
+      assertEquals(Status.OK, attacker.handshake(SECRET, "silent-memory", 16));
+      RawClient.Answer opened = attacker.call(Opcode.OPEN, new Requests.Open(attacker.root, "victim-of-nothing",
+          Requests.Open.ACCESS_READ | Requests.Open.ACCESS_WRITE, 0, Requests.Open.CREATE | Requests.Open.NO_DELEGATION, 0644), 0, 1);
+      assertEquals(Status.OK, opened.status());
+      long state = ((Replies.Opened) opened.body()).stateId();
+      // Sixteen direct writes of 1 MiB from "memory" the attacker will never serve.
+      for (int i = 0; i < 16; i++) {
+        attacker.send(attacker.request(Opcode.WRITE_DIRECT, new Requests.Direct(state, (long) i << 20, 1 << 20, 0x5eed + i, 0), i, i == 0 ? 2 : 1));
+      }
+      OpenFile f = good.open(good.root(), "direct", OpenMode.readWrite().create(0644));
+      ByteBuffer memory = ByteBuffer.allocateDirect(4 << 20);
+      long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+      int rounds = 0;
+      try (org.cachedafs.transport.Region region = good.register(memory)) {
+        while (System.nanoTime() < end) {
+          byte[] data = new byte[1 << 20];
+          rnd.nextBytes(data);
+          memory.clear().put(data);
+          long at = (long) (rounds % 4) << 20;
+          assertEquals(data.length, good.writeDirect(f, at, region, 0, data.length), "direct write " + rounds);
+          memory.clear();
+          for (int k = 0; k < data.length; k++) {
+            memory.put(k + (1 << 20), (byte) 0);
+          }
+          assertEquals(data.length, good.readDirect(f, at, region, 1 << 20, data.length), "direct read " + rounds);
+          byte[] back = new byte[data.length];
+          memory.get(1 << 20, back);
+          assertArrayEquals(data, back, "the well-behaved client's direct bytes, round " + rounds);
+          rounds++;
+        }
+      }
+      assertTrue(closedByServer(attacker.socket, Duration.ofSeconds(30)),
+          "the server closes the connection of a client whose memory never answers");
+      attacker.close();
+      System.out.println("silentMemory: " + rounds + " direct write-and-read rounds of 1 MiB served during the attack");
+      freshClientServed(server, "after a client left its direct transfers unanswered");
+      served(good, canary, 1);
+      assertTrue(server.alive());
+    }
+  }
+
+  /**
    * Slowloris and a connection flood: hundreds of connections that send half a header and stall, then
    * hundreds that connect and go. Connections without a session are evicted oldest first, so a new
    * client still gets in, and the one already in is never disturbed.

@@ -72,6 +72,15 @@ public interface Connection extends AutoCloseable {
 
   void attach(Object attachment);
 
+  /**
+   * Closes the connection once everything sent before this call is on the wire (a refusal, the last
+   * reply of a session), or at once if nothing is waiting; a peer that does not take it within the
+   * stall timeout is closed anyway.
+   */
+  default void closeAfterSending() {
+    close();
+  }
+
   /** Closes the connection; pending one-sided reads fail. Idempotent. */
   @Override
   void close();

@@ -170,6 +170,26 @@ public abstract class TransportConformanceTest {
   }
 
   @Test
+  void closeAfterSendingDeliversWhatWasSentFirst() throws Exception {
+    List<byte[]> sent = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      byte[] m = new byte[1 << 20]; // more than a socket buffer: most of it is still queued at the close
+      new Random(100 + i).nextBytes(m);
+      sent.add(m);
+      server.send(ByteBuffer.wrap(m));
+    }
+    server.closeAfterSending();
+    for (byte[] m : sent) {
+      assertArrayEquals(m, atClient.poll(10, TimeUnit.SECONDS), "every message sent before the close arrives");
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (client.isOpen() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    org.junit.jupiter.api.Assertions.assertFalse(client.isOpen(), "and then the connection closes");
+  }
+
+  @Test
   void oneSidedReadFetchesFromThePeersRegion() throws Exception {
     ByteBuffer source = random(1 << 20, 2);
     Region remote = serverDomain.register(source, Access.REMOTE_READ);

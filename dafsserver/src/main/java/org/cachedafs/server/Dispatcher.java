@@ -427,7 +427,7 @@ final class Dispatcher implements ConnectionHandler {
       peer.refused = true;
       sendNow(c, Codec.encode(h.reply(Status.BADSESSION),
           new Replies.Error("no such session for this client, or no proof of its key: it ended, its lease expired, or it is not yours")));
-      c.close();
+      c.closeAfterSending();
       return;
     }
     s.bind(c);
@@ -445,11 +445,8 @@ final class Dispatcher implements ConnectionHandler {
     authFailures.increment();
     log.warn("authentication failed for '{}' from {}: {}", peer.clientName, c.remoteAddress(), why);
     peer.refused = true;
-    ByteBuffer refusal = Codec.encode(h.reply(Status.AUTH_FAILED), new Replies.Error(why));
-    offReceiveThread(() -> {
-      sendNow(c, refusal);
-      c.close();
-    });
+    sendNow(c, Codec.encode(h.reply(Status.AUTH_FAILED), new Replies.Error(why)));
+    c.closeAfterSending(); // the refusal first: a client should learn why, not just see the connection go
   }
 
   /** An error reply, or with {@code message} null an empty OK (or DELAY) reply. */

@@ -225,7 +225,7 @@ final class ServerSession {
     delegations.sessionEnded(this);
     Connection c = connection;
     if (c != null) {
-      c.close();
+      c.closeAfterSending(); // a SESSION_DESTROY's reply, or whatever else is on its way, goes first
     }
   }
 

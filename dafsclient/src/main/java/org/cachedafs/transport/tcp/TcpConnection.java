@@ -93,6 +93,11 @@ final class TcpConnection implements Connection {
   }
 
   @Override
+  public void closeAfterSending() {
+    sender.whenEmpty(this::close);
+  }
+
+  @Override
   public void send(ByteBuffer message) throws IOException {
     if (message.remaining() > TcpWire.MAX_MESSAGE) {
       throw new IllegalArgumentException("message of " + message.remaining() + " bytes exceeds " + TcpWire.MAX_MESSAGE);

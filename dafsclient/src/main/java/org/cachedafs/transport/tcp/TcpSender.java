@@ -107,6 +107,8 @@ final class TcpSender {
   /** When the queue last moved (a write took bytes, or it went from empty to not). */
   private volatile long lastProgress = System.nanoTime();
   private volatile boolean closed;
+  /** Guarded by lock: runs once the queue is empty (everything submitted is on the wire), or the connection closes. */
+  private Runnable onEmpty;
   /** Guarded by lock: what runs once the queue drains to half the high water, or the connection closes. */
   private final List<Runnable> onDrained = new ArrayList<>();
   private final Thread drain;
@@ -205,12 +207,31 @@ final class TcpSender {
     r.run();
   }
 
+  /** Runs {@code r} once everything submitted so far is on the wire (now, if it is), or when the connection closes. */
+  void whenEmpty(Runnable r) {
+    lock.lock();
+    try {
+      if (!closed && !queue.isEmpty()) {
+        onEmpty = r;
+        return;
+      }
+    } finally {
+      lock.unlock();
+    }
+    r.run();
+  }
+
   /** Guarded by lock: takes the callbacks due now, to run outside the lock. */
   private List<Runnable> takeDrainedCallbacks() {
-    if (onDrained.isEmpty() || (!closed && backlog.get() > limits.queueHighWater() / 2)) {
-      return List.of();
+    List<Runnable> due = new ArrayList<>(2);
+    if (onEmpty != null && (closed || queue.isEmpty())) {
+      due.add(onEmpty);
+      onEmpty = null;
     }
-    List<Runnable> due = new ArrayList<>(onDrained);
+    if (onDrained.isEmpty() || (!closed && backlog.get() > limits.queueHighWater() / 2)) {
+      return due;
+    }
+    due.addAll(onDrained);
     onDrained.clear();
     return due;
   }

@@ -112,6 +112,15 @@ final class Dispatcher implements ConnectionHandler {
     if (!(c.attachment() instanceof Peer peer) || peer.refused) {
       return;
     }
+    if (peer.session == null && ++peer.framesWithoutSession > MAX_FRAMES_WITHOUT_SESSION) {
+      // A handshake takes two or three frames: a connection that keeps talking without a session is
+      // making the server answer for nothing (challenges, BADSESSION), so it goes.
+      peer.refused = true;
+      malformed.increment();
+      log.debug("closing {}: {} frames without a session", c.remoteAddress(), MAX_FRAMES_WITHOUT_SESSION);
+      c.close();
+      return;
+    }
     FrameHeader h;
     try {
       h = Codec.decodeHeader(message);
@@ -224,6 +233,9 @@ final class Dispatcher implements ConnectionHandler {
       }
     }
   }
+
+  /** The most frames a connection may send before it has a session (a handshake needs two or three). */
+  static final int MAX_FRAMES_WITHOUT_SESSION = 16;
 
   /** The most bytes an inline READ may ask for to be answered on the receive thread. */
   private static final int INLINE_READ_BYTES = 64 * 1024;

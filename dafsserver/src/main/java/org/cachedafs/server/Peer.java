@@ -7,6 +7,8 @@ final class Peer {
   /** Guarded by this. */
   String clientName;
   volatile ServerSession session;
+  /** Frames received while the connection had no session; only the receive thread touches it. */
+  int framesWithoutSession;
   /** The check that closes the connection if it has no session in time; cancelled when it closes. */
   volatile java.util.concurrent.ScheduledFuture<?> handshakeDeadline;
   /** Authentication failed: the connection closes once the refusal is sent, and nothing more is read from it. */

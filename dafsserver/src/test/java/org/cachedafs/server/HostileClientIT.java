@@ -284,6 +284,35 @@ class HostileClientIT {
   }
 
   /**
+   * A connection that keeps talking without ever creating a session (challenges asked for by the
+   * thousand, requests naming no session) is closed after a handful of frames: it cannot make the
+   * server answer for nothing, and the others are not disturbed.
+   */
+  @Test
+  void aConnectionThatNeverCreatesASessionIsCutShort() throws Exception {
+    seed("chatter");
+    try (ServerProcess server = server(0);
+        DafsSession good = wellBehaved(server)) {
+      OpenFile canary = good.open(good.root(), "canary", OpenMode.readWrite().create(0644));
+      for (Opcode op : List.of(Opcode.AUTH_INIT, Opcode.GETATTR)) {
+        try (RawClient chatter = new RawClient(addressOf(server))) {
+          try {
+            for (int i = 0; i < 1000; i++) {
+              Requests.Request body = op == Opcode.AUTH_INIT ? new Requests.AuthInit("chatter") : new Requests.HandleArg(good.root(), false);
+              chatter.send(chatter.request(op, body, op.sequenced() ? 0 : -1, i + 1));
+            }
+          } catch (IOException e) {
+            // Closed under us: the point.
+          }
+          assertTrue(closedByServer(chatter.socket, Duration.ofSeconds(30)), "a connection sending " + op + " without a session is closed");
+        }
+        served(good, canary, 1);
+      }
+      freshClientServed(server, "after the chatter");
+    }
+  }
+
+  /**
    * A flood of sessions: sessions created and abandoned by the hundred, then as many held at once as
    * the server allows. Abandoned sessions make room for new ones; a full table of connected sessions
    * refuses with RESOURCE, naming the limit; the established client is never evicted.

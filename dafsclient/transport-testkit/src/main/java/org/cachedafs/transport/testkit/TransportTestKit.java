@@ -1,4 +1,6 @@
-package org.cachedafs.transport;
+package org.cachedafs.transport.testkit;
+
+import org.cachedafs.transport.*;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * The contract every transport provider keeps, run once for each provider (as Netty runs one suite
  * against every transport). A subclass names the provider.
  */
-public abstract class TransportConformanceTest {
+public abstract class TransportTestKit {
   protected abstract Transport transport();
 
   protected MemoryDomain serverDomain;

@@ -1,7 +1,5 @@
 package org.cachedafs.transport.tcp;
 
-import org.cachedafs.protocol.Limits;
-
 /** Constants of the tcp transport's frame header (see package-info). */
 final class TcpWire {
   static final int HEADER_BYTES = 32;
@@ -11,8 +9,9 @@ final class TcpWire {
   static final byte READ_RESP = 4;
   static final byte STATUS_OK = 0;
   static final byte STATUS_ACCESS_ERROR = 1;
-  static final int MAX_MESSAGE = Limits.MAX_FRAME;
-  static final int MAX_ONE_SIDED = Limits.MAX_ONE_SIDED;
+  /** The largest message: a 1 MiB payload and its protocol header, with room to spare. */
+  static final int MAX_MESSAGE = (1 << 20) + 64 * 1024;
+  static final int MAX_ONE_SIDED = 16 << 20;
 
   private TcpWire() {}
 }

@@ -1,10 +1,10 @@
 package org.cachedafs.transport.tcp;
 
 import org.cachedafs.transport.Transport;
-import org.cachedafs.transport.TransportConformanceTest;
+import org.cachedafs.transport.testkit.TransportTestKit;
 import org.cachedafs.transport.Transports;
 
-class TcpTransportTest extends TransportConformanceTest {
+class TcpTransportTest extends TransportTestKit {
   @Override
   protected Transport transport() {
     return Transports.forScheme("tcp");

@@ -11,6 +11,7 @@ import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.Listener;
 import org.cachedafs.transport.MemoryDomain;
+import org.cachedafs.transport.Received;
 import org.cachedafs.transport.Region;
 import org.cachedafs.transport.Transport;
 import org.cachedafs.transport.Transports;
@@ -52,12 +53,13 @@ record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, double 
   static double transport(long total) throws IOException, InterruptedException {
     Transport tcp = Transports.forScheme("tcp");
     try (MemoryDomain serverDomain = tcp.openDomain(); MemoryDomain clientDomain = tcp.openDomain()) {
-      Region target = serverDomain.register(ByteBuffer.allocateDirect(16 << 20), Access.REMOTE_WRITE);
-      Region source = clientDomain.register(ByteBuffer.allocateDirect(1 << 20), Access.LOCAL);
+      Region target = serverDomain.allocate(16 << 20, Access.REMOTE_WRITE);
+      Region source = clientDomain.allocate(1 << 20, Access.LOCAL);
       BlockingQueue<Boolean> done = new LinkedBlockingQueue<>(); // offer never drops a signal, unlike a SynchronousQueue
       ConnectionHandler server = new ConnectionHandler() {
         @Override
-        public void onMessage(Connection c, ByteBuffer m) {
+        public void onMessage(Connection c, Received m) {
+          m.release();
           done.offer(Boolean.TRUE); // the marker that follows the data: everything before it is placed
         }
 
@@ -93,7 +95,8 @@ record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, double 
     try (MemoryDomain a = tcp.openDomain(); MemoryDomain b = tcp.openDomain()) {
       ConnectionHandler echo = new ConnectionHandler() {
         @Override
-        public void onMessage(Connection c, ByteBuffer m) {
+        public void onMessage(Connection c, Received r) {
+          ByteBuffer m = r.detach();
           try {
             // Echoed on the receive thread: the raw transport's round trip, with no hand-off. (The server
             // never does this, lest a full socket stall its reads; 64 bytes cannot fill one.)
@@ -110,8 +113,8 @@ record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, double 
       try (Listener l = tcp.listen(new InetSocketAddress("127.0.0.1", 0), a, echo);
           Connection c = tcp.connect(l.localAddress(), b, new ConnectionHandler() {
             @Override
-            public void onMessage(Connection conn, ByteBuffer m) {
-              replies.offer(m);
+            public void onMessage(Connection conn, Received m) {
+              replies.offer(m.detach());
             }
 
             @Override
@@ -137,7 +140,9 @@ record PhysicalReference(double memcpySmallGBps, double memcpyLargeGBps, double 
 
   private static final class Quiet implements ConnectionHandler {
     @Override
-    public void onMessage(Connection c, ByteBuffer m) {}
+    public void onMessage(Connection c, Received m) {
+      m.release();
+    }
 
     @Override
     public void onClosed(Connection c, Throwable cause) {}

@@ -42,7 +42,9 @@ final class BlockPool implements AutoCloseable {
     int made = 0;
     while (made < total) {
       int n = Math.min(perSlab, total - made);
-      ByteBuffer slab = ByteBuffer.allocateDirect(n * blockSize);
+      // Placed by the transport (a shared mapping on shm), so that the server can write into it.
+      Region region = session.allocate(n * blockSize);
+      ByteBuffer slab = region.buffer();
       if (memoryLock != null) {
         String noHugePages = memoryLock.adviseHugePages(slab);
         if (noHugePages != null) {
@@ -54,7 +56,6 @@ final class BlockPool implements AutoCloseable {
           notLocked = why;
         }
       }
-      Region region = session.register(slab);
       slabs.add(slab);
       regions.add(region);
       for (int i = 0; i < n; i++) {

@@ -51,8 +51,8 @@ final class BounceBuffers {
     }
     Bounce b = free.poll();
     if (b == null && all.size() < max) {
-      ByteBuffer memory = ByteBuffer.allocateDirect(size);
-      b = new Bounce(memory, session.register(memory));
+      Region region = session.allocate(size);
+      b = new Bounce(region.buffer(), region);
       all.add(b);
     }
     return b;

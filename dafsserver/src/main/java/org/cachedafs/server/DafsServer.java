@@ -82,7 +82,7 @@ public final class DafsServer implements AutoCloseable {
       throw e;
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
-        options.transport(), hostPort(listener.localAddress()), descriptors, openBudget.budget(), maxConnections);
+        options.transport(), hostPort(address()), descriptors, openBudget.budget(), maxConnections);
   }
 
   /** Descriptors kept for the JVM itself (jars, pipes, the listener, the export's lookups). */
@@ -105,7 +105,7 @@ public final class DafsServer implements AutoCloseable {
   }
 
   public InetSocketAddress address() {
-    return listener.localAddress();
+    return (InetSocketAddress) listener.localAddress();
   }
 
   /** {@code TRANSPORT://HOST:PORT}, the address a client connects to. */

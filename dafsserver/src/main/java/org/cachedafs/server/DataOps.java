@@ -258,7 +258,7 @@ final class DataOps {
   /** Direct read: one-sided writes from the file into the client's region. */
   Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
     OpenState o = readable(s.open(r.stateId()), s);
-    return scatter(o, s, r.offset(), List.of(new Requests.Segment(r.regionTag(), r.regionOffset(), r.length())), r.length());
+    return scatter(o, s, r.offset(), List.of(new Requests.Segment(r.region(), r.regionOffset(), r.length())), r.length());
   }
 
   /** Scatter read: as a direct read, but the bytes are placed segment after segment. */
@@ -315,7 +315,7 @@ final class DataOps {
         while (sent < got) {
           Requests.Segment sg = segments.get(segment);
           int n = Math.min(sg.length() - intoSegment, got - sent);
-          RemoteRegion target = new RemoteRegion(sg.regionTag(), Long.MAX_VALUE);
+          RemoteRegion target = RemoteRegion.of(sg.region().bytes());
           last = c.write(staging.region(), chunk + sent, target, sg.regionOffset() + intoSegment, n);
           await(c, last);
           sent += n;
@@ -343,7 +343,7 @@ final class DataOps {
   private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
-    if (c.remoteAddress().getAddress().isLoopbackAddress()) {
+    if (c.peerIsLocal()) {
       return scatterThroughStaging(ch, s, offset, segments, length);
     }
     long size = ch.size();
@@ -355,7 +355,7 @@ final class DataOps {
         break;
       }
       int n = Math.min(sg.length(), total - done);
-      sent.add(c.writeFromFile(ch, offset + done, n, new RemoteRegion(sg.regionTag(), Long.MAX_VALUE), sg.regionOffset()));
+      sent.add(c.writeFromFile(ch, offset + done, n, RemoteRegion.of(sg.region().bytes()), sg.regionOffset()));
       done += n;
     }
     for (java.util.concurrent.CompletableFuture<Void> f : sent) {
@@ -390,7 +390,7 @@ final class DataOps {
 
   private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch) throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
-    RemoteRegion source = new RemoteRegion(r.regionTag(), Long.MAX_VALUE);
+    RemoteRegion source = RemoteRegion.of(r.region().bytes());
     int done = 0;
     while (done < r.length()) {
       int want = Math.min(staging.chunkSize(), r.length() - done);

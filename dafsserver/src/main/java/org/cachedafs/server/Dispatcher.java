@@ -21,6 +21,7 @@ import org.cachedafs.protocol.Replies;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.Received;
 import org.cachedafs.transport.ConnectionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +70,7 @@ final class Dispatcher implements ConnectionHandler {
 
   @Override
   public void onOpen(Connection c) {
-    if (!options.hasSecret() && !c.remoteAddress().getAddress().isLoopbackAddress()) {
+    if (!options.hasSecret() && !c.peerIsLocal()) {
       refused.increment();
       log.warn("refusing {}: without a secret this server serves loopback clients only", c.remoteAddress());
       c.close();
@@ -108,10 +109,14 @@ final class Dispatcher implements ConnectionHandler {
   }
 
   @Override
-  public void onMessage(Connection c, ByteBuffer message) {
+  public void onMessage(Connection c, Received received) {
     if (!(c.attachment() instanceof Peer peer) || peer.refused) {
+      received.release();
       return;
     }
+    // A request's body (an inline write's data) lives until a worker has run it, so it is taken into
+    // memory of the server's own; the provider gets its receive buffer back at once.
+    ByteBuffer message = received.detach();
     if (peer.session == null && ++peer.framesWithoutSession > MAX_FRAMES_WITHOUT_SESSION) {
       // A handshake takes two or three frames: a connection that keeps talking without a session is
       // making the server answer for nothing (challenges, BADSESSION), so it goes.

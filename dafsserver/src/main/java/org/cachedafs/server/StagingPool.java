@@ -23,8 +23,7 @@ final class StagingPool implements AutoCloseable {
 
   StagingPool(MemoryDomain domain, int chunks, int chunkSize) {
     this.chunkSize = chunkSize;
-    ByteBuffer slab = ByteBuffer.allocateDirect(chunks * chunkSize);
-    this.region = domain.register(slab, Access.LOCAL);
+    this.region = domain.allocate(chunks * chunkSize, Access.LOCAL);
     this.free = new ArrayBlockingQueue<>(chunks);
     for (int i = 0; i < chunks; i++) {
       free.add(i);

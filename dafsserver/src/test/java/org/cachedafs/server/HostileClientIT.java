@@ -205,7 +205,7 @@ class HostileClientIT {
       long state = ((Replies.Opened) opened.body()).stateId();
       // Sixteen direct writes of 1 MiB from "memory" the attacker will never serve.
       for (int i = 0; i < 16; i++) {
-        attacker.send(attacker.request(Opcode.WRITE_DIRECT, new Requests.Direct(state, (long) i << 20, 1 << 20, 0x5eed + i, 0), i, i == 0 ? 2 : 1));
+        attacker.send(attacker.request(Opcode.WRITE_DIRECT, new Requests.Direct(state, (long) i << 20, 1 << 20, org.cachedafs.protocol.RegionDescriptor.of(java.nio.ByteBuffer.allocate(8).putLong(0x5eedL + i).array()), 0), i, i == 0 ? 2 : 1));
       }
       OpenFile f = good.open(good.root(), "direct", OpenMode.readWrite().create(0644));
       ByteBuffer memory = ByteBuffer.allocateDirect(4 << 20);

@@ -19,6 +19,7 @@ import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Limits;
 import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.RegionDescriptor;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.SetAttributes;
 import org.cachedafs.protocol.Status;
@@ -213,8 +214,8 @@ class MalformedFrameTest {
         Requests.Request body = switch (rnd.nextInt(4)) {
           case 0 -> new Requests.Read(1, 0, 10);
           case 1 -> new Requests.Write(1, 0, ByteBuffer.wrap(new byte[3]));
-          case 2 -> new Requests.DirectV(1, 0, List.of(new Requests.Segment(1, 0, 10)));
-          default -> new Requests.Direct(1, 0, 10, 1, 0);
+          case 2 -> new Requests.DirectV(1, 0, List.of(new Requests.Segment(descriptor(rnd), 0, 10)));
+          default -> new Requests.Direct(1, 0, 10, descriptor(rnd), 0);
         };
         Opcode op = body instanceof Requests.Read ? Opcode.READ : body instanceof Requests.Write ? Opcode.WRITE
             : body instanceof Requests.DirectV ? Opcode.READ_DIRECT_V : Opcode.READ_DIRECT;
@@ -264,20 +265,28 @@ class MalformedFrameTest {
   /** A READ_DIRECT_V whose scatter list breaks one of its limits; the header and the rest are intact. */
   private static ByteBuffer badScatterList(Random rnd, RawClient raw) {
     int segments = Codec.HEADER_BYTES + 20; // stateId, offset, count
-    Requests.Segment ok = new Requests.Segment(rnd.nextInt(), rnd.nextInt(1 << 20), 1 + rnd.nextInt(1 << 16));
+    Requests.Segment ok = new Requests.Segment(descriptor(rnd), rnd.nextInt(1 << 20), 1 + rnd.nextInt(1 << 16));
+    // Each segment: a descriptor (a length byte and 8 bytes), the region offset, the length.
     ByteBuffer f = raw.request(Opcode.READ_DIRECT_V, new Requests.DirectV(1, rnd.nextInt(1 << 20), List.of(ok, ok)), 0, 1);
-    switch (rnd.nextInt(6)) {
+    switch (rnd.nextInt(7)) {
       case 0 -> f.putInt(segments - 4, rnd.nextBoolean() ? -rnd.nextInt(100) : 0); // no segments, or a negative count
       case 1 -> f.putInt(segments - 4, Limits.MAX_SEGMENTS + 1 + rnd.nextInt(1 << 20)); // too many
-      case 2 -> f.putInt(segments + 12, rnd.nextBoolean() ? 0 : -1 - rnd.nextInt(Integer.MAX_VALUE)); // empty or negative segment
-      case 3 -> f.putLong(segments + 4, -1 - rnd.nextInt(Integer.MAX_VALUE)); // negative region offset
+      case 2 -> f.putInt(segments + 17, rnd.nextBoolean() ? 0 : -1 - rnd.nextInt(Integer.MAX_VALUE)); // empty or negative segment
+      case 3 -> f.putLong(segments + 9, -1 - rnd.nextInt(Integer.MAX_VALUE)); // negative region offset
       case 4 -> { // together more than one direct transfer may move
-        f.putInt(segments + 12, Limits.MAX_DIRECT);
-        f.putInt(segments + 16 + 12, 1 + rnd.nextInt(Limits.MAX_DIRECT));
+        f.putInt(segments + 17, Limits.MAX_DIRECT);
+        f.putInt(segments + 21 + 17, 1 + rnd.nextInt(Limits.MAX_DIRECT));
       }
+      case 5 -> f.put(segments, (byte) (rnd.nextBoolean() ? 0 : Limits.MAX_DESCRIPTOR + 1 + rnd.nextInt(200))); // no descriptor, or too long
       default -> f.putLong(Codec.HEADER_BYTES + 8, Long.MAX_VALUE - rnd.nextInt(ok.length())); // past the largest file offset
     }
     return f;
+  }
+
+  private static RegionDescriptor descriptor(Random rnd) {
+    byte[] b = new byte[8];
+    rnd.nextBytes(b);
+    return RegionDescriptor.of(b);
   }
 
   private static FileHandle randomHandle(Random rnd) {

@@ -47,6 +47,7 @@ import org.cachedafs.protocol.Replies.Opened;
 import org.cachedafs.protocol.Replies.ReadData;
 import org.cachedafs.protocol.Replies.SessionGranted;
 import org.cachedafs.protocol.Replies.StatFs;
+import org.cachedafs.protocol.RegionDescriptor;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Requests.Request;
 import org.cachedafs.protocol.SetAttributes;
@@ -55,6 +56,7 @@ import org.cachedafs.transport.Access;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.MemoryDomain;
+import org.cachedafs.transport.Received;
 import org.cachedafs.transport.Region;
 import org.cachedafs.transport.Transport;
 import org.slf4j.Logger;
@@ -305,7 +307,10 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   }
 
   @Override
-  public void onMessage(Connection c, ByteBuffer message) {
+  public void onMessage(Connection c, Received received) {
+    // Replies and callbacks outlive this call (a waiting caller reads its data later), so they take
+    // the message into memory of their own; the provider gets its buffer back at once.
+    ByteBuffer message = received.detach();
     onReceiveThread.set(Boolean.TRUE);
     try {
       FrameHeader h;
@@ -571,6 +576,11 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     return domain.register(directBuffer, Access.REMOTE_READ_WRITE);
   }
 
+  @Override
+  public Region allocate(int length) {
+    return domain.allocate(length, Access.REMOTE_READ_WRITE);
+  }
+
   // --- operations ------------------------------------------------------------------------------
 
   @Override
@@ -713,10 +723,14 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     for (int i = 0; i < chunks; i++) {
       int at = i * Limits.MAX_DIRECT;
       int len = Math.min(Limits.MAX_DIRECT, length - at);
-      Requests.Direct d = new Requests.Direct(file.stateId(), offset + at, len, region.tag(), regionOffset + (long) at);
+      Requests.Direct d = new Requests.Direct(file.stateId(), offset + at, len, descriptor(region), regionOffset + (long) at);
       parts.add(call(op, d, Count.class).thenApply(Count::count));
     }
     return sumUntilShort(parts, Limits.MAX_DIRECT, length);
+  }
+
+  private static RegionDescriptor descriptor(Region region) {
+    return RegionDescriptor.of(region.remote().toBytes());
   }
 
   @Override
@@ -749,7 +763,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
       int done = 0;
       while (done < sg.length()) {
         int n = Math.min(sg.length() - done, Limits.MAX_DIRECT - pieceBytes);
-        piece.add(new Requests.Segment(sg.region().tag(), sg.regionOffset() + (long) done, n));
+        piece.add(new Requests.Segment(descriptor(sg.region()), sg.regionOffset() + (long) done, n));
         pieceBytes += n;
         done += n;
         if (piece.size() == Limits.MAX_SEGMENTS || pieceBytes == Limits.MAX_DIRECT) {

@@ -70,6 +70,14 @@ public abstract class DafsSession implements AutoCloseable {
   public abstract Region register(ByteBuffer directBuffer);
 
   /**
+   * Allocates {@code length} bytes of memory for direct reads and writes, placed where the session's
+   * transport can reach it (a shared mapping on shm), and registers it. Works on every transport;
+   * {@link #register} does not on those that can only expose memory they placed. The caller owns the
+   * region; closing it frees the memory.
+   */
+  public abstract Region allocate(int length);
+
+  /**
    * Makes {@code listener} the receiver of delegation recalls, or with null removes it. While no
    * listener is set the session has nothing to cache, so it asks for no delegation on open, and
    * returns at once any delegation that is recalled.

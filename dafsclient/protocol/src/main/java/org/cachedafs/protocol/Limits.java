@@ -21,6 +21,8 @@ public final class Limits {
   public static final int MAX_SEGMENTS = 64;
   /** The largest one-sided transfer a transport moves in one data frame. */
   public static final int MAX_ONE_SIDED = 16 << 20;
+  /** The longest region descriptor a transport makes, in bytes (see {@link RegionDescriptor}). */
+  public static final int MAX_DESCRIPTOR = 32;
   /** The longest single name in a directory, in UTF-8 bytes (as Linux NAME_MAX). */
   public static final int MAX_NAME = 255;
   /** The longest relative path a LOOKUP may carry, in UTF-8 bytes (as Linux PATH_MAX). */

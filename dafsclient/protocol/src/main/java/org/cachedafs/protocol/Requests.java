@@ -166,16 +166,22 @@ public final class Requests {
 
   /**
    * READ_DIRECT and WRITE_DIRECT: the server moves {@code length} bytes between the file at
-   * {@code offset} and the client's registered region {@code regionTag} at {@code regionOffset} by a
+   * {@code offset} and the client's registered region {@code region} at {@code regionOffset} by a
    * one-sided transfer, then replies.
    */
-  public record Direct(long stateId, long offset, int length, int regionTag, long regionOffset) implements Request {
+  public record Direct(long stateId, long offset, int length, RegionDescriptor region, long regionOffset) implements Request {
     public void encode(WireWriter w) {
-      w.putLong(stateId).putLong(offset).putInt(length).putInt(regionTag).putLong(regionOffset);
+      w.putLong(stateId).putLong(offset).putInt(length);
+      region.encode(w);
+      w.putLong(regionOffset);
     }
 
     static Direct decode(WireReader r) throws MalformedFrameException {
-      return new Direct(r.getLong(), r.getOffset("offset"), r.getInt("length", 0, Limits.MAX_DIRECT), r.getInt(), r.getOffset("region offset"));
+      long stateId = r.getLong();
+      long offset = r.getOffset("offset");
+      int length = r.getInt("length", 0, Limits.MAX_DIRECT);
+      RegionDescriptor region = RegionDescriptor.decode(r);
+      return new Direct(stateId, offset, length, region, r.getOffset("region offset"));
     }
   }
 
@@ -202,7 +208,8 @@ public final class Requests {
     public void encode(WireWriter w) {
       w.putLong(stateId).putLong(offset).putInt(segments.size());
       for (Segment s : segments) {
-        w.putInt(s.regionTag()).putLong(s.regionOffset()).putInt(s.length());
+        s.region().encode(w);
+        w.putLong(s.regionOffset()).putInt(s.length());
       }
     }
 
@@ -213,7 +220,7 @@ public final class Requests {
       List<Segment> segments = new ArrayList<>(n);
       long total = 0;
       for (int i = 0; i < n; i++) {
-        int tag = r.getInt();
+        RegionDescriptor region = RegionDescriptor.decode(r);
         long regionOffset = r.getOffset("region offset");
         int length = r.getInt("segment length", 1, Limits.MAX_DIRECT);
         if (regionOffset > Long.MAX_VALUE - length) {
@@ -223,7 +230,7 @@ public final class Requests {
         if (total > Limits.MAX_DIRECT) {
           throw new MalformedFrameException("segments hold more than " + Limits.MAX_DIRECT + " bytes");
         }
-        segments.add(new Segment(tag, regionOffset, length));
+        segments.add(new Segment(region, regionOffset, length));
       }
       if (offset > Long.MAX_VALUE - total) {
         throw new MalformedFrameException("range runs past the largest file offset");
@@ -232,8 +239,8 @@ public final class Requests {
     }
   }
 
-  /** One piece of a scatter list: {@code length} bytes of the client's region {@code regionTag} at {@code regionOffset}. */
-  public record Segment(int regionTag, long regionOffset, int length) {}
+  /** One piece of a scatter list: {@code length} bytes of the client's region {@code region} at {@code regionOffset}. */
+  public record Segment(RegionDescriptor region, long regionOffset, int length) {}
 
   /** CREATE (a regular file, {@code flag} = exclusive), MKDIR, REMOVE and RMDIR name an entry of a directory. */
   public record Entry(FileHandle dir, String name, int mode, boolean flag) implements Request {

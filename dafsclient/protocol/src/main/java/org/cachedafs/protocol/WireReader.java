@@ -94,6 +94,14 @@ public final class WireReader {
     return s;
   }
 
+  /** {@code n} bytes with no length before them. */
+  byte[] getRaw(String what, int n) throws MalformedFrameException {
+    need(n, what);
+    byte[] b = new byte[n];
+    buf.get(b);
+    return b;
+  }
+
   /** A byte array of exactly {@code expected} bytes. */
   public byte[] getBytes(String what, int expected) throws MalformedFrameException {
     int n = getInt();

@@ -64,6 +64,13 @@ public final class WireWriter {
     return this;
   }
 
+  /** Bytes with no length before them: the reader knows how many. */
+  WireWriter putRaw(byte[] b) {
+    ensure(b.length);
+    buf.put(b);
+    return this;
+  }
+
   /** A byte array with a 32-bit length. */
   public WireWriter putBytes(byte[] b) {
     putInt(b.length);

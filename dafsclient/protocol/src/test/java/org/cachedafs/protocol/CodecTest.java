@@ -31,8 +31,8 @@ class CodecTest {
     req(s, Opcode.CLOSE, new Requests.StateArg(-9));
     req(s, Opcode.READ, new Requests.Read(1, 4096, 100));
     req(s, Opcode.WRITE, new Requests.Write(1, 7, ByteBuffer.wrap(new byte[] {9, 8, 7})));
-    req(s, Opcode.READ_DIRECT, new Requests.Direct(1, 8, 1 << 20, 0x1234, 64));
-    req(s, Opcode.READ_DIRECT_V, new Requests.DirectV(1, 8, List.of(new Requests.Segment(0x1234, 64, 4096), new Requests.Segment(-7, 0, 1 << 20))));
+    req(s, Opcode.READ_DIRECT, new Requests.Direct(1, 8, 1 << 20, d(0x12, 0x34), 64));
+    req(s, Opcode.READ_DIRECT_V, new Requests.DirectV(1, 8, List.of(new Requests.Segment(d(0x12, 0x34), 64, 4096), new Requests.Segment(d(-7, 1, 2, 3, 4, 5, 6, 7), 0, 1 << 20))));
     req(s, Opcode.CREATE, new Requests.Entry(H, "n", 0644, true));
     req(s, Opcode.RENAME, new Requests.Rename(H, "x", H, "y"));
     req(s, Opcode.READDIR, new Requests.ReadDir(H, 55, 100));
@@ -99,7 +99,7 @@ class CodecTest {
 
   @Test
   void scatterListsOutsideTheLimitsAreMalformed() throws Exception {
-    Requests.Segment seg = new Requests.Segment(5, 0, 4096);
+    Requests.Segment seg = new Requests.Segment(d(5), 0, 4096);
     int count = Codec.HEADER_BYTES + 16;
     int first = count + 4;
     // Too many segments, none, a negative count: refused before the list is allocated.
@@ -114,17 +114,23 @@ class CodecTest {
     // Empty and negative segments, and a negative region offset.
     for (int len : new int[] {0, -1, Integer.MIN_VALUE}) {
       ByteBuffer f = scatter(0, List.of(seg));
-      f.putInt(first + 12, len);
+      f.putInt(first + 10, len); // after a 2-byte descriptor and the region offset
       assertThrows(MalformedFrameException.class, () -> Codec.decode(f), "segment of " + len);
     }
     ByteBuffer negative = scatter(0, List.of(seg));
-    negative.putLong(first + 4, -1);
+    negative.putLong(first + 2, -1);
     assertThrows(MalformedFrameException.class, () -> Codec.decode(negative));
+    // A descriptor of no bytes, or longer than any transport makes.
+    for (int n : new int[] {0, Limits.MAX_DESCRIPTOR + 1, 255}) {
+      ByteBuffer f = scatter(0, List.of(seg));
+      f.put(first, (byte) n);
+      assertThrows(MalformedFrameException.class, () -> Codec.decode(f), "descriptor of " + n + " bytes");
+    }
     // Together more than one direct transfer, past the largest region offset, past the largest file offset.
-    Requests.Segment big = new Requests.Segment(5, 0, Limits.MAX_DIRECT);
+    Requests.Segment big = new Requests.Segment(d(5), 0, Limits.MAX_DIRECT);
     assertEquals(Limits.MAX_DIRECT, ((Requests.DirectV) Codec.decode(scatter(0, List.of(big))).body()).length());
-    assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(0, List.of(big, new Requests.Segment(5, 0, 1)))));
-    assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(0, List.of(new Requests.Segment(5, Long.MAX_VALUE - 10, 11)))));
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(0, List.of(big, new Requests.Segment(d(5), 0, 1)))));
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(0, List.of(new Requests.Segment(d(5), Long.MAX_VALUE - 10, 11)))));
     assertThrows(MalformedFrameException.class, () -> Codec.decode(scatter(Long.MAX_VALUE - 4095, List.of(seg, seg))));
     assertEquals(Long.MAX_VALUE - 4096, ((Requests.DirectV) Codec.decode(scatter(Long.MAX_VALUE - 4096, List.of(seg))).body()).offset());
   }
@@ -142,5 +148,13 @@ class CodecTest {
     ByteBuffer n = Codec.encode(FrameHeader.request(Opcode.LOOKUP, 1, 1, 0, 1), new Requests.Lookup(H, "x"));
     n.putShort(Codec.HEADER_BYTES + Limits.HANDLE_BYTES, (short) 0xFFFF);
     assertThrows(MalformedFrameException.class, () -> Codec.decode(n));
+  }
+
+  private static RegionDescriptor d(int... b) {
+    byte[] a = new byte[b.length];
+    for (int i = 0; i < b.length; i++) {
+      a[i] = (byte) b[i];
+    }
+    return RegionDescriptor.of(a);
   }
 }

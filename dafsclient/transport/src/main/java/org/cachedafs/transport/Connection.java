@@ -1,7 +1,7 @@
 package org.cachedafs.transport;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
@@ -23,8 +23,9 @@ public interface Connection extends AutoCloseable {
    * {@code sourceOffset} into the peer's {@code target} region at {@code targetOffset}. Never waits
    * for the peer. Completes when the bytes have left this side (local completion, as with RDMA
    * WRITE): until then the source memory must stay as it is. A message sent afterwards
-   * is delivered after them. If the peer closed the target region meanwhile, the bytes are dropped
-   * there; a target it never exposed for remote writing breaks the connection.
+   * is delivered after them. A target the peer never exposed for remote writing, or a range outside
+   * it, is a remote access error and closes the connection. A region the peer closed meanwhile is
+   * never written into memory it has reused: the bytes are dropped, or the connection closes.
    */
   CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length);
 
@@ -42,6 +43,10 @@ public interface Connection extends AutoCloseable {
    * One-sided read: moves {@code length} bytes of the peer's {@code source} region at
    * {@code sourceOffset} into the local {@code target} region at {@code targetOffset}. Completes when
    * they are in local memory, or fails with {@link RemoteAccessException}.
+   *
+   * <p>As on a reliable-connected queue pair, a remote access error (a descriptor the peer does not
+   * know, outside the region, or without read access) is fatal: the connection closes, and every
+   * transfer still pending on it fails.
    */
   CompletableFuture<Void> read(Region target, int targetOffset, RemoteRegion source, long sourceOffset, int length);
 
@@ -63,7 +68,11 @@ public interface Connection extends AutoCloseable {
     r.run();
   }
 
-  InetSocketAddress remoteAddress();
+  /** The peer's address, as the provider knows it (an inet address for tcp, a socket path for shm). */
+  SocketAddress remoteAddress();
+
+  /** Whether the peer runs on this host (a loopback tcp peer, every shm peer). */
+  boolean peerIsLocal();
 
   boolean isOpen();
 

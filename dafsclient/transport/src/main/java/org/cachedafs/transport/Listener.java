@@ -1,10 +1,10 @@
 package org.cachedafs.transport;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /** Accepts connections until closed. */
 public interface Listener extends AutoCloseable {
-  InetSocketAddress localAddress();
+  SocketAddress localAddress();
 
   /** Stops accepting; connections already accepted stay open. */
   @Override

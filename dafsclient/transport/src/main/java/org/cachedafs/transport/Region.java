@@ -3,12 +3,10 @@ package org.cachedafs.transport;
 import java.nio.ByteBuffer;
 
 /**
- * Registered memory. The tag is what a peer names it by (the rkey); it is random, so a peer cannot
- * guess another region's tag.
+ * Registered memory. Its {@linkplain #remote descriptor} is what a peer names it by (the address and
+ * rkey on verbs); it is unguessable, so a peer cannot reach a region it was not told of.
  */
 public interface Region extends AutoCloseable {
-  int tag();
-
   /** The registered length in bytes. */
   int length();
 
@@ -20,15 +18,17 @@ public interface Region extends AutoCloseable {
    */
   ByteBuffer buffer();
 
-  /** What a peer needs to name this region. */
-  default RemoteRegion remote() {
-    return new RemoteRegion(tag(), length());
-  }
+  /** What a peer needs to name this region in a one-sided operation. */
+  RemoteRegion remote();
 
   /** Whether this region belongs to {@code domain}. */
   boolean belongsTo(MemoryDomain domain);
 
-  /** Deregisters; idempotent. Later transfers naming the tag fail. */
+  /**
+   * Deregisters; idempotent. Later transfers naming it fail. A region the domain
+   * {@linkplain MemoryDomain#allocate allocated} also frees its memory here (once no peer can reach
+   * it any more).
+   */
   @Override
   void close();
 }

@@ -1,7 +1,7 @@
 package org.cachedafs.transport;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 
 /** A transport provider: the factory for domains, connections and listeners of one kind. */
 public interface Transport {
@@ -25,6 +25,15 @@ public interface Transport {
     return 1;
   }
 
+  /** Sizes and abilities of this provider's connections and domains. */
+  Capabilities capabilities();
+
+  /**
+   * An address to listen on for this host only, for tests and for a server offering this provider
+   * beside another: loopback with an ephemeral port for tcp, a fresh socket path for shm.
+   */
+  SocketAddress localAddress() throws IOException;
+
   /** A new protection domain. The caller owns it and closes it after the connections that use it. */
   MemoryDomain openDomain();
 
@@ -32,18 +41,27 @@ public interface Transport {
    * Connects to a listener. Messages and one-sided operations from the peer are served with the
    * regions of {@code domain}; {@code handler} is called on the connection's receive thread.
    */
-  default Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
-    return connect(address, domain, handler, ConnectionLimits.defaults());
+  default Connection connect(SocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
+    return connect(address, domain, handler, ConnectionLimits.defaults(), new byte[0]);
   }
 
-  /** As {@link #connect(InetSocketAddress, MemoryDomain, ConnectionHandler)}, within {@code limits}. */
-  Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException;
+  /**
+   * As {@link #connect(SocketAddress, MemoryDomain, ConnectionHandler)}, within {@code limits},
+   * presenting {@code credential} to the listener's {@link ConnectionHandler#admit} before anything
+   * is shared.
+   *
+   * @throws IllegalArgumentException if {@code address} is not of this provider's kind, or
+   *     {@code domain} is not this provider's
+   * @throws IOException if the peer cannot be reached or refused the credential
+   */
+  Connection connect(SocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits, byte[] credential)
+      throws IOException;
 
   /** Listens for connections; each accepted one uses {@code domain} and {@code handler}. */
-  default Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
+  default Listener listen(SocketAddress address, MemoryDomain domain, ConnectionHandler handler) throws IOException {
     return listen(address, domain, handler, ConnectionLimits.defaults());
   }
 
-  /** As {@link #listen(InetSocketAddress, MemoryDomain, ConnectionHandler)}; each connection within {@code limits}. */
-  Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException;
+  /** As {@link #listen(SocketAddress, MemoryDomain, ConnectionHandler)}; each connection within {@code limits}. */
+  Listener listen(SocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException;
 }

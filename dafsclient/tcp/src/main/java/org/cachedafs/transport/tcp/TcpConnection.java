@@ -3,6 +3,7 @@ package org.cachedafs.transport.tcp;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -16,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.Received;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;
 import org.cachedafs.transport.Region;
@@ -109,11 +111,12 @@ final class TcpConnection implements Connection {
   public CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length) {
     try {
       TcpRegion src = local(source, sourceOffset, length);
-      if (targetOffset < 0 || length > target.length() - targetOffset) {
+      long key = TcpRegion.keyOf(target);
+      if (targetOffset < 0) {
         throw new IllegalArgumentException("write of " + length + " at " + targetOffset + " outside " + target);
       }
       CompletableFuture<Void> done = new CompletableFuture<>();
-      sendFrame(TcpWire.WRITE, TcpWire.STATUS_OK, target.tag(), 0, targetOffset, 0, src.slice(sourceOffset, length), done);
+      sendFrame(TcpWire.WRITE, TcpWire.STATUS_OK, key, 0, targetOffset, 0, src.slice(sourceOffset, length), done);
       return done;
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -126,11 +129,12 @@ final class TcpConnection implements Connection {
       if (length < 0 || length > TcpWire.MAX_ONE_SIDED || position < 0) {
         throw new IllegalArgumentException("one-sided write of " + length + " file bytes at " + position);
       }
-      if (targetOffset < 0 || length > target.length() - targetOffset) {
+      long key = TcpRegion.keyOf(target);
+      if (targetOffset < 0) {
         throw new IllegalArgumentException("write of " + length + " at " + targetOffset + " outside " + target);
       }
       CompletableFuture<Void> done = new CompletableFuture<>();
-      ByteBuffer header = header(TcpWire.WRITE, TcpWire.STATUS_OK, target.tag(), 0, targetOffset, 0, length);
+      ByteBuffer header = header(TcpWire.WRITE, TcpWire.STATUS_OK, key, 0, targetOffset, 0, length);
       try {
         sender.submitFile(header, new TcpSender.FilePart(file, position, length), done);
       } catch (IOException e) {
@@ -148,7 +152,8 @@ final class TcpConnection implements Connection {
     CompletableFuture<Void> done = new CompletableFuture<>();
     try {
       TcpRegion dst = local(target, targetOffset, length);
-      if (sourceOffset < 0 || length > source.length() - sourceOffset) {
+      long key = TcpRegion.keyOf(source);
+      if (sourceOffset < 0) {
         throw new IllegalArgumentException("read of " + length + " at " + sourceOffset + " outside " + source);
       }
       long op = nextOperation.getAndIncrement();
@@ -157,7 +162,7 @@ final class TcpConnection implements Connection {
         failPending(new ClosedChannelException());
       }
       try {
-        sendFrame(TcpWire.READ_REQ, TcpWire.STATUS_OK, source.tag(), length, sourceOffset, op, null, new CompletableFuture<>());
+        sendFrame(TcpWire.READ_REQ, TcpWire.STATUS_OK, key, length, sourceOffset, op, null, new CompletableFuture<>());
       } catch (IOException e) {
         pendingReads.remove(op);
         throw e;
@@ -184,9 +189,9 @@ final class TcpConnection implements Connection {
     return r;
   }
 
-  private void sendFrame(byte type, byte status, int tag, int length, long offset, long op, ByteBuffer payload,
+  private void sendFrame(byte type, byte status, long key, int length, long offset, long op, ByteBuffer payload,
       CompletableFuture<Void> done) throws IOException {
-    ByteBuffer header = header(type, status, tag, length, offset, op, payload == null ? 0 : payload.remaining());
+    ByteBuffer header = header(type, status, key, length, offset, op, payload == null ? 0 : payload.remaining());
     try {
       sender.submit(header, payload, done);
     } catch (IOException e) {
@@ -195,9 +200,9 @@ final class TcpConnection implements Connection {
     }
   }
 
-  private static ByteBuffer header(byte type, byte status, int tag, int length, long offset, long op, int payloadLength) {
+  private static ByteBuffer header(byte type, byte status, long key, int length, long offset, long op, int payloadLength) {
     ByteBuffer header = ByteBuffer.allocate(TcpWire.HEADER_BYTES);
-    header.putInt(payloadLength).put(type).put(status).putShort((short) 0).putInt(tag).putInt(length).putLong(offset).putLong(op);
+    header.putInt(payloadLength).put(type).put(status).putShort((short) 0).putLong(key).putInt(length).putInt(0).putLong(offset).putLong(op);
     return header.flip();
   }
 
@@ -218,22 +223,27 @@ final class TcpConnection implements Connection {
         byte type = inHeader.get();
         byte status = inHeader.get();
         short reserved = inHeader.getShort();
-        int tag = inHeader.getInt();
+        long key = inHeader.getLong();
         int length = inHeader.getInt();
+        int reserved2 = inHeader.getInt();
         long offset = inHeader.getLong();
         long op = inHeader.getLong();
-        if (reserved != 0 || payloadLength < 0) {
+        if (reserved != 0 || reserved2 != 0 || payloadLength < 0) {
           throw new ProtocolViolation("bad transport header");
         }
         switch (type) {
           case TcpWire.MSG -> receiveMessage(payloadLength);
-          case TcpWire.WRITE -> receiveWrite(tag, offset, payloadLength);
-          case TcpWire.READ_REQ -> serveRead(tag, offset, length, op, payloadLength);
+          case TcpWire.WRITE -> receiveWrite(key, offset, payloadLength);
+          case TcpWire.READ_REQ -> {
+            if (!serveRead(key, offset, length, op, payloadLength)) {
+              return; // the refusal is on its way, and the connection closes after it
+            }
+          }
           case TcpWire.READ_RESP -> receiveReadResponse(op, status, payloadLength);
           default -> throw new ProtocolViolation("unknown transport frame type " + type);
         }
       }
-    } catch (ProtocolViolation | TcpSender.PeerStalled e) {
+    } catch (ProtocolViolation | TcpSender.PeerStalled | RemoteAccessException e) {
       log.debug("closing connection from {}: {}", remote, e.getMessage());
       cause = e;
     } catch (IOException | ClosedSelectorException e) {
@@ -257,12 +267,12 @@ final class TcpConnection implements Connection {
     domain.messageAllocated(payloadLength);
     readFully(message, false);
     message.flip();
-    handler.onMessage(this, message);
+    handler.onMessage(this, Received.owned(message));
   }
 
-  private void receiveWrite(int tag, long offset, int payloadLength) throws IOException {
-    TcpRegion region = domain.lookup(tag);
-    if (region == null && domain.recentlyClosed(tag) && payloadLength <= TcpWire.MAX_ONE_SIDED) {
+  private void receiveWrite(long key, long offset, int payloadLength) throws IOException {
+    TcpRegion region = domain.lookup(key);
+    if (region == null && domain.recentlyClosed(key) && payloadLength <= TcpWire.MAX_ONE_SIDED) {
       // The owner closed the region while a transfer into it was on its way: the bytes have nowhere
       // to go, but the peer did nothing wrong, so the connection stays up.
       drain(payloadLength);
@@ -270,7 +280,7 @@ final class TcpConnection implements Connection {
       return;
     }
     if (region == null || region.isClosed() || !region.access().remoteWrite()) {
-      throw new ProtocolViolation("one-sided write to region " + Integer.toHexString(tag) + " that is not remotely writable");
+      throw new ProtocolViolation("one-sided write to region " + Long.toHexString(key) + " that is not remotely writable");
     }
     if (payloadLength > TcpWire.MAX_ONE_SIDED || !region.contains(offset, payloadLength)) {
       throw new ProtocolViolation("one-sided write of " + payloadLength + " at " + offset + " outside " + region);
@@ -279,19 +289,25 @@ final class TcpConnection implements Connection {
     domain.placed(payloadLength);
   }
 
-  private void serveRead(int tag, long offset, int length, long op, int payloadLength) throws IOException {
+  /** Answers a read request; false if it was refused, after which the connection closes. */
+  private boolean serveRead(long key, long offset, int length, long op, int payloadLength) throws IOException {
     if (payloadLength != 0) {
       throw new ProtocolViolation("read request with a payload");
     }
-    TcpRegion region = domain.lookup(tag);
+    TcpRegion region = domain.lookup(key);
     boolean ok = region != null && !region.isClosed() && region.access().remoteRead()
         && length >= 0 && length <= TcpWire.MAX_ONE_SIDED && region.contains(offset, length);
     // Queued without waiting (TcpSender), so answering from the receive thread cannot stall it.
     if (ok) {
       sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_OK, 0, 0, 0, op, region.slice(offset, length), new CompletableFuture<>());
-    } else {
-      sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null, new CompletableFuture<>());
+      return true;
     }
+    // A remote access error breaks the connection, as it breaks a queue pair: the peer learns why
+    // from the refusal, and nothing it sends after it is read.
+    log.debug("refusing a one-sided read of {} bytes at {} of region {} from {}", length, offset, Long.toHexString(key), remote);
+    sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null, new CompletableFuture<>());
+    closeAfterSending();
+    return false;
   }
 
   private void drain(int length) throws IOException {
@@ -313,8 +329,9 @@ final class TcpConnection implements Connection {
       if (payloadLength != 0) {
         throw new ProtocolViolation("failed read response with a payload");
       }
-      p.done.completeExceptionally(new RemoteAccessException("peer refused a one-sided read of " + p.length + " bytes"));
-      return;
+      RemoteAccessException refused = new RemoteAccessException("the peer refused a one-sided read of " + p.length + " bytes");
+      p.done.completeExceptionally(refused);
+      throw refused;
     }
     if (payloadLength != p.length) {
       throw new ProtocolViolation("read response of " + payloadLength + " bytes for a read of " + p.length);
@@ -354,8 +371,13 @@ final class TcpConnection implements Connection {
   }
 
   @Override
-  public InetSocketAddress remoteAddress() {
+  public SocketAddress remoteAddress() {
     return remote;
+  }
+
+  @Override
+  public boolean peerIsLocal() {
+    return remote.getAddress().isLoopbackAddress();
   }
 
   @Override

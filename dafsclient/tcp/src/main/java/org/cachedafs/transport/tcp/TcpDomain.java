@@ -12,18 +12,27 @@ import org.cachedafs.transport.DomainStats;
 import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Region;
 
-/** The tcp transport's protection domain: a table from random tags to registered regions. */
+/** The tcp transport's protection domain: a table from random keys to registered regions. */
 final class TcpDomain implements MemoryDomain {
-  private final Map<Integer, TcpRegion> regions = new ConcurrentHashMap<>();
+  private final Map<Long, TcpRegion> regions = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
   private final LongAdder registrations = new LongAdder();
   private final LongAdder placedBytes = new LongAdder();
   private final AtomicLong largestMessage = new AtomicLong();
   private final LongAdder discardedBytes = new LongAdder();
   /** Guarded by itself: tags deregistered lately, oldest first, so late transfers into them are drained. */
-  private final java.util.LinkedHashSet<Integer> recentlyClosed = new java.util.LinkedHashSet<>();
+  private final java.util.LinkedHashSet<Long> recentlyClosed = new java.util.LinkedHashSet<>();
   private static final int RECENTLY_CLOSED = 4096;
   private volatile boolean closed;
+
+  /** Tcp places nothing specially: allocated memory is a direct buffer that the region keeps alive. */
+  @Override
+  public Region allocate(int length, Access access) {
+    if (length <= 0) {
+      throw new IllegalArgumentException("cannot allocate " + length + " bytes");
+    }
+    return register(ByteBuffer.allocateDirect(length), access);
+  }
 
   @Override
   public Region register(ByteBuffer buffer, Access access) {
@@ -35,12 +44,12 @@ final class TcpDomain implements MemoryDomain {
     }
     ByteBuffer memory = buffer.slice();
     while (true) {
-      int tag = random.nextInt();
-      if (tag == 0 || recentlyClosed(tag)) {
+      long key = random.nextLong();
+      if (key == 0 || recentlyClosed(key)) {
         continue;
       }
-      TcpRegion region = new TcpRegion(this, tag, memory, access);
-      if (regions.putIfAbsent(tag, region) == null) {
+      TcpRegion region = new TcpRegion(this, key, memory, access);
+      if (regions.putIfAbsent(key, region) == null) {
         registrations.increment();
         return region;
       }
@@ -48,9 +57,9 @@ final class TcpDomain implements MemoryDomain {
   }
 
   void deregister(TcpRegion region) {
-    if (regions.remove(region.tag(), region)) {
+    if (regions.remove(region.key(), region)) {
       synchronized (recentlyClosed) {
-        recentlyClosed.add(region.tag());
+        recentlyClosed.add(region.key());
         if (recentlyClosed.size() > RECENTLY_CLOSED) {
           recentlyClosed.remove(recentlyClosed.iterator().next());
         }
@@ -58,10 +67,10 @@ final class TcpDomain implements MemoryDomain {
     }
   }
 
-  /** Whether the tag named a region of this domain that has since been closed. */
-  boolean recentlyClosed(int tag) {
+  /** Whether the key named a region of this domain that has since been closed. */
+  boolean recentlyClosed(long key) {
     synchronized (recentlyClosed) {
-      return recentlyClosed.contains(tag);
+      return recentlyClosed.contains(key);
     }
   }
 
@@ -70,8 +79,8 @@ final class TcpDomain implements MemoryDomain {
   }
 
   /** The region a peer names, or null. */
-  TcpRegion lookup(int tag) {
-    return regions.get(tag);
+  TcpRegion lookup(long key) {
+    return regions.get(key);
   }
 
   void placed(long bytes) {

@@ -4,25 +4,42 @@ import java.nio.ByteBuffer;
 import org.cachedafs.transport.Access;
 import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Region;
+import org.cachedafs.transport.RemoteRegion;
 
 /** A registered buffer in a {@link TcpDomain}. Owned by whoever registered it; {@link #close} releases it. */
 final class TcpRegion implements Region {
   private final TcpDomain domain;
-  private final int tag;
+  private final long key;
   private final ByteBuffer memory;
   private final Access access;
   private volatile boolean closed;
 
-  TcpRegion(TcpDomain domain, int tag, ByteBuffer memory, Access access) {
+  TcpRegion(TcpDomain domain, long key, ByteBuffer memory, Access access) {
     this.domain = domain;
-    this.tag = tag;
+    this.key = key;
     this.memory = memory;
     this.access = access;
   }
 
+  long key() {
+    return key;
+  }
+
   @Override
-  public int tag() {
-    return tag;
+  public RemoteRegion remote() {
+    return RemoteRegion.of(ByteBuffer.allocate(TcpWire.DESCRIPTOR_BYTES).putLong(key).array());
+  }
+
+  /** The key a tcp descriptor carries. */
+  static long keyOf(RemoteRegion r) {
+    if (r.size() != TcpWire.DESCRIPTOR_BYTES) {
+      throw new IllegalArgumentException(r + " is not a tcp region descriptor");
+    }
+    long k = 0;
+    for (int i = 0; i < TcpWire.DESCRIPTOR_BYTES; i++) {
+      k = (k << 8) | (r.byteAt(i) & 0xff);
+    }
+    return k;
   }
 
   @Override
@@ -68,6 +85,6 @@ final class TcpRegion implements Region {
 
   @Override
   public String toString() {
-    return "TcpRegion[tag=" + Integer.toHexString(tag) + ", length=" + length() + ", " + access + (closed ? ", closed" : "") + "]";
+    return "TcpRegion[key=" + Long.toHexString(key) + ", length=" + length() + ", " + access + (closed ? ", closed" : "") + "]";
   }
 }

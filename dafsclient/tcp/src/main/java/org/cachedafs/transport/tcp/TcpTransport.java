@@ -1,9 +1,12 @@
 package org.cachedafs.transport.tcp;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
+import org.cachedafs.transport.Capabilities;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;
@@ -26,18 +29,35 @@ public final class TcpTransport implements Transport {
     return 5;
   }
 
+  /**
+   * Messages are read into buffers allocated per message and given away, so the receive depth is
+   * bounded only by the connection's queue limits; one-sided transfers are placed by the peer's
+   * receive thread, which can count them.
+   */
+  @Override
+  public Capabilities capabilities() {
+    return new Capabilities(TcpWire.MAX_MESSAGE, TcpWire.MAX_ONE_SIDED, 4096, 4096, false, true, true);
+  }
+
+  @Override
+  public SocketAddress localAddress() {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+  }
+
   @Override
   public MemoryDomain openDomain() {
     return new TcpDomain();
   }
 
   @Override
-  public Connection connect(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
+  public Connection connect(SocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits, byte[] credential)
+      throws IOException {
     TcpDomain d = tcpDomain(domain);
+    InetSocketAddress inet = inet(address);
     SocketChannel ch = SocketChannel.open();
     try {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      ch.socket().connect(address, CONNECT_TIMEOUT_MILLIS);
+      ch.socket().connect(inet, CONNECT_TIMEOUT_MILLIS);
       TcpConnection c = new TcpConnection(ch, d, handler, limits, false);
       c.start();
       return c;
@@ -48,8 +68,15 @@ public final class TcpTransport implements Transport {
   }
 
   @Override
-  public Listener listen(InetSocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
-    return new TcpListener(address, tcpDomain(domain), handler, limits);
+  public Listener listen(SocketAddress address, MemoryDomain domain, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
+    return new TcpListener(inet(address), tcpDomain(domain), handler, limits);
+  }
+
+  private static InetSocketAddress inet(SocketAddress a) {
+    if (a instanceof InetSocketAddress i) {
+      return i;
+    }
+    throw new IllegalArgumentException("a tcp address is a host and port, not " + a);
   }
 
   private static TcpDomain tcpDomain(MemoryDomain domain) {

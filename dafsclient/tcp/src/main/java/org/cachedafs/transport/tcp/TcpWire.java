@@ -2,7 +2,9 @@ package org.cachedafs.transport.tcp;
 
 /** Constants of the tcp transport's frame header (see package-info). */
 final class TcpWire {
-  static final int HEADER_BYTES = 32;
+  static final int HEADER_BYTES = 40;
+  /** A region's descriptor: its 64-bit random key. */
+  static final int DESCRIPTOR_BYTES = 8;
   static final byte MSG = 1;
   static final byte WRITE = 2;
   static final byte READ_REQ = 3;

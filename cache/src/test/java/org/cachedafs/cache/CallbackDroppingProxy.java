@@ -55,10 +55,10 @@ final class CallbackDroppingProxy implements AutoCloseable {
     }
   }
 
-  /** Server to client, frame by frame (32-byte transport header, then payload); callbacks are dropped. */
+  /** Server to client, frame by frame (40-byte transport header, then payload); callbacks are dropped. */
   private static void filter(Socket server, Socket client) {
     try (DataInputStream in = new DataInputStream(server.getInputStream()); OutputStream out = client.getOutputStream()) {
-      byte[] header = new byte[32];
+      byte[] header = new byte[40]; // the tcp transport's frame header
       while (true) {
         in.readFully(header);
         int length = java.nio.ByteBuffer.wrap(header).getInt(0);

@@ -84,7 +84,7 @@ final class CuttingProxy implements AutoCloseable {
     try {
       DataInputStream in = new DataInputStream(server.getInputStream());
       OutputStream out = client.getOutputStream();
-      byte[] header = new byte[32];
+      byte[] header = new byte[40]; // the tcp transport's frame header
       while (true) {
         in.readFully(header);
         int length = ByteBuffer.wrap(header).getInt(0);

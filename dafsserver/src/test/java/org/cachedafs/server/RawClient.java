@@ -59,10 +59,13 @@ final class RawClient implements AutoCloseable {
     out.flush();
   }
 
+  /** The tcp transport's frame header, in bytes. */
+  static final int TCP_HEADER = 40;
+
   /** Wraps a protocol frame in a tcp transport MSG header. */
   static byte[] msg(ByteBuffer frame) {
-    ByteBuffer b = ByteBuffer.allocate(32 + frame.remaining());
-    b.putInt(frame.remaining()).put((byte) 1).put((byte) 0).putShort((short) 0).putInt(0).putInt(0).putLong(0).putLong(0);
+    ByteBuffer b = ByteBuffer.allocate(TCP_HEADER + frame.remaining());
+    b.putInt(frame.remaining()).put((byte) 1).put((byte) 0).putShort((short) 0).putLong(0).putInt(0).putInt(0).putLong(0).putLong(0);
     b.put(frame.duplicate());
     return b.array();
   }
@@ -79,7 +82,7 @@ final class RawClient implements AutoCloseable {
   Outcome await(int timeoutMillis) throws IOException {
     socket.setSoTimeout(timeoutMillis);
     try {
-      byte[] header = new byte[32];
+      byte[] header = new byte[TCP_HEADER];
       in.readFully(header);
       int length = ByteBuffer.wrap(header).getInt(0);
       byte[] payload = new byte[length];
@@ -164,7 +167,7 @@ final class RawClient implements AutoCloseable {
   ByteBuffer readMessage() throws IOException {
     socket.setSoTimeout(10_000);
     while (true) {
-      byte[] header = new byte[32];
+      byte[] header = new byte[TCP_HEADER];
       in.readFully(header);
       byte[] payload = new byte[ByteBuffer.wrap(header).getInt(0)];
       in.readFully(payload);

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.ArrayList;
 import java.util.List;
 import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.DomainStats;
 import org.cachedafs.transport.Transport;
 import org.cachedafs.transport.Transports;
 import org.slf4j.Logger;
@@ -75,7 +76,8 @@ public final class DafsServer implements AutoCloseable {
     long descriptors = OpenBudget.processDescriptorLimit();
     this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit(descriptors));
     int maxConnections = limits.maxConnections() > 0 ? limits.maxConnections()
-        : connectionsThatFit(descriptors - openBudget.budget(), transport.descriptorsPerConnection());
+        : connectionsThatFit(descriptors - openBudget.budget(),
+            endpoints.stream().mapToInt(e -> e.transport.descriptorsPerConnection()).max().orElse(1));
     this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
         new DataOps(export, this::stagingFor, random, delegations, limits, openBudget), delegations, workers, housekeeping, random,
@@ -127,6 +129,24 @@ public final class DafsServer implements AutoCloseable {
     return endpoints.subList(1, endpoints.size()).stream().map(Endpoint::describe).toList();
   }
 
+  /** The counters of every transport's domain, summed. */
+  private DomainStats domainStats() {
+    long registrations = 0;
+    long placed = 0;
+    long staged = 0;
+    long discarded = 0;
+    long largest = 0;
+    for (Endpoint e : endpoints) {
+      DomainStats d = e.domain.stats();
+      registrations += d.registrations();
+      placed += d.placedBytes();
+      staged += d.stagedBytes();
+      discarded += d.discardedBytes();
+      largest = Math.max(largest, d.largestMessage());
+    }
+    return new DomainStats(registrations, placed, staged, discarded, largest);
+  }
+
   /** The staging memory in the domain of {@code c}'s transport. */
   private StagingPool stagingFor(Connection c) {
     for (Endpoint e : endpoints) {
@@ -145,7 +165,7 @@ public final class DafsServer implements AutoCloseable {
   public ServerStats stats() {
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
-        delegations.returns.sum(), delegations.revocations.sum(), endpoints.get(0).domain.stats(), admission.connections(), admission.evicted.sum(),
+        delegations.returns.sum(), delegations.revocations.sum(), domainStats(), admission.connections(), admission.evicted.sum(),
         admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum());
   }
 

@@ -269,9 +269,9 @@ final class DataOps {
   }
 
   /**
-   * Reads {@code length} bytes of the file from {@code offset} through staging chunks and writes them
-   * one-sided into {@code segments}, in order. A chunk may cover several segments and a segment may
-   * span chunks, so each chunk goes out as one write per segment piece it holds.
+   * Places {@code length} bytes of the file from {@code offset} into {@code segments}, in order, by
+   * one-sided writes: straight from the file, or through staging chunks for a loopback tcp peer (see
+   * the two methods below).
    */
   private Count scatter(OpenState o, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
@@ -337,9 +337,10 @@ final class DataOps {
   }
 
   /**
-   * Places the file's bytes into the segments, in order, by one-sided writes straight from the file
-   * (on tcp the kernel's sendfile: the bytes never pass through this process's memory), for a peer
-   * across a network. The reply goes after the last of them, on the same connection, so it arrives
+   * Places the file's bytes into the segments, in order, by one-sided writes straight from the file:
+   * on tcp the kernel's sendfile, for a peer across a network (the bytes never pass through this
+   * process's memory); on a transport that needs no peer CPU (shm), a read from the file into the
+   * client's own memory, one copy. The reply goes after the last of them, on the same connection, so it arrives
    * after the data.
    */
   private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)

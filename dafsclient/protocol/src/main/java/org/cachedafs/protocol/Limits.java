@@ -25,7 +25,9 @@ public final class Limits {
   public static final int MAX_DESCRIPTOR = 32;
   /** The most transports a TRANSPORT_OFFERS reply offers. */
   public static final int MAX_OFFERS = 4;
-  /** The longest transport scheme or address in an offer, in UTF-8 bytes. */
+  /** The longest transport scheme in an offer, in UTF-8 bytes. */
+  public static final int MAX_OFFER_SCHEME = 32;
+  /** The longest transport address in an offer, in UTF-8 bytes. */
   public static final int MAX_OFFER_ADDRESS = 4096;
   /** The longest single name in a directory, in UTF-8 bytes (as Linux NAME_MAX). */
   public static final int MAX_NAME = 255;

@@ -230,7 +230,7 @@ public final class Replies {
       int n = r.getCount("offers", Limits.MAX_OFFERS);
       List<Offer> offers = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        offers.add(new Offer(r.getString("scheme", 32), r.getString("address", Limits.MAX_OFFER_ADDRESS),
+        offers.add(new Offer(r.getString("scheme", Limits.MAX_OFFER_SCHEME), r.getString("address", Limits.MAX_OFFER_ADDRESS),
             r.getBytes("credential", Limits.NONCE_BYTES)));
       }
       return new Offers(offers);

@@ -1,7 +1,7 @@
 package org.cachedafs.client;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
@@ -55,7 +55,9 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private static final Duration DESTROY_TIMEOUT = Duration.ofSeconds(5);
 
   private final ClientOptions options;
+  /** The bootstrap transport's domain; the session's own may be the move's ({@link Link#domain}). */
   private final MemoryDomain domain;
+  private final TransportMove move;
   /**
    * Shared by the DELAY back-off, the reconnect and the lease renewals. The reconnect holds it while
    * it runs, which costs nothing: without a connection the others could not send anyway.
@@ -68,8 +70,9 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private final LeaseRenewer lease;
   private final TransferSplitter transfers;
 
-  ClientSession(Transport transport, InetSocketAddress address, ClientOptions options) {
+  ClientSession(Transport transport, SocketAddress address, ClientOptions options, TransportMove move) {
     this.options = options;
+    this.move = move;
     this.domain = transport.openDomain();
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "dafs-session-timer");
@@ -79,9 +82,9 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     this.callbacks = new CallbackDispatcher(this);
     this.pipeline = new RequestPipeline(timer, callbacks);
     this.handshake = new ClientHandshake(options, pipeline);
-    this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer);
+    this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer, move);
     this.lease = new LeaseRenewer(pipeline, callbacks, link, timer);
-    this.transfers = new TransferSplitter(pipeline, domain);
+    this.transfers = new TransferSplitter(pipeline, link::domain);
   }
 
   /** Connects, authenticates and creates the session; on failure releases everything. */
@@ -99,6 +102,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     timer.shutdownNow();
     callbacks.shutdown();
     pipeline.shutdown();
+    move.close();
     domain.close();
   }
 
@@ -163,7 +167,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   @Override
   public SessionStats stats() {
     CreditSlots s = pipeline.slots();
-    return new SessionStats(pipeline.sent(), pipeline.retransmissions(), link.reconnects(), s.inFlight(), s.maxInFlight(), s.credits(), domain.stats());
+    return new SessionStats(pipeline.sent(), pipeline.retransmissions(), link.reconnects(), s.inFlight(), s.maxInFlight(), s.credits(), link.domain().stats());
   }
 
   @Override
@@ -178,12 +182,12 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   @Override
   public Region register(ByteBuffer directBuffer) {
-    return domain.register(directBuffer, Access.REMOTE_READ_WRITE);
+    return link.domain().register(directBuffer, Access.REMOTE_READ_WRITE);
   }
 
   @Override
   public Region allocate(int length) {
-    return domain.allocate(length, Access.REMOTE_READ_WRITE);
+    return link.domain().allocate(length, Access.REMOTE_READ_WRITE);
   }
 
   // --- operations ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 package org.cachedafs.client;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.LongAdder;
 import org.cachedafs.protocol.Status;
@@ -17,8 +17,12 @@ import org.slf4j.LoggerFactory;
  * and binding within {@link ClientOptions#reconnectTimeout()}, and giving up, after which the session
  * is dead for good.
  *
- * <p>A loss is repaired on the timer thread: connect, {@link ClientHandshake#bind}, then {@link
- * RequestPipeline#install}, which resends what was outstanding. Back-off doubles from 10 ms to 1 s. A
+ * <p>Every connection starts on the bootstrap transport (tcp): the session is created or bound
+ * there. Where {@link TransportMove} allows, the session then moves to shm, and from then on its
+ * memory lives in the shm domain, so every reconnect moves it again before anything is resent.
+ *
+ * <p>A loss is repaired on the timer thread: connect, {@link ClientHandshake#bind}, the move if the
+ * session made it, then {@link RequestPipeline#install}, which resends what was outstanding. Back-off doubles from 10 ms to 1 s. A
  * server that no longer knows the session (BADSESSION, EXPIRED) or fails its proof (AUTH_FAILED) ends
  * it at once, since trying again cannot help.
  */
@@ -26,7 +30,7 @@ final class Link {
   private static final Logger log = LoggerFactory.getLogger(Link.class);
 
   private final Transport transport;
-  private final InetSocketAddress address;
+  private final SocketAddress address;
   private final MemoryDomain domain;
   private final ClientOptions options;
   private final ConnectionHandler handler;
@@ -34,15 +38,20 @@ final class Link {
   private final RequestPipeline pipeline;
   private final CallbackDispatcher callbacks;
   private final ScheduledExecutorService timer;
+  private final TransportMove move;
   private final LongAdder reconnects = new LongAdder();
+  /** Set once by {@link #open} when the session moved: its memory is then in the move's domain. */
+  private volatile boolean moved;
   /**
    * Set before the session is destroyed (or a failed start cleans up) and never cleared: the server
    * closes the connection after SESSION_DESTROY, and that close must not start a reconnect.
    */
   private volatile boolean closing;
 
-  Link(Transport transport, InetSocketAddress address, MemoryDomain domain, ClientOptions options, ConnectionHandler handler,
-      ClientHandshake handshake, RequestPipeline pipeline, CallbackDispatcher callbacks, ScheduledExecutorService timer) {
+  Link(Transport transport, SocketAddress address, MemoryDomain domain, ClientOptions options, ConnectionHandler handler,
+      ClientHandshake handshake, RequestPipeline pipeline, CallbackDispatcher callbacks, ScheduledExecutorService timer,
+      TransportMove move) {
+    this.move = move;
     this.transport = transport;
     this.address = address;
     this.domain = domain;
@@ -54,20 +63,54 @@ final class Link {
     this.timer = timer;
   }
 
-  /** Connects and creates the session; on failure the link is closing and the connection closed. */
+  /**
+   * Connects, creates the session, and moves it where the transport setting says; on failure the
+   * link is closing and the connections closed.
+   */
   void open() throws IOException {
     Connection c = null;
+    Connection m = null;
     try {
       c = transport.connect(address, domain, handler);
       handshake.create(c);
-      pipeline.install(c);
+      if (move.wanted()) {
+        m = move.connect(c, pipeline, handler, server());
+        if (m != null) {
+          handshake.bind(m);
+        }
+      }
+      pipeline.install(m != null ? m : c);
     } catch (IOException | RuntimeException e) {
       closing = true;
       if (c != null) {
         c.close();
       }
+      if (m != null) {
+        m.close();
+      }
       throw e;
     }
+    if (m != null) {
+      moved = true;
+      c.close(); // the bootstrap: the session is bound to the new connection now
+      log.debug("session {} moved to {}", Long.toHexString(pipeline.sessionId()), m);
+    } else {
+      move.close(); // never used: its memory can never be reached over tcp
+    }
+  }
+
+  /** The domain the session's regions live in: the moved-to transport's, or the bootstrap's. */
+  MemoryDomain domain() {
+    return moved ? move.domain() : domain;
+  }
+
+  /** Whether the session moved off its bootstrap transport. */
+  boolean moved() {
+    return moved;
+  }
+
+  private String server() {
+    return transport.formatAddress(address);
   }
 
   /** Marks the link closing; false if it already was. */
@@ -100,7 +143,24 @@ final class Link {
       try {
         c = transport.connect(address, domain, handler);
         handshake.bind(c);
-        pipeline.install(c);
+        Connection data = c;
+        if (moved) {
+          Connection m = move.connect(c, pipeline, handler, server());
+          if (m == null) {
+            throw new DafsException(Status.NOTSUPP, "the server no longer offers shm, where this session's memory lives");
+          }
+          try {
+            handshake.bind(m);
+          } catch (DafsException e) {
+            m.close();
+            throw e;
+          }
+          data = m;
+        }
+        pipeline.install(data);
+        if (data != c) {
+          c.close();
+        }
         reconnects.increment();
         log.info("reconnected to {} and bound session {}", address, Long.toHexString(pipeline.sessionId()));
         return;

@@ -161,7 +161,8 @@ final class RequestPipeline {
   /** One handshake request on {@code c}, which is not (yet) the session's connection. */
   Body exchange(Connection c, Opcode op, Request body, Duration timeout) throws DafsException {
     Outstanding o = new Outstanding(nextRequestId.getAndIncrement(), op, body, c);
-    o.encoded = Codec.encode(FrameHeader.request(op, o.id, 0, -1, 0), body);
+    // Outside a slot; the handshake's requests come before there is a session to name.
+    o.encoded = Codec.encode(FrameHeader.request(op, o.id, op.beforeSession() ? 0 : sessionId, -1, 0), body);
     outstanding.put(o.id, o);
     try {
       c.send(o.encoded);

@@ -24,9 +24,10 @@ import org.cachedafs.transport.Region;
  */
 final class TransferSplitter {
   private final RequestPipeline pipeline;
-  private final MemoryDomain domain;
+  /** The session's domain: decided when the session starts (it may move to shm), fixed after. */
+  private final java.util.function.Supplier<MemoryDomain> domain;
 
-  TransferSplitter(RequestPipeline pipeline, MemoryDomain domain) {
+  TransferSplitter(RequestPipeline pipeline, java.util.function.Supplier<MemoryDomain> domain) {
     this.pipeline = pipeline;
     this.domain = domain;
   }
@@ -155,7 +156,7 @@ final class TransferSplitter {
 
   /** Why {@code length} bytes at {@code regionOffset} of {@code region} cannot be moved, or null if they can. */
   private IllegalArgumentException outside(Region region, int regionOffset, int length) {
-    if (!region.belongsTo(domain)) {
+    if (!region.belongsTo(domain.get())) {
       return new IllegalArgumentException(region + " is not registered with this session");
     }
     if (regionOffset < 0 || length < 0 || regionOffset > region.length() - length) {

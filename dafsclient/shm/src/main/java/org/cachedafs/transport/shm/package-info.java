@@ -1,0 +1,2 @@
+/** The shm transport (documentation to come). */
+package org.cachedafs.transport.shm;

@@ -157,9 +157,12 @@ public final class DafsServer implements AutoCloseable {
     throw new IllegalStateException(c + " belongs to none of the server's transports");
   }
 
-  /** {@code TRANSPORT://HOST:PORT}, the address a client connects to. */
+  /**
+   * {@code dafs://HOST:PORT}, the address a client connects to: its session starts on the main
+   * transport and, on this host, moves to shm when offered (the client's transport setting).
+   */
   public URI uri() {
-    return URI.create(options.transport() + "://" + hostPort(address()));
+    return URI.create("dafs://" + hostPort(address()));
   }
 
   public ServerStats stats() {

@@ -176,6 +176,11 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   }
 
   @Override
+  public String transport() {
+    return link.moved() ? "shm" : "tcp";
+  }
+
+  @Override
   public Optional<DafsException> failure() {
     return Optional.ofNullable(pipeline.failure());
   }

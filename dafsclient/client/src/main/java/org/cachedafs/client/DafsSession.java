@@ -62,6 +62,12 @@ public abstract class DafsSession implements AutoCloseable {
   public abstract Optional<DafsException> failure();
 
   /**
+   * The transport the session runs over: {@code tcp}, or {@code shm} once it moved to shared memory
+   * (see {@link ClientOptions#transport()}).
+   */
+  public abstract String transport();
+
+  /**
    * Registers a direct buffer for direct reads and writes; do it once per buffer, not per I/O. The
    * caller owns the returned region and closes it when done; the buffer must outlive the region.
    */

@@ -45,6 +45,11 @@ final class ManagedProcess implements AutoCloseable {
     reader.start();
   }
 
+  /** The suite's transport, passed on to client processes, so that they run where the suite does. */
+  static String transportProperty() {
+    return "-Dcachedafs.transport=" + System.getProperty("cachedafs.transport", "auto");
+  }
+
   static String java() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
@@ -68,7 +73,7 @@ final class ManagedProcess implements AutoCloseable {
 
   /** A client process running {@code main} (which prints "ready", then answers commands) against {@code uri}. */
   static ManagedProcess client(Class<?> main, URI uri) throws Exception {
-    ManagedProcess p = new ManagedProcess(List.of(java(), "-cp", System.getProperty("java.class.path"), main.getName(), uri.toString()), true);
+    ManagedProcess p = new ManagedProcess(List.of(java(), transportProperty(), "-cp", System.getProperty("java.class.path"), main.getName(), uri.toString()), true);
     p.awaitReply("ready");
     return p;
   }

@@ -63,7 +63,13 @@ public final class DafsServer implements AutoCloseable {
       } else if (!shm.isAvailable()) {
         log.info("shm is not offered: {}", shm.unavailableReason());
       } else {
-        endpoints.add(Endpoint.open(shm));
+        try {
+          endpoints.add(Endpoint.open(shm));
+        } catch (RuntimeException e) {
+          // Say why and serve on the main transport: shared memory is an optimisation, never a
+          // reason not to start (a file size limit refuses the segments, for one).
+          log.warn("shm is not offered: its memory could not be set up: {}", e.toString());
+        }
       }
     }
     this.sessions = new SessionTable(random);
@@ -87,7 +93,11 @@ public final class DafsServer implements AutoCloseable {
     try {
       main.listen(options.listen(), dispatcher, limits.connection());
       for (Endpoint e : endpoints.subList(1, endpoints.size())) {
-        e.listen(e.transport.localAddress(), dispatcher, limits.connection());
+        try {
+          e.listen(e.transport.localAddress(), dispatcher, limits.connection());
+        } catch (IOException | RuntimeException x) {
+          log.warn("{} is not offered: it could not listen: {}", e.transport.scheme(), x.toString());
+        }
       }
     } catch (IOException | RuntimeException e) {
       shutdownThreads();
@@ -96,9 +106,7 @@ public final class DafsServer implements AutoCloseable {
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
         options.transport(), hostPort(address()), descriptors, openBudget.budget(), maxConnections);
-    for (Endpoint e : endpoints.subList(1, endpoints.size())) {
-      log.info("offering {} to clients on this host", e.describe());
-    }
+    offeredTransports().forEach(t -> log.info("offering {} to clients on this host", t));
   }
 
   /** Descriptors kept for the JVM itself (jars, pipes, the listener, the export's lookups). */
@@ -126,7 +134,7 @@ public final class DafsServer implements AutoCloseable {
 
   /** The transports offered beside the main one, as {@code SCHEME://ADDRESS}. */
   public List<String> offeredTransports() {
-    return endpoints.subList(1, endpoints.size()).stream().map(Endpoint::describe).toList();
+    return endpoints.subList(1, endpoints.size()).stream().filter(Endpoint::listening).map(Endpoint::describe).toList();
   }
 
   /** The counters of every transport's domain, summed. */

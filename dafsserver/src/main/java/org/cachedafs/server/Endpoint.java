@@ -23,7 +23,8 @@ final class Endpoint implements AutoCloseable {
   final Transport transport;
   final MemoryDomain domain;
   final StagingPool staging;
-  private Listener listener;
+  /** Set once by {@link #listen}, before any connection can arrive. */
+  private volatile Listener listener;
 
   private Endpoint(Transport transport) {
     this.transport = transport;
@@ -45,6 +46,11 @@ final class Endpoint implements AutoCloseable {
 
   void listen(SocketAddress address, ConnectionHandler handler, ConnectionLimits limits) throws IOException {
     listener = transport.listen(address, domain, handler, limits);
+  }
+
+  /** Whether it accepts connections (an offered transport that could not listen is not offered). */
+  boolean listening() {
+    return listener != null;
   }
 
   SocketAddress address() {

@@ -45,7 +45,7 @@ final class TransportOffers {
       return offers;
     }
     for (Endpoint e : offered) {
-      if (e.domain == c.domain()) {
+      if (e.domain == c.domain() || !e.listening()) {
         continue;
       }
       byte[] credential = Handshake.nonce(random);

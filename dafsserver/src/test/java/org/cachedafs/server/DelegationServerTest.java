@@ -194,7 +194,7 @@ class DelegationServerTest {
     DafsException late = assertThrows(DafsException.class, () -> a.write(held, 0, ByteBuffer.wrap("stale data!".getBytes(StandardCharsets.UTF_8))));
     assertEquals(Status.DELEG_REVOKED, late.status());
     assertEquals(Status.DELEG_REVOKED, assertThrows(DafsException.class, () -> a.read(held, 0, ByteBuffer.allocate(4))).status());
-    try (Region r = a.register(ByteBuffer.allocateDirect(8))) {
+    try (Region r = a.allocate(8)) {
       assertEquals(Status.DELEG_REVOKED, assertThrows(DafsException.class, () -> a.readDirect(held, 0, r, 0, 4)).status());
       assertEquals(Status.DELEG_REVOKED, assertThrows(DafsException.class, () -> a.readDirectV(held, 0, List.of(new Segment(r, 0, 4)))).status());
     }

@@ -90,8 +90,8 @@ class ExactlyOnceTest {
     new java.util.Random(5).nextBytes(data);
     Files.write(fixture.export.resolve("direct"), data);
     OpenFile o = s.open(s.root(), "direct", OpenMode.read());
-    ByteBuffer memory = ByteBuffer.allocateDirect(data.length);
-    try (org.cachedafs.transport.Region region = s.register(memory)) {
+    try (org.cachedafs.transport.Region region = s.allocate(data.length)) {
+      ByteBuffer memory = region.buffer();
       proxy.cutOnNextDataFrame();
       assertEquals(data.length, s.readDirect(o, 0, region, 0, data.length));
       byte[] got = new byte[data.length];
@@ -110,8 +110,8 @@ class ExactlyOnceTest {
     Files.write(fixture.export.resolve("scatter"), data);
     OpenFile o = s.open(s.root(), "scatter", OpenMode.read());
     int half = data.length / 2;
-    ByteBuffer memory = ByteBuffer.allocateDirect(data.length + 4096);
-    try (org.cachedafs.transport.Region region = s.register(memory)) {
+    try (org.cachedafs.transport.Region region = s.allocate(data.length + 4096)) {
+      ByteBuffer memory = region.buffer();
       proxy.cutOnNextDataFrame();
       // The file's halves, placed the other way round.
       List<Segment> segments = List.of(new Segment(region, half + 4096, half), new Segment(region, 0, data.length - half));

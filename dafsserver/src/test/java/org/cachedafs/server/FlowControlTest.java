@@ -49,8 +49,8 @@ class FlowControlTest {
         // Inline reads, direct reads and writes all in flight together.
         List<ByteBuffer> inline = new ArrayList<>();
         List<CompletableFuture<Integer>> pending = new ArrayList<>();
-        ByteBuffer directMemory = ByteBuffer.allocateDirect(data.length);
-        try (Region region = s.register(directMemory)) {
+        try (Region region = s.allocate(data.length)) {
+          ByteBuffer directMemory = region.buffer();
           for (int i = 0; i < chunks; i++) {
             ByteBuffer b = ByteBuffer.allocate(chunk);
             inline.add(b);

@@ -208,10 +208,10 @@ class HostileClientIT {
         attacker.send(attacker.request(Opcode.WRITE_DIRECT, new Requests.Direct(state, (long) i << 20, 1 << 20, org.cachedafs.protocol.RegionDescriptor.of(java.nio.ByteBuffer.allocate(8).putLong(0x5eedL + i).array()), 0), i, i == 0 ? 2 : 1));
       }
       OpenFile f = good.open(good.root(), "direct", OpenMode.readWrite().create(0644));
-      ByteBuffer memory = ByteBuffer.allocateDirect(4 << 20);
       long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
       int rounds = 0;
-      try (org.cachedafs.transport.Region region = good.register(memory)) {
+      try (org.cachedafs.transport.Region region = good.allocate(4 << 20)) {
+        ByteBuffer memory = region.buffer();
         while (System.nanoTime() < end) {
           byte[] data = new byte[1 << 20];
           rnd.nextBytes(data);

@@ -40,8 +40,8 @@ class InlineDirectTest {
   void start() throws Exception {
     fixture = new ServerFixture(tmp);
     s = fixture.connect();
-    memory = ByteBuffer.allocateDirect((64 << 20) + 8192);
-    region = s.register(memory);
+    region = s.allocate((64 << 20) + 8192);
+    memory = region.buffer();
   }
 
   @AfterAll
@@ -84,7 +84,10 @@ class InlineDirectTest {
       DomainStats before = s.stats().domain();
       assertEquals(size, s.readDirect(f, offset, region, regionOffset, size));
       DomainStats after = s.stats().domain();
-      assertEquals(size, after.placedBytes() - before.placedBytes(), "every byte placed straight into the region");
+      // On tcp this side's receive thread places the bytes and counts them; on shm the server's copy
+      // lands in this process's memory without this side running any code, so nothing counts it.
+      assertEquals(s.transport().equals("tcp") ? size : 0, after.placedBytes() - before.placedBytes(),
+          "every byte placed straight into the region");
       assertEquals(0, after.stagedBytes() - before.stagedBytes(), "no byte went through a staging buffer");
       byte[] got = new byte[size];
       memory.clear().position(regionOffset);
@@ -108,7 +111,7 @@ class InlineDirectTest {
     int offset = where < 0 ? -1 : region.length() - 10;
     Exception e = assertThrows(IllegalArgumentException.class, () -> s.readDirect(f, 0, region, offset, 20));
     assertEquals(true, e.getMessage().contains("outside"));
-    try (Region foreign = fixture.connect().register(ByteBuffer.allocateDirect(64))) {
+    try (Region foreign = fixture.connect().allocate(64)) {
       assertThrows(IllegalArgumentException.class, () -> s.readDirect(f, 0, foreign, 0, 10), "another session's region");
     }
     s.close(f);

@@ -53,10 +53,10 @@ class ScatterReadTest {
     new Random(17).nextBytes(data);
     Files.write(fixture.export.resolve("data"), data);
     file = s.open(s.root(), "data", OpenMode.read());
-    memoryA = ByteBuffer.allocateDirect(4 << 20);
-    memoryB = ByteBuffer.allocateDirect(2 << 20);
-    a = s.register(memoryA);
-    b = s.register(memoryB);
+    a = s.allocate(4 << 20);
+    b = s.allocate(2 << 20);
+    memoryA = a.buffer();
+    memoryB = b.buffer();
   }
 
   @AfterAll
@@ -93,7 +93,9 @@ class ScatterReadTest {
     DomainStats before = s.stats().domain();
     assertEquals(total, s.readDirectV(file, offset, segments));
     DomainStats after = s.stats().domain();
-    assertEquals(total, after.placedBytes() - before.placedBytes(), "every byte placed straight into the regions");
+    // On shm the server's copies land without this side running any code, so nothing counts them.
+    assertEquals(s.transport().equals("tcp") ? total : 0, after.placedBytes() - before.placedBytes(),
+        "every byte placed straight into the regions");
     assertEquals(0, after.stagedBytes() - before.stagedBytes(), "no byte went through a staging buffer");
     assertPlaced(segments, offset, total);
   }
@@ -139,7 +141,7 @@ class ScatterReadTest {
     long executed = fixture.server.stats().executed();
     assertThrows(IllegalArgumentException.class, () -> s.readDirectV(file, 0, List.of(new Segment(a, 0, 10), new Segment(b, b.length() - 5, 10))));
     assertThrows(IllegalArgumentException.class, () -> s.readDirectV(file, 0, List.of(new Segment(a, -1, 10))));
-    try (Region foreign = fixture.connect().register(ByteBuffer.allocateDirect(64))) {
+    try (Region foreign = fixture.connect().allocate(64)) {
       assertThrows(IllegalArgumentException.class, () -> s.readDirectV(file, 0, List.of(new Segment(foreign, 0, 10))), "another session's region");
     }
     assertEquals(Status.INVAL, assertThrows(DafsException.class, () -> s.readDirectV(file, Long.MAX_VALUE - 5, List.of(new Segment(a, 0, 10)))).status());

@@ -79,7 +79,8 @@ class FsxTest {
       int twin = posix.open(twinPath, DafsPosix.O_RDWR | DafsPosix.O_CREAT | DafsPosix.O_TRUNC, 0644);
       int fa = posix.open("/fsx/fsx.dat", DafsPosix.O_RDWR | DafsPosix.O_CREAT, 0644);
       FileChannel fb = FileChannel.open(nio.getPath("/fsx.dat"), StandardOpenOption.READ, StandardOpenOption.WRITE);
-      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Dcachedafs.transport=" + System.getProperty("cachedafs.transport", "auto"), "-cp",
           System.getProperty("java.class.path"), FsxClientMain.class.getName(), server.uri().toString(), "fsx.dat")
           .redirectError(ProcessBuilder.Redirect.INHERIT).start();
       try (BufferedReader cout = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));

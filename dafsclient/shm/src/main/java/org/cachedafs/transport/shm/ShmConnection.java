@@ -626,6 +626,19 @@ final class ShmConnection implements Connection {
     return accepting;
   }
 
+  /** Sends a control record as is ({@code fd} attached unless negative, and then owned by the sender). */
+  void sendControl(ControlRecord r, int fd) throws IOException {
+    if (!guard.enter()) {
+      nat.closeQuietly(fd);
+      throw new ClosedChannelException();
+    }
+    try {
+      sender.control(r, fd);
+    } finally {
+      guard.exit();
+    }
+  }
+
   /** Rings the peer's doorbell, as a publish does when the peer sleeps. */
   void doorbell() {
     ringDoorbell();

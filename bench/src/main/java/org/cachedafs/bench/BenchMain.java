@@ -66,8 +66,14 @@ public final class BenchMain implements Callable<Integer> {
   Path nfsScript;
 
   @Option(names = "--configs", split = ",", paramLabel = "NAME",
-      description = "Configurations to measure: local, uncached, cached, nio, nfs (default: all).")
+      description = "Configurations to measure: local, uncached, cached, nio, uncached-shm, cached-shm, nfs (default: all "
+          + "that --transports allows).")
   List<String> configs;
+
+  @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "tcp,shm",
+      description = "DAFS transports to measure over: tcp, shm (default: ${DEFAULT-VALUE}). The plain configurations run over "
+          + "tcp, the -shm ones over shared memory, which needs the server on this host.")
+  List<String> transports;
 
   @Option(names = "--only", split = ",", paramLabel = "NAME",
       description = "Run only these parts: workload names (seq-read-cold, seq-write, rand-read-uniform-large, "
@@ -274,12 +280,22 @@ public final class BenchMain implements Callable<Integer> {
     }
     validate();
     Settings s = settings();
+    for (String t : transports) {
+      if (!t.trim().equals("tcp") && !t.trim().equals("shm")) {
+        throw usage("--transports: no transport called '" + t.trim() + "'; they are tcp and shm");
+      }
+    }
     Set<Config> chosen = EnumSet.noneOf(Config.class);
-    for (String c : configs == null ? List.of("local", "uncached", "cached", "nio", "nfs") : configs) {
+    for (String c : configs == null ? List.of("local", "uncached", "cached", "nio", "uncached-shm", "cached-shm", "nfs") : configs) {
+      Config config;
       try {
-        chosen.add(Config.of(c.trim()));
+        config = Config.of(c.trim());
       } catch (IllegalArgumentException e) {
-        throw usage("--configs: no configuration called '" + c.trim() + "'; they are local, uncached, cached, nio and nfs");
+        throw usage("--configs: no configuration called '" + c.trim() + "'; they are local, uncached, cached, nio, uncached-shm, "
+            + "cached-shm and nfs");
+      }
+      if (config.transport() == null || transports.stream().anyMatch(t -> t.trim().equals(config.transport()))) {
+        chosen.add(config);
       }
     }
     if (nfsRequired && noNfs) {

@@ -63,6 +63,7 @@ final class Database {
       env.put("secret", fixture.secret());
     }
     env.put("client.name", "bench-h2-" + config.label());
+    env.put("transport", config.transport());
     env.put("cache.size", cacheBytes);
     env.put("block.size", blockSize);
     env.put("uncached", config == Config.UNCACHED);

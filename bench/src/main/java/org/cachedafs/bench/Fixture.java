@@ -98,10 +98,8 @@ final class Fixture implements AutoCloseable {
           throw new IllegalStateException("no local configuration: the export is not on this machine");
         }
         return Targets.local(export);
-      case UNCACHED:
-        return Targets.facade(server, secret, cache, true);
-      case CACHED:
-        return Targets.facade(server, secret, cache, false);
+      case UNCACHED, UNCACHED_SHM, CACHED, CACHED_SHM:
+        return Targets.facade(server, secret, cache, config.uncached(), config.transport());
       case NIO:
         return Targets.nio(server, secret, cache, false);
       default:
@@ -132,7 +130,7 @@ final class Fixture implements AutoCloseable {
       }
       return;
     }
-    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true); Target.Handle h = t.open(file, true)) {
+    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true, "tcp"); Target.Handle h = t.open(file, true)) {
       for (long at = 0; at < bytes; at += buf.capacity()) {
         buf.clear().limit((int) Math.min(buf.capacity(), bytes - at));
         pattern.fill(buf, at, 0);
@@ -150,7 +148,7 @@ final class Fixture implements AutoCloseable {
       Files.write(export.resolve(file), new byte[bytes]);
       return;
     }
-    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true); Target.Handle h = t.open(file, true)) {
+    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true, "tcp"); Target.Handle h = t.open(file, true)) {
       CellRunner.writeFully(h, ByteBuffer.allocate(bytes), 0);
       h.sync();
     }
@@ -167,7 +165,7 @@ final class Fixture implements AutoCloseable {
       }
       return buf.array();
     }
-    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true); Target.Handle h = t.open(file, false)) {
+    try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true, "tcp"); Target.Handle h = t.open(file, false)) {
       CellRunner.readFully(h, buf, 0);
     }
     return buf.array();
@@ -215,6 +213,7 @@ final class Fixture implements AutoCloseable {
       env.put("secret", secret);
     }
     env.put("client.name", "bench-fixture");
+    env.put("transport", "tcp");
     env.put("uncached", true);
     env.put("cache.size", ADMIN_CACHE.capacityBytes());
     try (FileSystem fs = FileSystems.newFileSystem(URI.create("dafs://" + server.getAuthority() + "/"), env)) {

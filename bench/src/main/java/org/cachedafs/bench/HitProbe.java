@@ -55,7 +55,7 @@ record HitProbe(long setBytes, double kernelNs, double cachedNs, double floorNs,
     }
     DataPattern pattern = CellRunner.patternOf(file);
     CacheConfig config = CacheConfig.defaults().withCapacity(setBytes + setBytes / 4 + (64L << 20)).withSlabBytes(64L << 20);
-    try (DafsSession session = Targets.connect(fixture.server(), fixture.secret(), "bench-hit");
+    try (DafsSession session = Targets.connect(fixture.server(), fixture.secret(), "bench-hit", "tcp");
         CacheManager cache = CacheManager.create(session, config);
         DafsPosix posix = new DafsPosix();
         FileChannel kernel = FileChannel.open(onDisk, StandardOpenOption.READ)) {

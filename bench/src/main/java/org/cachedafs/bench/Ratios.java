@@ -64,7 +64,25 @@ final class Ratios {
         "uncached / NFS MB/s, cold sequential 1 MiB reads"));
     r.put("cached_vs_nfs_zipf", ratio(run, ZIPF, "cached", "nfs", Result::opsPerSec, 100, true,
         "cached / NFS ops/s, Zipf 4 KiB reads, hot set fits the cache"));
+    // The shm transport: uncached small reads against the kernel's own page cache and against tcp,
+    // and sequential reads against what memory can copy at all.
+    r.put("shm_uncached_rand4k_p50_vs_kernel", ratio(run, RAND_LARGE, "uncached-shm", "local", Result::p50Us, 5, false,
+        "uncached over shm / local FileChannel p50 µs, uniform 4 KiB reads, file larger than the cache"));
+    r.put("shm_vs_tcp_uncached_rand4k_p50", ratio(run, RAND_LARGE, "uncached-shm", "uncached", Result::p50Us, 0.1, false,
+        "uncached over shm / uncached over tcp p50 µs, uniform 4 KiB reads"));
+    r.put("shm_seq_read_vs_memcpy", againstMemcpy(run, SEQ, "uncached-shm", 0.5,
+        "uncached over shm MB/s, cold sequential reads / 64 MiB memory copy MB/s"));
     return r;
+  }
+
+  /** A configuration's MB/s per repetition over the run's large memory-copy bandwidth. */
+  private static Ratio againstMemcpy(RunRecord run, String workload, String config, double goal, String what) {
+    Map<Integer, Result> a = byRepeat(run, workload, config);
+    if (a.isEmpty() || run.reference() == null) {
+      return Ratio.missing(goal, true, what, config + " was not measured for " + workload);
+    }
+    double memcpyMBps = run.reference().memcpyLargeGBps() * 1000;
+    return Ratio.of(a.values().stream().map(x -> x.mbPerSec() / memcpyMBps).toList(), goal, true, what);
   }
 
   private static Ratio rounds(Spread s, double goal, boolean atLeast, String what) {

@@ -32,6 +32,8 @@ final class Runner {
   private final Settings s;
   private final Fixture fixture;
   private final Set<Config> configs;
+  /** Configurations that turned out not to run against this server (shm to a server elsewhere). */
+  private final Set<Config> unusable = java.util.EnumSet.noneOf(Config.class);
   private final Predicate<String> selected;
   private final NfsMode nfsMode;
   private final Path nfsScript;
@@ -145,7 +147,14 @@ final class Runner {
             skipOnce("local: the export is not on this machine (--export-dir)");
             continue;
           }
-          results.add(cell(c, w, cacheConfig(), w.name()).withRepeat(rep));
+          if (unusable.contains(c)) {
+            continue;
+          }
+          try {
+            results.add(cell(c, w, cacheConfig(), w.name()).withRepeat(rep));
+          } catch (IOException | IllegalArgumentException e) {
+            shmUnusable(c, e);
+          }
         }
       }
     }
@@ -190,6 +199,21 @@ final class Runner {
     return run.withRatios(Ratios.compute(run));
   }
 
+  /**
+   * A shm configuration that cannot run against this server (it is on another host, offers no shm,
+   * or shm cannot run here) is left out for the rest of the run and said so; anything else fails.
+   */
+  private void shmUnusable(Config c, Exception e) throws IOException {
+    if (!"shm".equals(c.transport()) || !String.valueOf(e.getMessage()).contains("transport=shm")) {
+      if (e instanceof IOException io) {
+        throw io;
+      }
+      throw (RuntimeException) e;
+    }
+    unusable.add(c);
+    skipOnce(c.label() + ": " + e.getMessage());
+  }
+
   private void step(String what) {
     currentStep = what;
     progress.step(what);
@@ -216,8 +240,12 @@ final class Runner {
       Workload brief = new Workload(w.name(), w.op(), w.access(), w.zipfSkew(), w.ioSize(), w.writes() ? w.file() : FITS,
           bytes - bytes % w.ioSize(), w.readFraction(), false, 0.1, false);
       for (Config c : configs) {
-        if (c != Config.NFS && (c != Config.LOCAL || fixture.export() != null)) {
-          cell(c, brief, cacheConfig(), "warm-up");
+        if (c != Config.NFS && (c != Config.LOCAL || fixture.export() != null) && !unusable.contains(c)) {
+          try {
+            cell(c, brief, cacheConfig(), "warm-up");
+          } catch (IOException | IllegalArgumentException e) {
+            shmUnusable(c, e);
+          }
         }
       }
     }

@@ -37,6 +37,7 @@ final class Targets {
   /** The java.nio provider, through the cache or, with {@code uncached}, around it. */
   static Target nio(URI server, byte[] secret, CacheConfig config, boolean uncached) throws IOException {
     Map<String, Object> env = new HashMap<>();
+    env.put("transport", "tcp");
     if (secret != null) {
       env.put("secret", secret);
     }
@@ -48,8 +49,8 @@ final class Targets {
     return new ChannelTarget(uncached ? "nio-uncached" : "nio", fs.getPath("/"), fs);
   }
 
-  static DafsSession connect(URI server, byte[] secret, String clientName) throws IOException {
-    ClientOptions options = ClientOptions.defaults().withClientName(clientName);
+  static DafsSession connect(URI server, byte[] secret, String clientName, String transport) throws IOException {
+    ClientOptions options = ClientOptions.defaults().withClientName(clientName).withTransport(transport);
     if (secret != null) {
       options = options.withSecret(secret);
     }
@@ -57,8 +58,8 @@ final class Targets {
   }
 
   /** The POSIX facade over its own session and cache, through the cache or around it ({@code O_DIRECT}). */
-  static Target facade(URI server, byte[] secret, CacheConfig config, boolean uncached) throws IOException {
-    DafsSession session = connect(server, secret, uncached ? "bench-uncached" : "bench-cached");
+  static Target facade(URI server, byte[] secret, CacheConfig config, boolean uncached, String transport) throws IOException {
+    DafsSession session = connect(server, secret, (uncached ? "bench-uncached-" : "bench-cached-") + transport, transport);
     CacheManager cache = null;
     try {
       cache = CacheManager.create(session, config);

@@ -56,9 +56,9 @@ public final class WorkerMain {
       case NFS:
         return NfsTarget.connect(spec.nfsHost(), spec.nfsExport());
       case CACHED:
-        return Targets.facade(URI.create(spec.server()), secret, cacheConfig(spec), false);
+        return Targets.facade(URI.create(spec.server()), secret, cacheConfig(spec), false, "tcp");
       case UNCACHED:
-        return Targets.facade(URI.create(spec.server()), secret, cacheConfig(spec), true);
+        return Targets.facade(URI.create(spec.server()), secret, cacheConfig(spec), true, "tcp");
       default:
         throw new IllegalArgumentException("a worker runs cached, uncached or nfs, not " + spec.config());
     }
@@ -114,7 +114,7 @@ public final class WorkerMain {
   private static WorkerReport pingPong(WorkerSpec spec) throws IOException {
     List<Double> turns = new ArrayList<>();
     String file = spec.files().get(0);
-    try (DafsSession session = Targets.connect(URI.create(spec.server()), Targets.secretOf(spec.secret()), "pingpong-" + spec.player());
+    try (DafsSession session = Targets.connect(URI.create(spec.server()), Targets.secretOf(spec.secret()), "pingpong-" + spec.player(), "tcp");
         CacheManager cache = CacheManager.create(session, cacheConfig(spec));
         DafsPosix posix = new DafsPosix()) {
       posix.mount("/p", cache);

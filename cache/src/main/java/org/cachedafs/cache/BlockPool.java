@@ -113,13 +113,15 @@ final class BlockPool implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Region r : regions) {
-      r.close();
-    }
+    // Unlocked while the memory is still there: closing a region frees memory the transport
+    // allocated (an unmapped shared segment on shm), and its views are invalid from then on.
     if (memoryLock != null && locked) {
       for (ByteBuffer s : slabs) {
         memoryLock.unlock(s);
       }
+    }
+    for (Region r : regions) {
+      r.close();
     }
   }
 }

@@ -9,8 +9,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.cachedafs.transport.Listener;
-import org.cachedafs.transport.MemoryDomain;
+import java.util.ArrayList;
+import java.util.List;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.DomainStats;
 import org.cachedafs.transport.Transport;
 import org.cachedafs.transport.Transports;
 import org.slf4j.Logger;
@@ -23,24 +25,22 @@ import org.slf4j.LoggerFactory;
  * their frames, authenticates, checks sessions and slots, and hands operations to a worker pool;
  * {@link NamespaceOps} and {@link DataOps} carry them out on the {@link Export}, whose
  * {@link HandleTable} maps random handles to files. Direct I/O moves data through a
- * {@link StagingPool} registered once at start. A housekeeping thread ends sessions whose lease ran
+ * {@link StagingPool} registered once at start in each transport's domain ({@link Endpoint}). Beside
+ * its main transport the server listens on {@code shm} where the machine has it, and offers it to
+ * clients on this host once they hold a session ({@link TransportOffers}). A housekeeping thread ends sessions whose lease ran
  * out, which closes their opens and releases their locks.
  */
 public final class DafsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DafsServer.class);
-  private static final int STAGING_CHUNKS = 16;
-  private static final int STAGING_CHUNK_BYTES = 1 << 20;
-
   private final ServerOptions options;
-  private final MemoryDomain domain;
-  private final StagingPool staging;
+  /** The main transport's endpoint, then the ones offered beside it. */
+  private final List<Endpoint> endpoints = new ArrayList<>();
   private final SessionTable sessions;
   private final Export export;
   private final ExecutorService workers;
   private final ScheduledExecutorService housekeeping;
   private final Dispatcher dispatcher;
   private final Delegations delegations;
-  private final Listener listener;
   private final Admission admission;
   private final OpenBudget openBudget;
   private volatile boolean closed;
@@ -54,8 +54,18 @@ public final class DafsServer implements AutoCloseable {
     if (rlimit < options.maxFileSize()) {
       log.info("the process's file size limit (ulimit -f) caps files at {} bytes", rlimit);
     }
-    this.domain = transport.openDomain();
-    this.staging = new StagingPool(domain, STAGING_CHUNKS, STAGING_CHUNK_BYTES);
+    Endpoint main = Endpoint.open(transport);
+    endpoints.add(main);
+    if (options.offerShm() && !transport.scheme().equals("shm")) {
+      Transport shm = Transports.all().stream().filter(t -> t.scheme().equals("shm")).findFirst().orElse(null);
+      if (shm == null) {
+        log.info("shm is not offered: the shm transport is not installed");
+      } else if (!shm.isAvailable()) {
+        log.info("shm is not offered: {}", shm.unavailableReason());
+      } else {
+        endpoints.add(Endpoint.open(shm));
+      }
+    }
     this.sessions = new SessionTable(random);
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
     java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("dafs-housekeeping"));
@@ -66,23 +76,29 @@ public final class DafsServer implements AutoCloseable {
     long descriptors = OpenBudget.processDescriptorLimit();
     this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit(descriptors));
     int maxConnections = limits.maxConnections() > 0 ? limits.maxConnections()
-        : connectionsThatFit(descriptors - openBudget.budget(), transport.descriptorsPerConnection());
+        : connectionsThatFit(descriptors - openBudget.budget(),
+            endpoints.stream().mapToInt(e -> e.transport.descriptorsPerConnection()).max().orElse(1));
     this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
-        new DataOps(export, staging, random, delegations, limits, openBudget), delegations, workers, housekeeping, random,
-        admission);
+        new DataOps(export, this::stagingFor, random, delegations, limits, openBudget), delegations, workers, housekeeping, random,
+        admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
     try {
-      this.listener = transport.listen(options.listen(), domain, dispatcher, limits.connection());
-    } catch (IOException e) {
+      main.listen(options.listen(), dispatcher, limits.connection());
+      for (Endpoint e : endpoints.subList(1, endpoints.size())) {
+        e.listen(e.transport.localAddress(), dispatcher, limits.connection());
+      }
+    } catch (IOException | RuntimeException e) {
       shutdownThreads();
-      staging.close();
-      domain.close();
+      endpoints.forEach(Endpoint::close);
       throw e;
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
         options.transport(), hostPort(address()), descriptors, openBudget.budget(), maxConnections);
+    for (Endpoint e : endpoints.subList(1, endpoints.size())) {
+      log.info("offering {} to clients on this host", e.describe());
+    }
   }
 
   /** Descriptors kept for the JVM itself (jars, pipes, the listener, the export's lookups). */
@@ -105,18 +121,54 @@ public final class DafsServer implements AutoCloseable {
   }
 
   public InetSocketAddress address() {
-    return (InetSocketAddress) listener.localAddress();
+    return (InetSocketAddress) endpoints.get(0).address();
   }
 
-  /** {@code TRANSPORT://HOST:PORT}, the address a client connects to. */
+  /** The transports offered beside the main one, as {@code SCHEME://ADDRESS}. */
+  public List<String> offeredTransports() {
+    return endpoints.subList(1, endpoints.size()).stream().map(Endpoint::describe).toList();
+  }
+
+  /** The counters of every transport's domain, summed. */
+  private DomainStats domainStats() {
+    long registrations = 0;
+    long placed = 0;
+    long staged = 0;
+    long discarded = 0;
+    long largest = 0;
+    for (Endpoint e : endpoints) {
+      DomainStats d = e.domain.stats();
+      registrations += d.registrations();
+      placed += d.placedBytes();
+      staged += d.stagedBytes();
+      discarded += d.discardedBytes();
+      largest = Math.max(largest, d.largestMessage());
+    }
+    return new DomainStats(registrations, placed, staged, discarded, largest);
+  }
+
+  /** The staging memory in the domain of {@code c}'s transport. */
+  private StagingPool stagingFor(Connection c) {
+    for (Endpoint e : endpoints) {
+      if (e.domain == c.domain()) {
+        return e.staging;
+      }
+    }
+    throw new IllegalStateException(c + " belongs to none of the server's transports");
+  }
+
+  /**
+   * {@code dafs://HOST:PORT}, the address a client connects to: its session starts on the main
+   * transport and, on this host, moves to shm when offered (the client's transport setting).
+   */
   public URI uri() {
-    return URI.create(options.transport() + "://" + hostPort(address()));
+    return URI.create("dafs://" + hostPort(address()));
   }
 
   public ServerStats stats() {
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
-        delegations.returns.sum(), delegations.revocations.sum(), domain.stats(), admission.connections(), admission.evicted.sum(),
+        delegations.returns.sum(), delegations.revocations.sum(), domainStats(), admission.connections(), admission.evicted.sum(),
         admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum());
   }
 
@@ -135,14 +187,14 @@ public final class DafsServer implements AutoCloseable {
       return;
     }
     closed = true;
-    listener.close();
+    String where = hostPort(address());
+    endpoints.forEach(Endpoint::stopAccepting);
     shutdownThreads();
     for (ServerSession s : sessions.removeAll()) {
       s.end(export.handles(), delegations);
     }
-    staging.close();
-    domain.close();
-    log.info("server on {} stopped", hostPort(address()));
+    endpoints.forEach(Endpoint::close);
+    log.info("server on {} stopped", where);
   }
 
   private void shutdownThreads() {

@@ -34,18 +34,19 @@ import org.cachedafs.transport.RemoteRegion;
 final class DataOps {
   private final Export export;
   private final HandleTable handles;
-  private final StagingPool staging;
+  /** The staging memory in a connection's own domain: its one-sided transfers can use no other. */
+  private final java.util.function.Function<Connection, StagingPool> stagingFor;
   private final SecureRandom random;
   private final Delegations delegations;
   private final ServerLimits limits;
   private final OpenBudget openBudget;
 
-  DataOps(Export export, StagingPool staging, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget) {
+  DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget) {
     this.limits = limits;
     this.openBudget = openBudget;
     this.export = export;
     this.handles = export.handles();
-    this.staging = staging;
+    this.stagingFor = stagingFor;
     this.random = random;
     this.delegations = delegations;
   }
@@ -268,9 +269,9 @@ final class DataOps {
   }
 
   /**
-   * Reads {@code length} bytes of the file from {@code offset} through staging chunks and writes them
-   * one-sided into {@code segments}, in order. A chunk may cover several segments and a segment may
-   * span chunks, so each chunk goes out as one write per segment piece it holds.
+   * Places {@code length} bytes of the file from {@code offset} into {@code segments}, in order, by
+   * one-sided writes: straight from the file, or through staging chunks for a loopback tcp peer (see
+   * the two methods below).
    */
   private Count scatter(OpenState o, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
@@ -291,13 +292,14 @@ final class DataOps {
   private Count scatterThroughStaging(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
+    StagingPool staging = stagingFor.apply(c);
     int done = 0;
     int segment = 0;
     int intoSegment = 0;
     boolean eof = false;
     while (done < length && !eof) {
       int want = Math.min(staging.chunkSize(), length - done);
-      int chunk = acquire(s);
+      int chunk = acquire(s, staging);
       java.util.concurrent.CompletableFuture<Void> last = null;
       try {
         ByteBuffer view = staging.view(chunk, want);
@@ -327,7 +329,7 @@ final class DataOps {
         }
         done += got;
       } finally {
-        release(s, chunk, last);
+        release(s, staging, chunk, last);
       }
     }
     sameConnection(s, c);
@@ -335,15 +337,18 @@ final class DataOps {
   }
 
   /**
-   * Places the file's bytes into the segments, in order, by one-sided writes straight from the file
-   * (on tcp the kernel's sendfile: the bytes never pass through this process's memory), for a peer
-   * across a network. The reply goes after the last of them, on the same connection, so it arrives
+   * Places the file's bytes into the segments, in order, by one-sided writes straight from the file:
+   * on tcp the kernel's sendfile, for a peer across a network (the bytes never pass through this
+   * process's memory); on a transport that needs no peer CPU (shm), a read from the file into the
+   * client's own memory, one copy. The reply goes after the last of them, on the same connection, so it arrives
    * after the data.
    */
   private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
-    if (c.peerIsLocal()) {
+    // Where one-sided transfers need no peer CPU (shm), the file is read straight into the client's
+    // memory: one copy. Over loopback tcp a copy through staging beats sendfile (measured, above).
+    if (c.peerIsLocal() && !c.capabilities().oneSidedWithoutPeerCpu()) {
       return scatterThroughStaging(ch, s, offset, segments, length);
     }
     long size = ch.size();
@@ -391,10 +396,11 @@ final class DataOps {
   private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch) throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
     RemoteRegion source = RemoteRegion.of(r.region().bytes());
+    StagingPool staging = stagingFor.apply(c);
     int done = 0;
     while (done < r.length()) {
       int want = Math.min(staging.chunkSize(), r.length() - done);
-      int chunk = acquire(s);
+      int chunk = acquire(s, staging);
       java.util.concurrent.CompletableFuture<Void> read = null;
       try {
         read = c.read(staging.region(), chunk, source, r.regionOffset() + done, want);
@@ -406,7 +412,7 @@ final class DataOps {
         }
         done += want;
       } finally {
-        release(s, chunk, read);
+        release(s, staging, chunk, read);
       }
     }
     sameConnection(s, c);
@@ -439,7 +445,7 @@ final class DataOps {
    * per session, and no longer a wait than the stall timeout, after which the request gets DELAY and
    * the client sends it again (the slot is left as if it never ran).
    */
-  private int acquire(ServerSession s) throws OpException {
+  private int acquire(ServerSession s, StagingPool staging) throws OpException {
     long timeout = limits.transferTimeout().toMillis();
     try {
       if (!s.stagingPermits.tryAcquire(timeout, TimeUnit.MILLISECONDS)) {
@@ -463,7 +469,7 @@ final class DataOps {
    * a chunk given back earlier (a transfer that timed out) could be read or overwritten under
    * another session's transfer.
    */
-  private void release(ServerSession s, int chunk, java.util.concurrent.CompletableFuture<Void> last) {
+  private void release(ServerSession s, StagingPool staging, int chunk, java.util.concurrent.CompletableFuture<Void> last) {
     Runnable give = () -> {
       staging.release(chunk);
       s.stagingPermits.release();

@@ -47,6 +47,7 @@ final class Dispatcher implements ConnectionHandler {
   private final ScheduledExecutorService housekeeping;
   private final SecureRandom random;
   private final Admission admission;
+  private final TransportOffers offers;
   final LongAdder executed = new LongAdder();
   final LongAdder replayed = new LongAdder();
   final LongAdder malformed = new LongAdder();
@@ -55,8 +56,9 @@ final class Dispatcher implements ConnectionHandler {
 
   Dispatcher(ServerOptions options, SessionTable sessions, Export export, NamespaceOps namespace, DataOps data,
       Delegations delegations, ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random,
-      Admission admission) {
+      Admission admission, TransportOffers offers) {
     this.admission = admission;
+    this.offers = offers;
     this.delegations = delegations;
     this.options = options;
     this.sessions = sessions;
@@ -66,6 +68,15 @@ final class Dispatcher implements ConnectionHandler {
     this.workers = workers;
     this.housekeeping = housekeeping;
     this.random = random;
+  }
+
+  /**
+   * A transport that shares memory as soon as it accepts (shm) asks here first: only a client that
+   * holds a session, and got this credential over it, is let in.
+   */
+  @Override
+  public boolean admit(byte[] credential) {
+    return offers.admit(credential);
   }
 
   @Override
@@ -190,6 +201,10 @@ final class Dispatcher implements ConnectionHandler {
       }
       if (op == Opcode.SESSION_RENEW) {
         reply(c, h, Status.OK, new Replies.Renewed(s.revokedDelegations()));
+        return;
+      }
+      if (op == Opcode.TRANSPORT_OFFERS) {
+        reply(c, h, Status.OK, new Replies.Offers(offers.offer(c)));
         return;
       }
       if (op == Opcode.SESSION_DESTROY) {

@@ -82,6 +82,10 @@ public final class ServerMain implements Callable<Integer> {
       description = "Hand every request to a worker, even the cheap ones (small READs, GETATTR, LOOKUP) that are otherwise answered on the connection's receive thread.")
   boolean noInlineAnswers;
 
+  @Option(names = "--no-shm",
+      description = "Do not offer the shm transport (shared memory, for clients on this host) beside the main transport.")
+  boolean noShm;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = new PrintWriter(System.out, true);
@@ -116,11 +120,12 @@ public final class ServerMain implements Callable<Integer> {
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
         Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
-        maxFileSize == null ? Long.MAX_VALUE : maxFileSize);
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm);
     CountDownLatch stop = new CountDownLatch(1);
     try (DafsServer server = DafsServer.start(options)) {
       SignalStop.install(stop);
       out.println("listening on " + server.uri());
+      server.offeredTransports().forEach(t -> out.println("offering " + t + " to clients on this host"));
       stop.await();
       out.println("stopping");
     }

@@ -18,9 +18,11 @@ import java.time.Duration;
  * @param limits what one client may take of the server
  * @param maxFileSize the largest size a file may reach through the server; the process's
  *     {@code RLIMIT_FSIZE}, if smaller, wins
+ * @param offerShm whether to listen on the {@code shm} transport too, where this machine has it, and
+ *     offer it to clients on this host once they have a session
  */
 public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport,
-    Duration handshakeTimeout, ServerLimits limits, long maxFileSize) {
+    Duration handshakeTimeout, ServerLimits limits, long maxFileSize, boolean offerShm) {
   public ServerOptions {
     secret = secret.clone();
     if (maxCredits < 1 || workers < 1) {
@@ -37,7 +39,7 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp, default limits, no file size limit of its own. */
   public static ServerOptions of(Path export) {
     return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10),
-        ServerLimits.defaults(), Long.MAX_VALUE);
+        ServerLimits.defaults(), Long.MAX_VALUE, true);
   }
 
   @Override
@@ -50,34 +52,39 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   }
 
   public ServerOptions withListen(InetSocketAddress a) {
-    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize);
+    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
   }
 
   public ServerOptions withSecret(byte[] s) {
-    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize);
+    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
   }
 
   public ServerOptions withLease(Duration l) {
-    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize);
+    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
   }
 
   public ServerOptions withMaxCredits(int c) {
-    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize);
+    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
   }
 
   public ServerOptions withWorkers(int w) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize, offerShm);
   }
 
   public ServerOptions withHandshakeTimeout(Duration d) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize, offerShm);
   }
 
   public ServerOptions withLimits(ServerLimits l) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize, offerShm);
   }
 
   public ServerOptions withMaxFileSize(long bytes) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes, offerShm);
+  }
+
+  /** Whether to offer the {@code shm} transport to clients on this host, beside the main transport. */
+  public ServerOptions withShm(boolean offer) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offer);
   }
 }

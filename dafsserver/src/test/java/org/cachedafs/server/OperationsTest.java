@@ -26,6 +26,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.DirectoryPage;
+import org.cachedafs.client.Node;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.DirEntry;
@@ -34,8 +36,6 @@ import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.FileType;
 import org.cachedafs.protocol.FsStats;
 import org.cachedafs.protocol.LockRange;
-import org.cachedafs.protocol.Replies.DirPage;
-import org.cachedafs.protocol.Replies.HandleAttrs;
 import org.cachedafs.protocol.SetAttributes;
 import org.cachedafs.protocol.Status;
 import org.junit.jupiter.api.AfterEach;
@@ -143,7 +143,7 @@ class OperationsTest {
       if (!key.equals(Files.readAttributes(d, java.nio.file.attribute.BasicFileAttributes.class).fileKey())) {
         continue;
       }
-      HandleAttrs dir = s.lookup(s.root(), "d" + attempt);
+      Node dir = s.lookup(s.root(), "d" + attempt);
       assertTrue(dir.attributes().isDirectory(), dir.toString());
       s.mkdir(dir.handle(), "inside", 0755);
       assertTrue(Files.isDirectory(d.resolve("inside")));
@@ -159,7 +159,7 @@ class OperationsTest {
     s.mkdir(s.mkdir(s.root(), "a", 0755).handle(), "b", 0755);
     writeBoth("a/b/c.txt", "abc".getBytes(StandardCharsets.UTF_8));
 
-    HandleAttrs found = s.lookup(s.root(), "a/b/c.txt");
+    Node found = s.lookup(s.root(), "a/b/c.txt");
     assertSameAttributes(local.resolve("a/b/c.txt"), found.attributes());
     assertEquals(found.handle(), s.lookup(s.lookup(s.root(), "a").handle(), "b/c.txt").handle(), "one handle per file");
     assertEquals(s.root(), s.lookup(s.root(), "").handle());
@@ -367,7 +367,7 @@ class OperationsTest {
     int pages = 0;
     Set<String> removedDuring = new HashSet<>();
     while (true) {
-      DirPage page = s.readdir(d, cookie, 100);
+      DirectoryPage page = s.readdir(d, cookie, 100);
       pages++;
       for (DirEntry e : page.entries()) {
         seen.add(e.name());

@@ -65,7 +65,7 @@ class ServerProcessIT {
     try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       List<String> lines = readUntil(out, "listening on ");
       String listening = lines.get(lines.size() - 1);
-      assertTrue(listening.matches("listening on tcp://127\\.0\\.0\\.1:[1-9][0-9]*"), listening);
+      assertTrue(listening.matches("listening on dafs://127\\.0\\.0\\.1:[1-9][0-9]*"), listening);
       URI uri = URI.create(listening.substring("listening on ".length()));
 
       byte[] secret = "s3cret-for-the-process-test".getBytes(StandardCharsets.UTF_8);

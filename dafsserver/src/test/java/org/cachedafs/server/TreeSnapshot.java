@@ -13,11 +13,11 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.DirectoryPage;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.DirEntry;
 import org.cachedafs.protocol.FileHandle;
-import org.cachedafs.protocol.Replies.DirPage;
 
 /** A tree as a map from relative path to "dir" or "file size sha256", read locally or through DAFS. */
 final class TreeSnapshot {
@@ -52,7 +52,7 @@ final class TreeSnapshot {
   private static void walk(DafsSession s, FileHandle dir, String prefix, Map<String, String> out) throws IOException {
     long cookie = 0;
     while (true) {
-      DirPage page = s.readdir(dir, cookie, 50);
+      DirectoryPage page = s.readdir(dir, cookie, 50);
       for (DirEntry e : page.entries()) {
         String rel = prefix.isEmpty() ? e.name() : prefix + "/" + e.name();
         if (e.attributes().isDirectory()) {

@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.cachedafs.client.DirectoryPage;
 import org.cachedafs.protocol.DirEntry;
 import org.cachedafs.protocol.FileHandle;
-import org.cachedafs.protocol.Replies.DirPage;
 
 /**
  * The entries of a directory, read a page at a time as the iterator advances (READDIR by cookie), so
@@ -50,7 +50,7 @@ final class DafsDirectoryStream implements DirectoryStream<Path> {
           page.clear();
           next = 0;
           try {
-            DirPage p = fs.session.readdir(handle, cookie, 256);
+            DirectoryPage p = fs.session.readdir(handle, cookie, 256);
             for (DirEntry e : p.entries()) {
               Path child = dir.resolve(e.name());
               if (filter == null || filter.accept(child)) {

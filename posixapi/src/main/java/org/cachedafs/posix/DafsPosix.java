@@ -19,11 +19,11 @@ import org.cachedafs.cache.CacheManager;
 import org.cachedafs.cache.CachedFile;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.DirectoryPage;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.DirEntry;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
-import org.cachedafs.protocol.Replies.DirPage;
 import org.cachedafs.protocol.SetAttributes;
 
 /**
@@ -627,7 +627,7 @@ public final class DafsPosix implements AutoCloseable {
         FileHandle dir = directory(s, r.relative());
         long cookie = 0;
         while (true) {
-          DirPage page = s.readdir(dir, cookie, 512);
+          DirectoryPage page = s.readdir(dir, cookie, 512);
           for (DirEntry e : page.entries()) {
             names.add(e.name());
           }

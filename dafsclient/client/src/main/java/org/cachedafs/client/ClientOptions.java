@@ -8,7 +8,9 @@ import java.time.Duration;
  * @param secret the shared secret; empty for a server that runs without one (loopback only)
  * @param credits how many outstanding requests to ask for; the server may grant fewer
  * @param lease the lease to ask for; the server decides
- * @param transport the transport scheme, {@code tcp} unless the address names another
+ * @param transport {@code auto} (move to shm when the server is on this host and offers it), {@code
+ *     tcp} (stay on tcp) or {@code shm} (move, or fail saying why); the default is the system property
+ *     {@code cachedafs.transport}, else {@code auto}
  * @param clientName names this client in the server's log
  * @param reconnectTimeout how long to keep trying to reconnect before failing outstanding requests
  * @param requestTimeout how long a blocking call waits for its reply
@@ -19,10 +21,19 @@ public record ClientOptions(byte[] secret, int credits, Duration lease, String t
     if (credits < 1) {
       throw new IllegalArgumentException("credits must be positive");
     }
+    TransportMove.Mode.of(transport); // a bad setting fails here, naming itself
   }
 
+  /**
+   * The system property that sets the default transport of a JVM's clients ({@code auto}, {@code tcp}
+   * or {@code shm}), so that one application, or a whole test suite, can be pinned to a transport
+   * without code.
+   */
+  public static final String TRANSPORT_PROPERTY = "cachedafs.transport";
+
   public static ClientOptions defaults() {
-    return new ClientOptions(new byte[0], 32, Duration.ofSeconds(30), "tcp", "dafs-client", Duration.ofSeconds(30), Duration.ofMinutes(2));
+    return new ClientOptions(new byte[0], 32, Duration.ofSeconds(30), System.getProperty(TRANSPORT_PROPERTY, "auto"), "dafs-client",
+        Duration.ofSeconds(30), Duration.ofMinutes(2));
   }
 
   @Override

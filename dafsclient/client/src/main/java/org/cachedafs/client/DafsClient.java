@@ -12,8 +12,11 @@ public final class DafsClient {
   private DafsClient() {}
 
   /**
-   * Connects to {@code dafs://HOST:PORT} (transport from the options) or {@code tcp://HOST:PORT},
-   * authenticates and creates a session.
+   * Connects to {@code dafs://HOST:PORT} or {@code tcp://HOST:PORT}, authenticates and creates a
+   * session. A session starts on tcp; with {@code dafs://} and the options' transport {@code auto}
+   * (the default) it then moves to shared memory ({@code shm}) when the server is on this host and
+   * offers it, with {@code shm} it must move or the connect fails saying why, with {@code tcp} (or a
+   * {@code tcp://} URI) it stays.
    *
    * @throws DafsException with {@code AUTH_FAILED} if the secret is wrong; with {@code NAMETOOLONG} or
    *     {@code INVAL} if the client name is longer than {@link org.cachedafs.protocol.Limits#MAX_CLIENT_NAME}
@@ -29,9 +32,24 @@ public final class DafsClient {
     if (refused != null) {
       throw refused;
     }
-    String transportName = scheme.equalsIgnoreCase("dafs") ? options.transport() : scheme;
-    Transport transport = Transports.forScheme(transportName);
-    ClientSession session = new ClientSession(transport, new InetSocketAddress(uri.getHost(), uri.getPort()), options);
+    // Every session starts on tcp; the transport setting says whether it may move (see TransportMove).
+    TransportMove.Mode mode;
+    if (scheme.equalsIgnoreCase("dafs")) {
+      mode = TransportMove.Mode.of(options.transport());
+    } else if (scheme.equalsIgnoreCase("tcp")) {
+      mode = TransportMove.Mode.TCP;
+    } else {
+      throw new IllegalArgumentException("connect by dafs://HOST:PORT (with transport=" + scheme + ") or tcp://HOST:PORT, not " + uri);
+    }
+    Transport tcp = Transports.forScheme("tcp");
+    TransportMove move = new TransportMove(mode);
+    ClientSession session;
+    try {
+      session = new ClientSession(tcp, new InetSocketAddress(uri.getHost(), uri.getPort()), options, move);
+    } catch (RuntimeException e) {
+      move.close();
+      throw e;
+    }
     session.start();
     return session;
   }

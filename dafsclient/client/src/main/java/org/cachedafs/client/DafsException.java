@@ -31,4 +31,12 @@ public class DafsException extends IOException {
   public String detail() {
     return detail;
   }
+
+  /** {@code t} itself if it is one, else an {@code IO} failure caused by it. */
+  static DafsException of(Throwable t) {
+    if (t instanceof DafsException d) {
+      return d;
+    }
+    return new DafsException(Status.IO, String.valueOf(t), t);
+  }
 }

@@ -9,8 +9,6 @@ import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.FsStats;
 import org.cachedafs.protocol.LockRange;
-import org.cachedafs.protocol.Replies.DirPage;
-import org.cachedafs.protocol.Replies.HandleAttrs;
 import org.cachedafs.protocol.SetAttributes;
 import org.cachedafs.transport.Region;
 
@@ -64,6 +62,12 @@ public abstract class DafsSession implements AutoCloseable {
   public abstract Optional<DafsException> failure();
 
   /**
+   * The transport the session runs over: {@code tcp}, or {@code shm} once it moved to shared memory
+   * (see {@link ClientOptions#transport()}).
+   */
+  public abstract String transport();
+
+  /**
    * Registers a direct buffer for direct reads and writes; do it once per buffer, not per I/O. The
    * caller owns the returned region and closes it when done; the buffer must outlive the region.
    */
@@ -89,9 +93,9 @@ public abstract class DafsSession implements AutoCloseable {
   // --- namespace -------------------------------------------------------------------------------
 
   /** Resolves a relative path (one or more components) under {@code dir}. */
-  public abstract CompletableFuture<HandleAttrs> lookupAsync(FileHandle dir, String path);
+  public abstract CompletableFuture<Node> lookupAsync(FileHandle dir, String path);
 
-  public final HandleAttrs lookup(FileHandle dir, String path) throws DafsException {
+  public final Node lookup(FileHandle dir, String path) throws DafsException {
     return await(lookupAsync(dir, path));
   }
 
@@ -109,15 +113,15 @@ public abstract class DafsSession implements AutoCloseable {
   }
 
   /** Creates a regular file without opening it; {@code exclusive} fails with EXIST if it is there. */
-  public abstract CompletableFuture<HandleAttrs> createAsync(FileHandle dir, String name, int mode, boolean exclusive);
+  public abstract CompletableFuture<Node> createAsync(FileHandle dir, String name, int mode, boolean exclusive);
 
-  public final HandleAttrs create(FileHandle dir, String name, int mode, boolean exclusive) throws DafsException {
+  public final Node create(FileHandle dir, String name, int mode, boolean exclusive) throws DafsException {
     return await(createAsync(dir, name, mode, exclusive));
   }
 
-  public abstract CompletableFuture<HandleAttrs> mkdirAsync(FileHandle dir, String name, int mode);
+  public abstract CompletableFuture<Node> mkdirAsync(FileHandle dir, String name, int mode);
 
-  public final HandleAttrs mkdir(FileHandle dir, String name, int mode) throws DafsException {
+  public final Node mkdir(FileHandle dir, String name, int mode) throws DafsException {
     return await(mkdirAsync(dir, name, mode));
   }
 
@@ -142,9 +146,9 @@ public abstract class DafsSession implements AutoCloseable {
   }
 
   /** One page of a directory, resuming after {@code cookie} (0 for the first page). */
-  public abstract CompletableFuture<DirPage> readdirAsync(FileHandle dir, long cookie, int maxEntries);
+  public abstract CompletableFuture<DirectoryPage> readdirAsync(FileHandle dir, long cookie, int maxEntries);
 
-  public final DirPage readdir(FileHandle dir, long cookie, int maxEntries) throws DafsException {
+  public final DirectoryPage readdir(FileHandle dir, long cookie, int maxEntries) throws DafsException {
     return await(readdirAsync(dir, cookie, maxEntries));
   }
 

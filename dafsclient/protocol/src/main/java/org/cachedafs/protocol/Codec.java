@@ -25,7 +25,10 @@ import java.nio.ByteBuffer;
  */
 public final class Codec {
   public static final int MAGIC = 0x44414653;
-  /** 2: handshakes agree a per-session key (X25519), and SESSION_BIND proves it. */
+  /**
+   * 2: handshakes agree a per-session key (X25519), and SESSION_BIND proves it. 3: direct transfers
+   * name client memory by an opaque region descriptor; TRANSPORT_OFFERS.
+   */
   public static final int VERSION = 3;
   public static final int HEADER_BYTES = 40;
   static final int REQUEST_ID_OFFSET = 16;

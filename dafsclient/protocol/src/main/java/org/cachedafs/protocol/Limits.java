@@ -23,6 +23,12 @@ public final class Limits {
   public static final int MAX_ONE_SIDED = 16 << 20;
   /** The longest region descriptor a transport makes, in bytes (see {@link RegionDescriptor}). */
   public static final int MAX_DESCRIPTOR = 32;
+  /** The most transports a TRANSPORT_OFFERS reply offers. */
+  public static final int MAX_OFFERS = 4;
+  /** The longest transport scheme in an offer, in UTF-8 bytes. */
+  public static final int MAX_OFFER_SCHEME = 32;
+  /** The longest transport address in an offer, in UTF-8 bytes. */
+  public static final int MAX_OFFER_ADDRESS = 4096;
   /** The longest single name in a directory, in UTF-8 bytes (as Linux NAME_MAX). */
   public static final int MAX_NAME = 255;
   /** The longest relative path a LOOKUP may carry, in UTF-8 bytes (as Linux PATH_MAX). */

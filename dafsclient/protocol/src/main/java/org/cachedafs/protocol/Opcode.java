@@ -20,6 +20,7 @@ public enum Opcode {
   SESSION_BIND(3, false, false, Requests.SessionBind::decode, Replies.SessionGranted::decode),
   SESSION_DESTROY(4, false, true, Requests.NoArgs::decode, Replies.Empty::decode),
   SESSION_RENEW(5, false, true, Requests.NoArgs::decode, Replies.Renewed::decode),
+  TRANSPORT_OFFERS(6, false, true, Requests.NoArgs::decode, Replies.Offers::decode),
 
   LOOKUP(10, true, true, Requests.Lookup::decode, Replies.HandleAttrs::decode),
   GETATTR(11, true, true, Requests.HandleArg::decode, Replies.Attrs::decode),

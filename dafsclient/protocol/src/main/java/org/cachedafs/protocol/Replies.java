@@ -208,4 +208,35 @@ public final class Replies {
       return new LockTest(r.getBoolean() ? LockRange.decode(r) : null);
     }
   }
+
+  /**
+   * TRANSPORT_OFFERS: the other transports this server listens on for this session, each with the
+   * one-time credential that admits this session's connection to it. Only a peer on the server's own
+   * host is offered anything (an shm socket path means nothing elsewhere).
+   */
+  public record Offers(List<Offer> offers) implements Reply {
+    public Offers {
+      offers = List.copyOf(offers);
+    }
+
+    public void encode(WireWriter w) {
+      w.putInt(offers.size());
+      for (Offer o : offers) {
+        w.putString(o.scheme()).putString(o.address()).putBytes(o.credential());
+      }
+    }
+
+    static Offers decode(WireReader r) throws MalformedFrameException {
+      int n = r.getCount("offers", Limits.MAX_OFFERS);
+      List<Offer> offers = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        offers.add(new Offer(r.getString("scheme", Limits.MAX_OFFER_SCHEME), r.getString("address", Limits.MAX_OFFER_ADDRESS),
+            r.getBytes("credential", Limits.NONCE_BYTES)));
+      }
+      return new Offers(offers);
+    }
+  }
+
+  /** One transport a client may move its session to: its scheme, its address, and the credential to present there. */
+  public record Offer(String scheme, String address, byte[] credential) {}
 }

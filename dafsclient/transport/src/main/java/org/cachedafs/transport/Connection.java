@@ -71,6 +71,12 @@ public interface Connection extends AutoCloseable {
   /** The peer's address, as the provider knows it (an inet address for tcp, a socket path for shm). */
   SocketAddress remoteAddress();
 
+  /** The protection domain whose regions this connection's one-sided transfers use (a queue pair's PD). */
+  MemoryDomain domain();
+
+  /** What this connection's provider can do. */
+  Capabilities capabilities();
+
   /** Whether the peer runs on this host (a loopback tcp peer, every shm peer). */
   boolean peerIsLocal();
 

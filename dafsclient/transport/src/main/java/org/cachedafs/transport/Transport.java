@@ -34,6 +34,45 @@ public interface Transport {
    */
   SocketAddress localAddress() throws IOException;
 
+  /**
+   * An address of this provider's kind as text, for a peer to {@linkplain #parseAddress parse}: a
+   * socket path, or host and port.
+   */
+  default String formatAddress(SocketAddress address) {
+    if (address instanceof java.net.UnixDomainSocketAddress u) {
+      return u.getPath().toString();
+    }
+    if (address instanceof java.net.InetSocketAddress i) {
+      String host = i.getAddress() != null ? i.getAddress().getHostAddress() : i.getHostString();
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + i.getPort();
+    }
+    throw new IllegalArgumentException("not an address of transport " + scheme() + ": " + address);
+  }
+
+  /**
+   * The address {@link #formatAddress} wrote.
+   *
+   * @throws IllegalArgumentException if {@code text} is not one
+   */
+  default SocketAddress parseAddress(String text) {
+    if (text.startsWith("/")) {
+      return java.net.UnixDomainSocketAddress.of(text);
+    }
+    int colon = text.lastIndexOf(':');
+    if (colon < 1) {
+      throw new IllegalArgumentException("not an address of transport " + scheme() + ": '" + text + "'");
+    }
+    String host = text.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    try {
+      return new java.net.InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not an address of transport " + scheme() + ": '" + text + "'");
+    }
+  }
+
   /** A new protection domain. The caller owns it and closes it after the connections that use it. */
   MemoryDomain openDomain();
 

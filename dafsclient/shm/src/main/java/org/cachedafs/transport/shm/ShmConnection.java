@@ -617,8 +617,14 @@ final class ShmConnection implements Connection {
     return ringFile;
   }
 
-  ShmDomain domain() {
+  @Override
+  public ShmDomain domain() {
     return domain;
+  }
+
+  @Override
+  public org.cachedafs.transport.Capabilities capabilities() {
+    return ShmTransport.CAPABILITIES;
   }
 
   /** Whether this side accepted the connection. */

@@ -57,9 +57,11 @@ public final class ShmTransport implements Transport {
     return 2;
   }
 
+  static final Capabilities CAPABILITIES = new Capabilities(Ring.MAX_MESSAGE, ShmConnection.MAX_ONE_SIDED, DEPTH, DEPTH, true, false, false);
+
   @Override
   public Capabilities capabilities() {
-    return new Capabilities(Ring.MAX_MESSAGE, ShmConnection.MAX_ONE_SIDED, DEPTH, DEPTH, true, false, false);
+    return CAPABILITIES;
   }
 
   /**

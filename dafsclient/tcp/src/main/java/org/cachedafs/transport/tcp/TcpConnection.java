@@ -16,7 +16,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.cachedafs.transport.Capabilities;
 import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Received;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;
@@ -373,6 +375,16 @@ final class TcpConnection implements Connection {
   @Override
   public SocketAddress remoteAddress() {
     return remote;
+  }
+
+  @Override
+  public MemoryDomain domain() {
+    return domain;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return TcpTransport.CAPABILITIES;
   }
 
   @Override

@@ -34,9 +34,11 @@ public final class TcpTransport implements Transport {
    * bounded only by the connection's queue limits; one-sided transfers are placed by the peer's
    * receive thread, which can count them.
    */
+  static final Capabilities CAPABILITIES = new Capabilities(TcpWire.MAX_MESSAGE, TcpWire.MAX_ONE_SIDED, 4096, 4096, false, true, true);
+
   @Override
   public Capabilities capabilities() {
-    return new Capabilities(TcpWire.MAX_MESSAGE, TcpWire.MAX_ONE_SIDED, 4096, 4096, false, true, true);
+    return CAPABILITIES;
   }
 
   @Override

@@ -1,0 +1,100 @@
+package org.cachedafs.client;
+
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.time.Duration;
+import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Handshake;
+import org.cachedafs.protocol.Limits;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Replies.Challenge;
+import org.cachedafs.protocol.Replies.SessionGranted;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+
+/**
+ * Makes a fresh connection the session's: AUTH_INIT for the server's nonce, then SESSION_CREATE the
+ * first time, SESSION_BIND after a reconnect. Each side proves itself to the other. Creating agrees a
+ * session key that never crosses the wire, and binding proves that the client holds it (see {@link
+ * Handshake}), so knowing a session id is not enough to take the session over.
+ *
+ * <p>Runs on one thread at a time: {@link DafsClient#connect} first, then the timer's reconnect.
+ */
+final class ClientHandshake {
+  /** How long each handshake request waits for its answer. */
+  static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private final ClientOptions options;
+  private final byte[] secret;
+  private final RequestPipeline pipeline;
+  private final SecureRandom random = new SecureRandom();
+
+  /** Written once by {@link #create}; a bind proves it. */
+  private volatile byte[] sessionKey;
+  /** Written once by {@link #create}. */
+  private volatile FileHandle root;
+  /** The lease asked for until {@link #create}, then as last granted (create and each bind). */
+  private volatile int leaseMillis;
+
+  ClientHandshake(ClientOptions options, RequestPipeline pipeline) {
+    this.options = options;
+    this.secret = options.secret();
+    this.pipeline = pipeline;
+    this.leaseMillis = (int) Math.min(Integer.MAX_VALUE, options.lease().toMillis());
+  }
+
+  /** Creates the session on {@code c} and opens the pipeline with what the server granted. */
+  void create(Connection c) throws DafsException {
+    String name = options.clientName();
+    byte[] serverNonce = challenge(c, name);
+    byte[] clientNonce = Handshake.nonce(random);
+    KeyPair ephemeral = Handshake.ephemeral();
+    byte[] clientShare = Handshake.share(ephemeral);
+    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, name, clientShare);
+    SessionGranted granted = (SessionGranted) pipeline.exchange(c, Opcode.SESSION_CREATE,
+        new Requests.SessionCreate(clientNonce, clientShare, proof, Math.min(options.credits(), Limits.MAX_CREDITS), leaseMillis), TIMEOUT);
+    byte[] expected = Handshake.serverProof(secret, serverNonce, clientNonce, name, clientShare, granted.serverShare());
+    if (!Handshake.matches(expected, granted.serverProof())) {
+      throw new DafsException(Status.AUTH_FAILED, "the server did not prove it knows the secret");
+    }
+    byte[] agreed;
+    try {
+      agreed = Handshake.agree(ephemeral, granted.serverShare());
+    } catch (IllegalArgumentException e) {
+      throw new DafsException(Status.AUTH_FAILED, "the server's key share is unusable: " + e.getMessage());
+    }
+    sessionKey = Handshake.sessionKey(secret, agreed, serverNonce, clientNonce, name);
+    pipeline.open(granted.sessionId(), granted.credits());
+    root = granted.root();
+    leaseMillis = granted.leaseMillis();
+  }
+
+  /** Binds {@code c} to the session {@link #create} made. */
+  void bind(Connection c) throws DafsException {
+    byte[] serverNonce = challenge(c, options.clientName());
+    byte[] clientNonce = Handshake.nonce(random);
+    byte[] key = sessionKey;
+    long sessionId = pipeline.sessionId();
+    SessionGranted granted = (SessionGranted) pipeline.exchange(c, Opcode.SESSION_BIND,
+        new Requests.SessionBind(sessionId, clientNonce, Handshake.bindProof(key, serverNonce, clientNonce, sessionId)), TIMEOUT);
+    if (!Handshake.matches(Handshake.boundProof(key, serverNonce, clientNonce, sessionId), granted.serverProof())
+        || granted.sessionId() != sessionId) {
+      throw new DafsException(Status.AUTH_FAILED, "the server did not prove it holds this session's key");
+    }
+    leaseMillis = granted.leaseMillis();
+  }
+
+  /** AUTH_INIT: the server's nonce, which both proofs cover so that neither can be replayed. */
+  private byte[] challenge(Connection c, String name) throws DafsException {
+    return ((Challenge) pipeline.exchange(c, Opcode.AUTH_INIT, new Requests.AuthInit(name), TIMEOUT)).serverNonce();
+  }
+
+  FileHandle root() {
+    return root;
+  }
+
+  int leaseMillis() {
+    return leaseMillis;
+  }
+}

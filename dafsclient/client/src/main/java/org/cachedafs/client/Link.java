@@ -1,0 +1,206 @@
+package org.cachedafs.client;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.ConnectionHandler;
+import org.cachedafs.transport.MemoryDomain;
+import org.cachedafs.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The session's hold on a connection to the server: the first connect, noticing a loss, reconnecting
+ * and binding within {@link ClientOptions#reconnectTimeout()}, and giving up, after which the session
+ * is dead for good.
+ *
+ * <p>Every connection starts on the bootstrap transport (tcp): the session is created or bound
+ * there. Where {@link TransportMove} allows, the session then moves to shm, and from then on its
+ * memory lives in the shm domain, so every reconnect moves it again before anything is resent.
+ *
+ * <p>A loss is repaired on the timer thread: connect, {@link ClientHandshake#bind}, the move if the
+ * session made it, then {@link RequestPipeline#install}, which resends what was outstanding. Back-off doubles from 10 ms to 1 s. A
+ * server that no longer knows the session (BADSESSION, EXPIRED) or fails its proof (AUTH_FAILED) ends
+ * it at once, since trying again cannot help.
+ */
+final class Link {
+  private static final Logger log = LoggerFactory.getLogger(Link.class);
+
+  private final Transport transport;
+  private final SocketAddress address;
+  private final MemoryDomain domain;
+  private final ClientOptions options;
+  private final ConnectionHandler handler;
+  private final ClientHandshake handshake;
+  private final RequestPipeline pipeline;
+  private final CallbackDispatcher callbacks;
+  private final ScheduledExecutorService timer;
+  private final TransportMove move;
+  private final LongAdder reconnects = new LongAdder();
+  /** Set once by {@link #open} when the session moved: its memory is then in the move's domain. */
+  private volatile boolean moved;
+  /**
+   * Set before the session is destroyed (or a failed start cleans up) and never cleared: the server
+   * closes the connection after SESSION_DESTROY, and that close must not start a reconnect.
+   */
+  private volatile boolean closing;
+
+  Link(Transport transport, SocketAddress address, MemoryDomain domain, ClientOptions options, ConnectionHandler handler,
+      ClientHandshake handshake, RequestPipeline pipeline, CallbackDispatcher callbacks, ScheduledExecutorService timer,
+      TransportMove move) {
+    this.move = move;
+    this.transport = transport;
+    this.address = address;
+    this.domain = domain;
+    this.options = options;
+    this.handler = handler;
+    this.handshake = handshake;
+    this.pipeline = pipeline;
+    this.callbacks = callbacks;
+    this.timer = timer;
+  }
+
+  /**
+   * Connects, creates the session, and moves it where the transport setting says; on failure the
+   * link is closing and the connections closed.
+   */
+  void open() throws IOException {
+    Connection c = null;
+    Connection m = null;
+    try {
+      c = transport.connect(address, domain, handler);
+      handshake.create(c);
+      if (move.wanted()) {
+        m = move.connect(c, pipeline, handler, server());
+        if (m != null) {
+          handshake.bind(m);
+        }
+      }
+      pipeline.install(m != null ? m : c);
+    } catch (IOException | RuntimeException e) {
+      closing = true;
+      if (c != null) {
+        c.close();
+      }
+      if (m != null) {
+        m.close();
+      }
+      throw e;
+    }
+    if (m != null) {
+      moved = true;
+      c.close(); // the bootstrap: the session is bound to the new connection now
+      log.debug("session {} moved to {}", Long.toHexString(pipeline.sessionId()), m);
+    } else {
+      move.close(); // never used: its memory can never be reached over tcp
+    }
+  }
+
+  /** The domain the session's regions live in: the moved-to transport's, or the bootstrap's. */
+  MemoryDomain domain() {
+    return moved ? move.domain() : domain;
+  }
+
+  /** Whether the session moved off its bootstrap transport. */
+  boolean moved() {
+    return moved;
+  }
+
+  private String server() {
+    return transport.formatAddress(address);
+  }
+
+  /** Marks the link closing; false if it already was. */
+  boolean beginClosing() {
+    if (closing) {
+      return false;
+    }
+    closing = true;
+    return true;
+  }
+
+  boolean closing() {
+    return closing;
+  }
+
+  void onClosed(Connection c, Throwable cause) {
+    if (!pipeline.lost(c, cause) || closing || pipeline.failure() != null) {
+      return;
+    }
+    log.info("connection to {} lost ({}); reconnecting", address, cause == null ? "closed" : cause.toString());
+    timer.execute(this::reconnect);
+  }
+
+  private void reconnect() {
+    long deadline = System.nanoTime() + options.reconnectTimeout().toNanos();
+    long backoff = 10;
+    DafsException last = null;
+    while (!closing && System.nanoTime() < deadline) {
+      Connection c = null;
+      try {
+        c = transport.connect(address, domain, handler);
+        handshake.bind(c);
+        Connection data = c;
+        if (moved) {
+          Connection m = move.connect(c, pipeline, handler, server());
+          if (m == null) {
+            throw new DafsException(Status.NOTSUPP, "the server no longer offers shm, where this session's memory lives");
+          }
+          try {
+            handshake.bind(m);
+          } catch (DafsException e) {
+            m.close();
+            throw e;
+          }
+          data = m;
+        }
+        pipeline.install(data);
+        if (data != c) {
+          c.close();
+        }
+        reconnects.increment();
+        log.info("reconnected to {} and bound session {}", address, Long.toHexString(pipeline.sessionId()));
+        return;
+      } catch (DafsException e) {
+        if (c != null) {
+          c.close();
+        }
+        if (e.status() == Status.BADSESSION || e.status() == Status.EXPIRED || e.status() == Status.AUTH_FAILED) {
+          die(new DafsException(e.status(), "the session could not be resumed after a reconnect", e));
+          return;
+        }
+        last = e;
+      } catch (IOException e) {
+        if (c != null) {
+          c.close();
+        }
+        last = new DafsException(Status.CONNECTION_LOST, e.toString(), e);
+      }
+      try {
+        Thread.sleep(backoff);
+      } catch (InterruptedException e) {
+        return;
+      }
+      backoff = Math.min(1000, backoff * 2);
+    }
+    if (!closing) {
+      die(new DafsException(Status.CONNECTION_LOST, "no reconnect to " + address + " within " + options.reconnectTimeout(), last));
+    }
+  }
+
+  /** The session cannot go on: every request, outstanding or waiting, fails with {@code cause}. */
+  void die(DafsException cause) {
+    if (!pipeline.fail(cause) || closing) {
+      return;
+    }
+    log.warn("session {} with {} failed: {}", Long.toHexString(pipeline.sessionId()), address, cause.getMessage());
+    callbacks.sessionLost(cause);
+  }
+
+  long reconnects() {
+    return reconnects.sum();
+  }
+}

@@ -1,0 +1,344 @@
+package org.cachedafs.client;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.cachedafs.protocol.Body;
+import org.cachedafs.protocol.Codec;
+import org.cachedafs.protocol.FrameHeader;
+import org.cachedafs.protocol.FrameKind;
+import org.cachedafs.protocol.MalformedFrameException;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Replies;
+import org.cachedafs.protocol.Requests.Request;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.Received;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every request from its call to its reply: credit slots, encoding, sending, reply matching, DELAY
+ * back-off, and resending everything unanswered on a new connection.
+ *
+ * <p>A request is encoded once and kept, encoded, in {@link #outstanding} until its reply. A DELAY
+ * answer or a new connection sends those very bytes again, with the original slot, sequence and
+ * request id, so the server's reply cache can make the retransmission exactly-once. Handshake
+ * requests use the same map, unsequenced and pinned to the connection they were sent on.
+ *
+ * <p>A request is recorded in {@link #outstanding} and sent under the read lock of {@link
+ * #connectionLock}, and {@link #install} swaps the connection and resends under the write lock. So a
+ * request is either sent on the new connection by its sender or resent by the sweep, never lost in
+ * between. Senders share the read lock, so they do not wait for each other.
+ *
+ * <p>The transport's receive thread must not send (see {@link
+ * org.cachedafs.transport.ConnectionHandler}). A request started on it (a reply freed a slot for a
+ * waiting request, or a completion made a new call) goes to the {@code dafs-sender} thread.
+ */
+final class RequestPipeline {
+  private static final Logger log = LoggerFactory.getLogger(RequestPipeline.class);
+
+  private final ScheduledExecutorService timer;
+  private final CallbackDispatcher callbacks;
+  private final AtomicLong nextRequestId = new AtomicLong(1);
+  /** Added to under {@link #connectionLock}'s read lock (see the class comment); removed by whoever completes the request. */
+  private final Map<Long, Outstanding> outstanding = new ConcurrentHashMap<>();
+  private final ReentrantReadWriteLock connectionLock = new ReentrantReadWriteLock();
+  private final ThreadLocal<Boolean> onReceiveThread = ThreadLocal.withInitial(() -> Boolean.FALSE);
+  private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "dafs-sender");
+    t.setDaemon(true);
+    return t;
+  });
+  private final LongAdder sent = new LongAdder();
+  private final LongAdder retransmissions = new LongAdder();
+
+  /** Guarded by {@link #connectionLock}: written under the write lock; sent on under the read lock. Null while reconnecting. */
+  private volatile Connection connection;
+  /** Written once by {@link #open}, before the first session request. */
+  private volatile CreditSlots slots;
+  /** Written once by {@link #open}; stamped on every session request. */
+  private volatile long sessionId;
+  /** Written once by {@link #fail}; from then on every request fails with it. */
+  private volatile DafsException dead;
+
+  RequestPipeline(ScheduledExecutorService timer, CallbackDispatcher callbacks) {
+    this.timer = timer;
+    this.callbacks = callbacks;
+  }
+
+  /** The session the handshake created: its id and the credits the server granted. */
+  void open(long sessionId, int credits) {
+    this.sessionId = sessionId;
+    this.slots = new CreditSlots(credits);
+  }
+
+  <T> CompletableFuture<T> call(Opcode op, Request body, Class<T> replyType) {
+    return call(op, body).thenApply(replyType::cast);
+  }
+
+  CompletableFuture<Body> call(Opcode op, Request body) {
+    Outstanding o = new Outstanding(nextRequestId.getAndIncrement(), op, body, null);
+    DafsException refused = NameChecks.refusal(body);
+    DafsException d = refused != null ? refused : dead;
+    if (d != null) {
+      o.result.completeExceptionally(d);
+    } else if (op.sequenced()) {
+      slots.submit((slot, seq) -> begin(o, slot, seq));
+    } else {
+      begin(o, -1, 0);
+    }
+    return o.result;
+  }
+
+  private void begin(Outstanding o, int slot, int sequence) {
+    if (onReceiveThread.get()) {
+      try {
+        sender.execute(() -> begin(o, slot, sequence));
+        return;
+      } catch (RejectedExecutionException e) {
+        // The session is closing: fall through and fail it below.
+      }
+    }
+    DafsException d = dead;
+    if (d != null) {
+      if (slot >= 0) {
+        slots.release(slot);
+      }
+      o.result.completeExceptionally(d);
+      return;
+    }
+    o.slot = slot;
+    o.encoded = Codec.encode(FrameHeader.request(o.op, o.id, sessionId, slot, sequence), o.body);
+    connectionLock.readLock().lock();
+    try {
+      outstanding.put(o.id, o);
+      Connection c = connection;
+      if (c != null) {
+        c.send(o.encoded);
+        sent.increment();
+      }
+    } catch (IOException e) {
+      // The connection is gone; the reconnect sends every outstanding request again.
+      log.debug("send of {} failed, waiting for the reconnect", o.op, e);
+    } finally {
+      connectionLock.readLock().unlock();
+    }
+  }
+
+  private void retransmit(Outstanding o) {
+    connectionLock.readLock().lock();
+    try {
+      Connection c = connection;
+      if (c != null && outstanding.get(o.id) == o) {
+        c.send(o.encoded);
+        sent.increment();
+        retransmissions.increment();
+      }
+    } catch (IOException e) {
+      log.debug("retransmission of {} failed, waiting for the reconnect", o.op, e);
+    } finally {
+      connectionLock.readLock().unlock();
+    }
+  }
+
+  /** One handshake request on {@code c}, which is not (yet) the session's connection. */
+  Body exchange(Connection c, Opcode op, Request body, Duration timeout) throws DafsException {
+    Outstanding o = new Outstanding(nextRequestId.getAndIncrement(), op, body, c);
+    // Outside a slot; the handshake's requests come before there is a session to name.
+    o.encoded = Codec.encode(FrameHeader.request(op, o.id, op.beforeSession() ? 0 : sessionId, -1, 0), body);
+    outstanding.put(o.id, o);
+    try {
+      c.send(o.encoded);
+      return o.result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (IOException e) {
+      throw new DafsException(Status.CONNECTION_LOST, "during " + op, e);
+    } catch (ExecutionException e) {
+      throw DafsException.of(e.getCause());
+    } catch (TimeoutException e) {
+      throw new DafsException(Status.TIMEDOUT, "no answer to " + op + " within " + timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DafsException(Status.IO, "interrupted during " + op);
+    } finally {
+      outstanding.remove(o.id, o);
+    }
+  }
+
+  /** On the receive thread: a reply completes its request, a callback goes to the dispatcher. */
+  void receive(Connection c, Received received) {
+    // Replies and callbacks outlive this call (a waiting caller reads its data later), so they take
+    // the message into memory of their own; the provider gets its buffer back at once.
+    ByteBuffer message = received.detach();
+    onReceiveThread.set(Boolean.TRUE);
+    try {
+      FrameHeader h;
+      try {
+        h = Codec.decodeHeader(message);
+      } catch (MalformedFrameException e) {
+        log.warn("closing connection to {}: malformed frame from server: {}", c.remoteAddress(), e.getMessage());
+        c.close();
+        return;
+      }
+      if (h.kind() == FrameKind.CALLBACK) {
+        callbacks.dispatch(c, h, message);
+      } else if (h.kind() == FrameKind.REPLY) {
+        onReply(c, h, message);
+      } else {
+        log.warn("ignoring a {} frame from the server", h.kind());
+      }
+    } finally {
+      onReceiveThread.set(Boolean.FALSE);
+    }
+  }
+
+  private void onReply(Connection c, FrameHeader h, ByteBuffer message) {
+    Outstanding o = outstanding.get(h.requestId());
+    if (o == null || (o.pinned != null && o.pinned != c)) {
+      return; // a late answer to something already answered or abandoned
+    }
+    if (h.status() == Status.DELAY && o.slot >= 0) {
+      // The server is still running the original of a retransmitted request: ask again shortly.
+      long backoff = Math.min(1000, 5L << Math.min(8, o.delays++));
+      timer.schedule(() -> retransmit(o), backoff, TimeUnit.MILLISECONDS);
+      return;
+    }
+    if (!outstanding.remove(h.requestId(), o)) {
+      return;
+    }
+    if (o.slot >= 0) {
+      slots.release(o.slot);
+    }
+    try {
+      Body body = Codec.decodeBody(h, message);
+      if (h.status() == Status.OK) {
+        o.result.complete(body);
+      } else {
+        o.result.completeExceptionally(new DafsException(h.status(), ((Replies.Error) body).message()));
+      }
+    } catch (MalformedFrameException e) {
+      o.result.completeExceptionally(new DafsException(Status.BADXDR, "malformed reply to " + o.op + ": " + e.getMessage()));
+    }
+  }
+
+  /**
+   * Makes {@code c} the session's connection and sends on it, in request-id order, every session
+   * request still unanswered. A send that fails leaves {@code c} installed; its close reports the loss.
+   */
+  void install(Connection c) throws IOException {
+    connectionLock.writeLock().lock();
+    try {
+      connection = c;
+      List<Outstanding> again = new ArrayList<>();
+      for (Outstanding o : outstanding.values()) {
+        if (o.pinned == null && o.encoded != null) {
+          again.add(o);
+        }
+      }
+      again.sort(Comparator.comparingLong(o -> o.id));
+      for (Outstanding o : again) {
+        c.send(o.encoded);
+        sent.increment();
+        retransmissions.increment();
+      }
+    } finally {
+      connectionLock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * {@code c} closed: the handshake requests pinned to it fail, and if it was the session's
+   * connection the session has none until the next {@link #install}. Returns whether it was.
+   */
+  boolean lost(Connection c, Throwable cause) {
+    for (Outstanding o : outstanding.values()) {
+      if (o.pinned == c && outstanding.remove(o.id, o)) {
+        o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "during " + o.op, cause));
+      }
+    }
+    connectionLock.writeLock().lock();
+    try {
+      if (connection != c) {
+        return false;
+      }
+      connection = null;
+      return true;
+    } finally {
+      connectionLock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Every request, outstanding, waiting for a slot or made later, fails with {@code cause}, and the
+   * connection closes. Returns false if the pipeline had already failed.
+   */
+  boolean fail(DafsException cause) {
+    if (dead != null) {
+      return false;
+    }
+    dead = cause;
+    for (Outstanding o : outstanding.values()) {
+      if (outstanding.remove(o.id, o)) {
+        o.result.completeExceptionally(cause);
+      }
+    }
+    CreditSlots s = slots;
+    if (s != null) {
+      s.drainWaiting().forEach(start -> start.start(-1, 0));
+    }
+    Connection c = connection;
+    if (c != null) {
+      c.close();
+    }
+    return true;
+  }
+
+  DafsException failure() {
+    return dead;
+  }
+
+  boolean connected() {
+    return connection != null;
+  }
+
+  /** Whether this thread is a transport's receive thread, inside {@link #receive}. */
+  boolean onReceiveThread() {
+    return onReceiveThread.get();
+  }
+
+  long sessionId() {
+    return sessionId;
+  }
+
+  CreditSlots slots() {
+    return slots;
+  }
+
+  long sent() {
+    return sent.sum();
+  }
+
+  long retransmissions() {
+    return retransmissions.sum();
+  }
+
+  void shutdown() {
+    sender.shutdownNow();
+  }
+}

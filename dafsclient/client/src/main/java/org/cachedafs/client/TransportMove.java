@@ -1,0 +1,134 @@
+package org.cachedafs.client;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.util.Locale;
+import org.cachedafs.protocol.Opcode;
+import org.cachedafs.protocol.Replies;
+import org.cachedafs.protocol.Requests;
+import org.cachedafs.protocol.Status;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.ConnectionHandler;
+import org.cachedafs.transport.ConnectionLimits;
+import org.cachedafs.transport.MemoryDomain;
+import org.cachedafs.transport.Transport;
+import org.cachedafs.transport.Transports;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moving a session from the tcp connection it authenticated on to {@code shm}, when the server is on
+ * this host and offers it (the {@code transport} setting: {@code auto}, {@code tcp} or {@code shm}).
+ *
+ * <p>The move: TRANSPORT_OFFERS over the authenticated connection returns the server's shm socket
+ * path and a one-time credential; the shm listener admits the credential before it maps anything
+ * into this process (so it is also proof that the path leads to the same server process, not another
+ * one on this host); the session is then bound to the shm connection with its key, as on a
+ * reconnect. A session whose memory lives in the shm domain must move again after every reconnect,
+ * since its regions cannot be reached over tcp.
+ *
+ * <p>Owns the shm domain while the session might use it: {@link #close} releases it.
+ */
+final class TransportMove {
+  private static final Logger log = LoggerFactory.getLogger(TransportMove.class);
+
+  /** The transport setting. */
+  enum Mode {
+    AUTO, TCP, SHM;
+
+    static Mode of(String setting) {
+      try {
+        return valueOf(setting.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("transport must be auto, tcp or shm, not '" + setting + "'");
+      }
+    }
+  }
+
+  private final Mode mode;
+  /** The shm provider, or null where it cannot run here ({@link #unavailable} says why). */
+  private final Transport shm;
+  private final String unavailable;
+  /** Opened only when a move may happen; owned here until {@link #close}. */
+  private final MemoryDomain domain;
+  /** Guarded by this. */
+  private boolean closed;
+
+  TransportMove(Mode mode) {
+    this.mode = mode;
+    Transport found = null;
+    String why = "the shm transport is not installed";
+    if (mode != Mode.TCP) {
+      for (Transport t : Transports.all()) {
+        if (t.scheme().equals("shm")) {
+          why = t.isAvailable() ? null : t.unavailableReason();
+          found = t.isAvailable() ? t : null;
+        }
+      }
+    }
+    if (mode == Mode.SHM && found == null) {
+      throw new IllegalArgumentException("transport=shm: shm cannot be used here: " + why);
+    }
+    this.shm = found;
+    this.unavailable = why;
+    this.domain = found == null ? null : found.openDomain();
+  }
+
+  /** Whether sessions try to move at all. */
+  boolean wanted() {
+    return shm != null;
+  }
+
+  /** The domain of the transport sessions move to (null if they never do). */
+  MemoryDomain domain() {
+    return domain;
+  }
+
+  /**
+   * Asks the server on {@code bootstrap} (a connection bound to the session) for its shm offer and
+   * connects there. Returns the new connection, not yet bound; null if the server offers no shm and
+   * the mode allows staying on tcp.
+   *
+   * @throws DafsException if the mode is {@code shm} and the move cannot be made, saying why
+   */
+  Connection connect(Connection bootstrap, RequestPipeline pipeline, ConnectionHandler handler, String server) throws DafsException {
+    Replies.Offers offers = (Replies.Offers) pipeline.exchange(bootstrap, Opcode.TRANSPORT_OFFERS, Requests.NoArgs.INSTANCE,
+        ClientHandshake.TIMEOUT);
+    Replies.Offer offer = offers.offers().stream().filter(o -> o.scheme().equals("shm")).findFirst().orElse(null);
+    if (offer == null) {
+      return stayOrFail("the server at " + server + " offers no shm transport (it is on another host, or runs with --no-shm)");
+    }
+    SocketAddress address;
+    try {
+      address = shm.parseAddress(offer.address());
+    } catch (IllegalArgumentException e) {
+      return stayOrFail("the server at " + server + " offered an unusable shm address: " + e.getMessage());
+    }
+    try {
+      return shm.connect(address, domain, handler, ConnectionLimits.defaults(), offer.credential());
+    } catch (IOException | RuntimeException e) {
+      return stayOrFail("could not reach the shm endpoint " + offer.address() + " of the server at " + server + ": " + e.getMessage());
+    }
+  }
+
+  private Connection stayOrFail(String why) throws DafsException {
+    if (mode == Mode.SHM) {
+      throw new DafsException(Status.NOTSUPP, "transport=shm: " + why);
+    }
+    log.debug("staying on tcp: {}", why);
+    return null;
+  }
+
+  /** Releases the shm domain; the caller no longer uses it (never moved, or the session is over). */
+  synchronized void close() {
+    if (domain != null && !closed) {
+      closed = true;
+      domain.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "transport=" + mode.name().toLowerCase(Locale.ROOT) + (shm == null && mode != Mode.TCP ? " (shm: " + unavailable + ")" : "");
+  }
+}

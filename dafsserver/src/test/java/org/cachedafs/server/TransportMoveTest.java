@@ -1,0 +1,83 @@
+package org.cachedafs.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Random;
+import org.cachedafs.client.ClientOptions;
+import org.cachedafs.client.DafsException;
+import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.OpenFile;
+import org.cachedafs.client.OpenMode;
+import org.cachedafs.transport.Region;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** How a session picks its transport: it starts on tcp and moves to shm on this host, as the setting says. */
+class TransportMoveTest {
+  @TempDir Path dir;
+
+  @Test
+  void autoMovesToShmOnThisHostAndEverythingWorksThere() throws Exception {
+    try (ServerFixture f = new ServerFixture(dir)) {
+      DafsSession s = f.connect(ClientOptions.defaults().withTransport("auto"));
+      assertEquals("shm", s.transport());
+      roundTrip(s);
+    }
+  }
+
+  @Test
+  void shmMovesOrSaysWhyNot() throws Exception {
+    try (ServerFixture f = new ServerFixture(dir)) {
+      DafsSession s = f.connect(ClientOptions.defaults().withTransport("shm"));
+      assertEquals("shm", s.transport());
+      roundTrip(s);
+    }
+    try (ServerFixture f = new ServerFixture(dir.resolve("no-shm"), o -> o.withShm(false))) {
+      DafsException e = assertThrows(DafsException.class, () -> f.connect(ClientOptions.defaults().withTransport("shm")));
+      assertTrue(e.getMessage().contains("offers no shm transport"), e.getMessage());
+      assertEquals("tcp", f.connect(ClientOptions.defaults().withTransport("auto")).transport(), "auto stays on tcp");
+    }
+  }
+
+  @Test
+  void tcpStays() throws Exception {
+    try (ServerFixture f = new ServerFixture(dir)) {
+      DafsSession s = f.connect(ClientOptions.defaults().withTransport("tcp"));
+      assertEquals("tcp", s.transport());
+      roundTrip(s);
+    }
+  }
+
+  @Test
+  void aBadSettingNamesItself() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ClientOptions.defaults().withTransport("rdma-ish"));
+    assertTrue(e.getMessage().contains("transport must be auto, tcp or shm, not 'rdma-ish'"), e.getMessage());
+  }
+
+  /** Inline and direct writes and reads, checked byte for byte. */
+  private static void roundTrip(DafsSession s) throws Exception {
+    OpenFile f = s.open(s.root(), "data", OpenMode.readWrite().create(0644));
+    byte[] data = new byte[3 << 20];
+    new Random(7).nextBytes(data);
+    assertEquals(100_000, s.write(f, 0, ByteBuffer.wrap(data, 0, 100_000)));
+    try (Region r = s.allocate(4 << 20)) {
+      r.buffer().put(data, 100_000, data.length - 100_000);
+      assertEquals(data.length - 100_000, s.writeDirect(f, 100_000, r, 0, data.length - 100_000));
+      ByteBuffer zero = r.buffer();
+      zero.put(new byte[zero.remaining()]);
+      assertEquals(data.length, s.readDirect(f, 0, r, 5, data.length));
+      byte[] back = new byte[data.length];
+      r.buffer().position(5).get(back);
+      assertArrayEquals(data, back);
+    }
+    ByteBuffer inline = ByteBuffer.allocate(4096);
+    assertEquals(4096, s.read(f, 12_345, inline));
+    assertArrayEquals(java.util.Arrays.copyOfRange(data, 12_345, 12_345 + 4096), inline.array());
+    s.close(f);
+  }
+}

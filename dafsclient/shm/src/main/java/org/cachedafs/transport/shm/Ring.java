@@ -33,17 +33,17 @@ final class Ring {
   private static final int MASK = RING_BYTES - 1;
   /** The largest message: a 1 MiB payload and its protocol header, with room to spare (as tcp). */
   static final int MAX_MESSAGE = (1 << 20) + 64 * 1024;
-  private static final int HEADER = 8;
-  private static final int MSG = 1;
-  private static final int SKIP = 2;
+  static final int HEADER = 8;
+  static final int MSG = 1;
+  static final int SKIP = 2;
   private static final int FILE_HEADER = 4096;
   private static final int CONTROL_PAGE = 4096;
   static final int FILE_BYTES = FILE_HEADER + 2 * (CONTROL_PAGE + RING_BYTES);
   private static final long MAGIC = 0x314d485353464144L; // "DAFSSHM1", little-endian
-  private static final int PRODUCED = 0;
-  private static final int CONSUMED = 64;
-  private static final int SLEEPING = 128;
-  private static final int CONTROL_SENT = 192;
+  static final int PRODUCED = 0;
+  static final int CONSUMED = 64;
+  static final int SLEEPING = 128;
+  static final int CONTROL_SENT = 192;
   private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
   /** Receives one message, copied out of the ring into a heap buffer the receiver owns. */
@@ -61,8 +61,17 @@ final class Ring {
 
   private Ring(ByteBuffer file, int direction) {
     this.file = file.duplicate().order(ByteOrder.nativeOrder());
-    this.control = FILE_HEADER + direction * (CONTROL_PAGE + RING_BYTES);
-    this.data = control + CONTROL_PAGE;
+    this.control = controlOffset(direction);
+    this.data = dataOffset(direction);
+  }
+
+  /** Where ring {@code direction}'s control page starts in the ring file; its data follow the page. */
+  static int controlOffset(int direction) {
+    return FILE_HEADER + direction * (CONTROL_PAGE + RING_BYTES);
+  }
+
+  static int dataOffset(int direction) {
+    return controlOffset(direction) + CONTROL_PAGE;
   }
 
   /** Writes the file's header; the rest of a fresh memory file is zeros, which is two empty rings. */

@@ -41,9 +41,14 @@ final class ShmConnection implements Connection {
   private static final int DOORBELL_SCRATCH = 256;
   /** While paused for back-pressure, the receive thread looks at the send queue this often. */
   private static final int PAUSE_POLL_MILLIS = 10;
-  /** How long the receive thread spins on an empty ring before it sleeps on the doorbell. */
-  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
-  private static final int SPIN_ITERATIONS = calibrateSpin();
+  /**
+   * How long the receive thread spins on an empty ring before it sleeps on the doorbell: long enough
+   * to catch a reply to a request it just delivered without a system call on either side, short
+   * enough to cost little when the peer is idle. Measured by the clock, read every
+   * {@link #SPIN_CHECK} iterations, so a slow PAUSE (as under virtualization) does not stretch it.
+   */
+  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
+  private static final int SPIN_CHECK = 64;
 
   private final int number;
   private final Native nat;
@@ -101,16 +106,6 @@ final class ShmConnection implements Connection {
 
   static int nextNumber() {
     return NUMBERS.incrementAndGet();
-  }
-
-  private static int calibrateSpin() {
-    int n = 20_000;
-    long start = System.nanoTime();
-    for (int i = 0; i < n; i++) {
-      Thread.onSpinWait();
-    }
-    long each = Math.max(1, (System.nanoTime() - start) / n);
-    return (int) Math.max(64, Math.min(100_000, SPIN_NANOS / each));
   }
 
   /**
@@ -437,13 +432,16 @@ final class ShmConnection implements Connection {
 
   /** Spins a little on an empty ring; true if a message (or a close) came meanwhile. */
   private boolean spin() {
-    for (int i = 0; i < SPIN_ITERATIONS; i++) {
+    long deadline = System.nanoTime() + SPIN_NANOS;
+    for (int i = 1; ; i++) {
       if (inbound.hasMessages() || closed.get()) {
         return true;
       }
       Thread.onSpinWait();
+      if (i % SPIN_CHECK == 0 && System.nanoTime() - deadline > 0) {
+        return false;
+      }
     }
-    return false;
   }
 
   /** Drains the doorbell and control sockets after a poll; false once the peer has gone. */
@@ -632,6 +630,19 @@ final class ShmConnection implements Connection {
   /** Whether this side accepted the connection. */
   boolean accepting() {
     return accepting;
+  }
+
+  /** Sends a control record as is ({@code fd} attached unless negative, and then owned by the sender). */
+  void sendControl(ControlRecord r, int fd) throws IOException {
+    if (!guard.enter()) {
+      nat.closeQuietly(fd);
+      throw new ClosedChannelException();
+    }
+    try {
+      sender.control(r, fd);
+    } finally {
+      guard.exit();
+    }
   }
 
   /** Rings the peer's doorbell, as a publish does when the peer sleeps. */

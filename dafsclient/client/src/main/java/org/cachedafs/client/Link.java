@@ -157,11 +157,12 @@ final class Link {
           }
           data = m;
         }
+        // Counted before the resend: a caller whose retried request completes sees the reconnect.
+        reconnects.increment();
         pipeline.install(data);
         if (data != c) {
           c.close();
         }
-        reconnects.increment();
         log.info("reconnected to {} and bound session {}", address, Long.toHexString(pipeline.sessionId()));
         return;
       } catch (DafsException e) {

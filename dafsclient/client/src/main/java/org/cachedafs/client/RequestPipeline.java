@@ -253,9 +253,10 @@ final class RequestPipeline {
       }
       again.sort(Comparator.comparingLong(o -> o.id));
       for (Outstanding o : again) {
-        c.send(o.encoded);
+        // Counted first: the reply may complete the caller before send returns.
         sent.increment();
         retransmissions.increment();
+        c.send(o.encoded);
       }
     } finally {
       connectionLock.writeLock().unlock();

@@ -40,6 +40,7 @@ public final class DafsServer implements AutoCloseable {
   private final ExecutorService workers;
   private final ScheduledExecutorService housekeeping;
   private final Dispatcher dispatcher;
+  private final DataOps data;
   private final Delegations delegations;
   private final Admission admission;
   private final OpenBudget openBudget;
@@ -85,8 +86,9 @@ public final class DafsServer implements AutoCloseable {
         : connectionsThatFit(descriptors - openBudget.budget(),
             endpoints.stream().mapToInt(e -> e.transport.descriptorsPerConnection()).max().orElse(1));
     this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
+    this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget);
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
-        new DataOps(export, this::stagingFor, random, delegations, limits, openBudget), delegations, workers, housekeeping, random,
+        data, delegations, workers, housekeeping, random,
         admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
@@ -177,7 +179,8 @@ public final class DafsServer implements AutoCloseable {
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
         delegations.returns.sum(), delegations.revocations.sum(), domainStats(), admission.connections(), admission.evicted.sum(),
-        admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum());
+        admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum(),
+        data.directBytesOut.sum(), data.directBytesIn.sum());
   }
 
   private void expireLeases() {

@@ -36,6 +36,9 @@ final class DataOps {
   private final HandleTable handles;
   /** The staging memory in a connection's own domain: its one-sided transfers can use no other. */
   private final java.util.function.Function<Connection, StagingPool> stagingFor;
+  /** Bytes placed into clients' memory by direct reads, and taken from it by direct writes. */
+  final java.util.concurrent.atomic.LongAdder directBytesOut = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder directBytesIn = new java.util.concurrent.atomic.LongAdder();
   private final SecureRandom random;
   private final Delegations delegations;
   private final ServerLimits limits;
@@ -333,6 +336,7 @@ final class DataOps {
       }
     }
     sameConnection(s, c);
+    directBytesOut.add(done);
     return new Count(done, offset + done >= ch.size());
   }
 
@@ -367,6 +371,7 @@ final class DataOps {
       await(c, f);
     }
     sameConnection(s, c);
+    directBytesOut.add(total);
     return new Count(total, offset + total >= size);
   }
 
@@ -416,6 +421,7 @@ final class DataOps {
       }
     }
     sameConnection(s, c);
+    directBytesIn.add(done);
     return new Count(done, false);
   }
 

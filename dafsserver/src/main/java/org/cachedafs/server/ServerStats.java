@@ -22,7 +22,10 @@ import org.cachedafs.transport.DomainStats;
  * @param openFiles descriptors held by opens, against the open-files budget
  * @param descriptorsParked idle opens whose descriptor was given back because the budget was used up
  * @param descriptorsReopened parked opens that reopened their file at their next use
+ * @param directBytesOut file bytes moved into clients' memory by one-sided writes (direct reads)
+ * @param directBytesIn file bytes taken from clients' memory by one-sided reads (direct writes)
  */
 public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused,
     long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain, int connections,
-    long connectionsEvicted, long connectionsRefused, int openFiles, long descriptorsParked, long descriptorsReopened) {}
+    long connectionsEvicted, long connectionsRefused, int openFiles, long descriptorsParked, long descriptorsReopened,
+    long directBytesOut, long directBytesIn) {}

@@ -74,6 +74,12 @@ final class DafsFileChannel extends FileChannel {
     if (!isOpen()) {
       throw new java.nio.channels.ClosedChannelException();
     }
+    // A channel of a file system whose session died serves nothing, not even bytes still in the
+    // cache: without the session its delegations are gone, so they may be stale.
+    org.cachedafs.client.DafsException lost = fs.lost();
+    if (lost != null) {
+      throw new IOException(fs.lostMessage(lost), lost);
+    }
   }
 
   @Override

@@ -171,7 +171,7 @@ final class ShmConnection implements Connection {
   public CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length) {
     try {
       ShmRegion src = local(source, sourceOffset, length);
-      Descriptor d = Descriptor.of(target);
+      Descriptor d = remote(target, targetOffset);
       if (!guard.enter()) {
         throw new ClosedChannelException();
       }
@@ -202,7 +202,7 @@ final class ShmConnection implements Connection {
       if (length < 0 || length > MAX_ONE_SIDED || position < 0) {
         throw new IllegalArgumentException("one-sided write of " + length + " file bytes at " + position);
       }
-      Descriptor d = Descriptor.of(target);
+      Descriptor d = remote(target, targetOffset);
       if (!guard.enter()) {
         throw new ClosedChannelException();
       }
@@ -246,7 +246,7 @@ final class ShmConnection implements Connection {
   public CompletableFuture<Void> read(Region target, int targetOffset, RemoteRegion source, long sourceOffset, int length) {
     try {
       ShmRegion dst = local(target, targetOffset, length);
-      Descriptor d = Descriptor.of(source);
+      Descriptor d = remote(source, sourceOffset);
       if (!guard.enter()) {
         throw new ClosedChannelException();
       }
@@ -282,6 +282,14 @@ final class ShmConnection implements Connection {
       throw new RemoteAccessException(d + " was closed by the peer");
     }
     return t;
+  }
+
+  /** The descriptor's content; a negative offset is refused here, as a local mistake. */
+  private static Descriptor remote(RemoteRegion region, long offset) {
+    if (offset < 0) {
+      throw new IllegalArgumentException("one-sided transfer at offset " + offset + " of " + region);
+    }
+    return Descriptor.of(region);
   }
 
   private ShmRegion local(Region region, int offset, int length) {

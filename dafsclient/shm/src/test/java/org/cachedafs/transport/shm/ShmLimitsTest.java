@@ -39,16 +39,22 @@ class ShmLimitsTest {
     return ByteBuffer.allocate(MESSAGE).putInt(0, i);
   }
 
+  /** Sends numbered messages until the queue is above its high water; never waits, whatever the peer does. */
+  private static int fillPastHighWater(ShmConnection c) throws IOException {
+    int sent = 0;
+    while (c.isWritable()) {
+      c.send(message(sent++));
+    }
+    return sent;
+  }
+
   @Test
   void aPeerThatConsumesNothingIsClosedAfterTheStallTimeout() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     try (ShmPair pair = new ShmPair(new ConnectionLimits(HIGH_WATER, HARD_LIMIT, Duration.ofSeconds(1)));
         ShmPair.Client client = pair.connect(new byte[0], stuckUntil(release))) {
       ShmConnection server = client.server;
-      int sent = 0;
-      while (server.isWritable()) {
-        server.send(message(sent++)); // never waits, whatever the peer does
-      }
+      int sent = fillPastHighWater(server);
       assertTrue(sent * (long) MESSAGE > Ring.RING_BYTES, "the ring filled, then the queue passed the high water");
       CompletableFuture<Void> writable = new CompletableFuture<>();
       server.whenWritable(() -> writable.complete(null));
@@ -90,10 +96,7 @@ class ShmLimitsTest {
     try (ShmPair pair = new ShmPair(new ConnectionLimits(HIGH_WATER, HARD_LIMIT, Duration.ofSeconds(30)));
         ShmPair.Client client = pair.connect(new byte[0], stuckUntil(release))) {
       ShmConnection server = client.server;
-      int sent = 0;
-      while (server.isWritable()) {
-        server.send(message(sent++));
-      }
+      int sent = fillPastHighWater(server);
       CompletableFuture<Void> writable = new CompletableFuture<>();
       server.whenWritable(() -> writable.complete(null));
       // The client still sends; the server, over its high water, does not take it in.

@@ -242,6 +242,12 @@ final class ShmConnection implements Connection {
       return CompletableFuture.failedFuture(e);
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
+    } catch (InternalError e) {
+      // The JVM's report of a fault (SIGBUS) in a copy through mapped memory; the checks on every
+      // memory file the peer sends are there so that it cannot happen.
+      RemoteAccessException fault = new RemoteAccessException("a fault in the peer's memory: " + e.getMessage());
+      close(fault);
+      return CompletableFuture.failedFuture(fault);
     }
   }
 

@@ -76,6 +76,19 @@
  * that pick up announcements read the control socket at any time, and must not swallow the byte the
  * receive thread sleeps on. Closing shuts both sockets down, which wakes a blocked receiver.
  *
+ * <h2>A hostile peer</h2>
+ * Everything that comes from the peer is checked before it is used, and a failed check closes that
+ * connection alone, with the reason logged (as a warning): control records (types, reserved bytes,
+ * ids announced once and closed once, regions inside their segments with no wider access), the
+ * descriptors they carry (each must be a plain memfd, not a hugetlb one, sealed against shrinking,
+ * at least as long as announced, and mappable with the access announced; descriptors no record asked
+ * for are a violation and are closed), the ring file (the same checks, and its format), every ring
+ * index and record header, and the count of control records it claims to have sent. What a peer can
+ * make this side hold is bounded: 4096 segments, 2^16 regions and
+ * 1 TiB of address space mapped per connection, 16 descriptors waiting for their records, one
+ * message buffer of at most the largest message at a time. No thread ever waits for the peer except
+ * the receive thread on its doorbell, which closing the connection wakes.
+ *
  * <h2>Opening a connection</h2>
  * The listener binds a Unix socket; {@code localAddress()} names a fresh path in a new directory
  * under {@code java.io.tmpdir}, which the listener creates owner-only (0700) and removes with the

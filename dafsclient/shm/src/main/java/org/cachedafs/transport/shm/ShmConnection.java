@@ -17,7 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Pointer;
-import org.cachedafs.transport.Access;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;

@@ -86,8 +86,9 @@
  * index and record header, and the count of control records it claims to have sent. What a peer can
  * make this side hold is bounded: 4096 segments, 2^16 regions and
  * 1 TiB of address space mapped per connection, 16 descriptors waiting for their records, one
- * message buffer of at most the largest message at a time. No thread ever waits for the peer except
- * the receive thread on its doorbell, which closing the connection wakes.
+ * message buffer of at most the largest message at a time. Only the connection's own threads ever
+ * wait for the peer (the receive thread on its doorbell, the drain thread for room), and closing
+ * the connection wakes both.
  *
  * <h2>Opening a connection</h2>
  * The listener binds a Unix socket; {@code localAddress()} names a fresh path in a new directory

@@ -155,9 +155,7 @@ final class Handshake {
   /** Maps the ring file the listener sent, after checking that it cannot shrink under us; closes {@code fd}. */
   static MappedByteBuffer mapRings(Native nat, int fd) throws IOException {
     try {
-      if ((nat.seals(fd) & Native.F_SEAL_SHRINK) == 0) {
-        throw new PeerViolation("the ring file is not sealed against shrinking");
-      }
+      PeerMemory.checkMemoryFile(nat, fd, "the ring file");
       MappedByteBuffer m = Mappings.map(fd, Ring.FILE_BYTES, true);
       if (!Ring.formatted(m)) {
         Mappings.unmap(m);

@@ -54,6 +54,8 @@ final class Native {
   static final int F_SEAL_SHRINK = 0x2;
   static final int F_SEAL_GROW = 0x4;
   static final int F_SEAL_FUTURE_WRITE = 0x10;
+  /** What fstatfs says of a plain memfd (shmem); a hugetlb one says HUGETLBFS_MAGIC instead. */
+  static final long TMPFS_MAGIC = 0x01021994L;
   static final int O_RDONLY = 0;
   static final int O_CLOEXEC = 0x80000;
   private static final int PROT_READ = 0x1;
@@ -127,6 +129,9 @@ final class Native {
 
     @SaveError
     int getsockopt(int fd, int level, int name, Pointer value, Pointer length);
+
+    @SaveError
+    int fstatfs(int fd, Pointer buffer);
 
     @SaveError
     Pointer mmap(Pointer address, @size_t long length, int protection, int flags, int fd, @off_t long offset);
@@ -530,6 +535,15 @@ final class Native {
     if (libc.fcntl(fd, F_ADD_SEALS, seals) != 0) {
       throw error("fcntl(F_ADD_SEALS)");
     }
+  }
+
+  /** The magic number of the file system the descriptor's file lives on ({@code statfs.f_type}). */
+  long fileSystemType(int fd) throws IOException {
+    Pointer statfs = allocate(128);
+    if (libc.fstatfs(fd, statfs) != 0) {
+      throw error("fstatfs");
+    }
+    return statfs.getLong(0);
   }
 
   /** The seals of a memory file; an IOException for anything that cannot be sealed (not a memfd). */

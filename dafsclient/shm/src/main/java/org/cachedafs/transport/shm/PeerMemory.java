@@ -104,16 +104,7 @@ final class PeerMemory {
       if (segments.size() >= MAX_SEGMENTS || mappedBytes + length > MAX_MAPPED_BYTES) {
         throw new PeerViolation("the peer exposes more than " + MAX_SEGMENTS + " segments or " + MAX_MAPPED_BYTES + " bytes");
       }
-      int seals;
-      try {
-        seals = nat.seals(fd);
-      } catch (IOException e) {
-        throw new PeerViolation("segment " + Long.toHexString(id) + " is not a sealed memory file", e);
-      }
-      if ((seals & Native.F_SEAL_SHRINK) == 0) {
-        // A file that can shrink under our mapping would make our next copy fault (SIGBUS).
-        throw new PeerViolation("segment " + Long.toHexString(id) + " is not sealed against shrinking");
-      }
+      checkMemoryFile(nat, fd, "segment " + Long.toHexString(id));
       MappedByteBuffer mapping;
       try {
         mapping = Mappings.map(fd, length, access.remoteWrite());
@@ -128,6 +119,26 @@ final class PeerMemory {
       }
     } finally {
       nat.closeQuietly(fd);
+    }
+  }
+
+  /**
+   * Checks that a descriptor the peer sent is memory this side can map without ever faulting: a
+   * plain memfd (shmem; a hugetlb one faults when the pool of huge pages runs dry), sealed against
+   * shrinking (a file cut short under a mapping faults on access).
+   */
+  static void checkMemoryFile(Native nat, int fd, String what) throws PeerViolation {
+    try {
+      if (nat.fileSystemType(fd) != Native.TMPFS_MAGIC) {
+        throw new PeerViolation(what + " is not a plain memory file");
+      }
+      if ((nat.seals(fd) & Native.F_SEAL_SHRINK) == 0) {
+        throw new PeerViolation(what + " is not sealed against shrinking");
+      }
+    } catch (PeerViolation e) {
+      throw e;
+    } catch (IOException e) {
+      throw new PeerViolation(what + " is not a sealed memory file", e);
     }
   }
 

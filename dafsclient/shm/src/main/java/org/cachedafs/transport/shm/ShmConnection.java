@@ -17,7 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Pointer;
-import org.cachedafs.transport.Access;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;
@@ -169,62 +168,15 @@ final class ShmConnection implements Connection {
 
   @Override
   public CompletableFuture<Void> write(Region source, int sourceOffset, RemoteRegion target, long targetOffset, int length) {
-    try {
-      ShmRegion src = local(source, sourceOffset, length);
-      Descriptor d = Descriptor.of(target);
-      if (!guard.enter()) {
-        throw new ClosedChannelException();
-      }
-      try {
-        PeerMemory.Target t = resolve(d, targetOffset, length, true);
-        if (t != null) {
-          try {
-            t.memory.put(src.slice(sourceOffset, length));
-          } finally {
-            t.release();
-          }
-        }
-      } finally {
-        guard.exit();
-      }
-      return CompletableFuture.completedFuture(null);
-    } catch (RemoteAccessException | PeerViolation e) {
-      close(e);
-      return CompletableFuture.failedFuture(e);
-    } catch (IOException | RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return oneSided(source, sourceOffset, target, targetOffset, length, true, (mine, peers) -> peers.put(mine));
   }
 
   @Override
   public CompletableFuture<Void> writeFromFile(FileChannel file, long position, int length, RemoteRegion target, long targetOffset) {
-    try {
-      if (length < 0 || length > MAX_ONE_SIDED || position < 0) {
-        throw new IllegalArgumentException("one-sided write of " + length + " file bytes at " + position);
-      }
-      Descriptor d = Descriptor.of(target);
-      if (!guard.enter()) {
-        throw new ClosedChannelException();
-      }
-      try {
-        PeerMemory.Target t = resolve(d, targetOffset, length, true);
-        if (t != null) {
-          try {
-            fill(file, position, t.memory);
-          } finally {
-            t.release();
-          }
-        }
-      } finally {
-        guard.exit();
-      }
-      return CompletableFuture.completedFuture(null);
-    } catch (RemoteAccessException | PeerViolation e) {
-      close(e);
-      return CompletableFuture.failedFuture(e);
-    } catch (IOException | RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
+    if (position < 0) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("one-sided write of file bytes at " + position));
     }
+    return oneSided(null, 0, target, targetOffset, length, true, (none, peers) -> fill(file, position, peers));
   }
 
   /** Reads the file straight into the peer's memory; what lies past its end arrives as zeros. */
@@ -244,29 +196,57 @@ final class ShmConnection implements Connection {
 
   @Override
   public CompletableFuture<Void> read(Region target, int targetOffset, RemoteRegion source, long sourceOffset, int length) {
+    return oneSided(target, targetOffset, source, sourceOffset, length, false, (mine, peers) -> {
+      mine.put(peers);
+      domain.placed(length);
+    });
+  }
+
+  /** A copy between this side's memory ({@code mine}, null for a file) and the peer's, run by the initiating thread. */
+  private interface Copy {
+    void run(ByteBuffer mine, ByteBuffer peers) throws IOException;
+  }
+
+  /**
+   * Runs a one-sided operation on this thread: checks the local side, resolves the descriptor, and
+   * copies while holding the peer segment's guard. Complete when it returns; a remote access error
+   * closes the connection, a local mistake does not.
+   */
+  private CompletableFuture<Void> oneSided(Region local, int localOffset, RemoteRegion region, long offset, int length, boolean write,
+      Copy copy) {
     try {
-      ShmRegion dst = local(target, targetOffset, length);
-      Descriptor d = Descriptor.of(source);
+      if (length < 0 || length > MAX_ONE_SIDED) {
+        throw new IllegalArgumentException("one-sided length " + length + " outside [0, " + MAX_ONE_SIDED + "]");
+      }
+      ByteBuffer mine = local == null ? null : local(local, localOffset, length).slice(localOffset, length);
+      Descriptor d = remote(region, offset);
       if (!guard.enter()) {
         throw new ClosedChannelException();
       }
       try {
-        PeerMemory.Target t = resolve(d, sourceOffset, length, false);
-        try {
-          dst.slice(targetOffset, length).put(t.memory);
-        } finally {
-          t.release();
+        PeerMemory.Target t = resolve(d, offset, length, write);
+        if (t != null) { // null: a write into a region the peer closed lately, dropped
+          try {
+            copy.run(mine, t.memory);
+          } finally {
+            t.release();
+          }
         }
       } finally {
         guard.exit();
       }
-      domain.placed(length);
       return CompletableFuture.completedFuture(null);
     } catch (RemoteAccessException | PeerViolation e) {
       close(e);
       return CompletableFuture.failedFuture(e);
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
+    } catch (InternalError e) {
+      // The JVM's report of a fault (SIGBUS) in a copy through mapped memory; the checks on every
+      // memory file the peer sends are there so that it cannot happen.
+      RemoteAccessException fault = new RemoteAccessException("a fault in the peer's memory: " + e.getMessage());
+      close(fault);
+      return CompletableFuture.failedFuture(fault);
     }
   }
 
@@ -284,15 +264,20 @@ final class ShmConnection implements Connection {
     return t;
   }
 
+  /** The descriptor's content; a negative offset is refused here, as a local mistake. */
+  private static Descriptor remote(RemoteRegion region, long offset) {
+    if (offset < 0) {
+      throw new IllegalArgumentException("one-sided transfer at offset " + offset + " of " + region);
+    }
+    return Descriptor.of(region);
+  }
+
   private ShmRegion local(Region region, int offset, int length) {
     if (!(region instanceof ShmRegion r) || !region.belongsTo(domain)) {
       throw new IllegalArgumentException(region + " is not registered in this connection's domain");
     }
     if (r.isClosed()) {
       throw new IllegalArgumentException(region + " is closed");
-    }
-    if (length < 0 || length > MAX_ONE_SIDED) {
-      throw new IllegalArgumentException("one-sided length " + length + " outside [0, " + MAX_ONE_SIDED + "]");
     }
     if (!r.contains(offset, length)) {
       throw new IllegalArgumentException(length + " bytes at " + offset + " outside " + region);

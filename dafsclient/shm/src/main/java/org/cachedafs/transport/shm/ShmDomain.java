@@ -152,6 +152,9 @@ final class ShmDomain implements MemoryDomain {
     for (ShmRegion r : open) {
       c.announce(r);
     }
+    if (!c.isOpen()) {
+      detach(c); // closed meanwhile, perhaps before it was added
+    }
   }
 
   void detach(ShmConnection c) {

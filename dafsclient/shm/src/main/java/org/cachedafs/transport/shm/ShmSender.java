@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.cachedafs.transport.ConnectionLimits;
-import org.slf4j.LoggerFactory;
+import org.cachedafs.transport.QueueWaiters;
 
 /**
  * The send half of an shm connection: messages go into the outbound ring and control records onto
@@ -95,10 +94,8 @@ final class ShmSender {
   /** When the queue last moved (an item was written, or it went from empty to not). */
   private volatile long lastProgress = System.nanoTime();
   private volatile boolean closed;
-  /** Guarded by lock. */
-  private Runnable onEmpty;
-  /** Guarded by lock. */
-  private final List<Runnable> onDrained = new ArrayList<>();
+  /** Callers of whenWritable and closeAfterSending, waiting on this queue. */
+  private final QueueWaiters waiters;
   /** Guarded by lock; started when something first has to queue. */
   private Thread drain;
   private final AtomicLong messagesSent = new AtomicLong();
@@ -113,6 +110,7 @@ final class ShmSender {
     this.guard = guard;
     this.name = name;
     this.fail = fail;
+    this.waiters = new QueueWaiters(lock, limits, backlog::get, queue::isEmpty, () -> closed);
   }
 
   /**
@@ -246,44 +244,12 @@ final class ShmSender {
 
   /** Runs {@code r} now if writable, else once the queue has drained to half the high water or closed. */
   void whenWritable(Runnable r) {
-    lock.lock();
-    try {
-      if (!closed && !writable()) {
-        onDrained.add(r);
-        return;
-      }
-    } finally {
-      lock.unlock();
-    }
-    r.run();
+    waiters.whenWritable(r);
   }
 
   /** Runs {@code r} once everything submitted so far is written (now, if it is), or when the connection closes. */
   void whenEmpty(Runnable r) {
-    lock.lock();
-    try {
-      if (!closed && !queue.isEmpty()) {
-        onEmpty = r;
-        return;
-      }
-    } finally {
-      lock.unlock();
-    }
-    r.run();
-  }
-
-  /** Guarded by lock: takes the callbacks due now, to run outside the lock. */
-  private List<Runnable> takeDrainedCallbacks() {
-    List<Runnable> due = new ArrayList<>(2);
-    if (onEmpty != null && (closed || queue.isEmpty())) {
-      due.add(onEmpty);
-      onEmpty = null;
-    }
-    if (!onDrained.isEmpty() && (closed || backlog.get() <= limits.queueHighWater() / 2)) {
-      due.addAll(onDrained);
-      onDrained.clear();
-    }
-    return due;
+    waiters.whenEmpty(r);
   }
 
   private void drainLoop() {
@@ -316,12 +282,12 @@ final class ShmSender {
             backlog.addAndGet(-head.bytes() - ITEM_OVERHEAD);
             lastProgress = System.nanoTime();
             changed.signalAll();
-            due = takeDrainedCallbacks();
+            due = waiters.due();
           }
         } finally {
           lock.unlock();
         }
-        runAll(due);
+        QueueWaiters.runAll(due);
         if (written) {
           backoff = 0;
           continue;
@@ -354,17 +320,6 @@ final class ShmSender {
     }
   }
 
-  /** Runs drain callbacks, each on its own, so one that throws does not keep the others from running. */
-  private static void runAll(List<Runnable> due) {
-    for (Runnable r : due) {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        LoggerFactory.getLogger(ShmSender.class).warn("a drain callback failed", e);
-      }
-    }
-  }
-
   /** Drops everything queued (closing the descriptors it carried) and stops the drain thread. */
   void close() {
     List<Runnable> due;
@@ -381,7 +336,7 @@ final class ShmSender {
       queuedControl = 0;
       backlog.set(0);
       changed.signalAll();
-      due = takeDrainedCallbacks();
+      due = waiters.due();
       d = drain;
     } finally {
       lock.unlock();
@@ -389,7 +344,7 @@ final class ShmSender {
     if (d != null) {
       LockSupport.unpark(d);
     }
-    runAll(due);
+    QueueWaiters.runAll(due);
   }
 
   /** The peer stopped taking messages: the connection is closed. */

@@ -95,6 +95,7 @@ public final class ShmTransport implements Transport {
     ControlChannel ch = new ControlChannel(nat, fd);
     MappedByteBuffer rings = null;
     int doorbell = -1;
+    boolean owned = true;
     try {
       while (!nat.connect(fd, unix.getPath())) {
         if (System.nanoTime() > deadline) {
@@ -122,6 +123,7 @@ public final class ShmTransport implements Transport {
         throw new PeerViolation("the doorbell the listener sent is not a Unix socket");
       }
       ShmConnection c = new ShmConnection(nat, ShmConnection.nextNumber(), fd, ch, doorbell, rings, false, d, handler, limits, unix);
+      owned = false; // the connection releases the socket, the doorbell and the rings from now on
       try {
         c.open(true);
       } catch (RuntimeException e) {
@@ -130,12 +132,14 @@ public final class ShmTransport implements Transport {
       }
       return c;
     } catch (IOException | RuntimeException | InterruptedException e) {
-      if (rings != null) {
-        Mappings.unmap(rings);
+      if (owned) {
+        if (rings != null) {
+          Mappings.unmap(rings);
+        }
+        nat.closeQuietly(doorbell);
+        ch.closeStrayDescriptors();
+        nat.closeQuietly(fd);
       }
-      nat.closeQuietly(doorbell);
-      ch.closeStrayDescriptors();
-      nat.closeQuietly(fd);
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while connecting to " + unix);

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class ShmHostilePeerTest {
   private static final int ROUNDS = 60;
-  private static final int MODES = 13;
+  private static final int MODES = 14;
 
   @Test
   void everyCorruptionClosesOnlyTheCorruptedConnection() throws Exception {
@@ -64,6 +64,15 @@ class ShmHostilePeerTest {
       assertTrue(good.connection.isOpen() && good.server.isOpen());
     }
     reasons.forEach((reason, n) -> System.out.println(n + " x " + reason));
+  }
+
+  /** memfd_create with any flags, which the transport's own binding does not offer. */
+  static final class HugePages {
+    public interface LibC {
+      int memfd_create(String name, int flags);
+    }
+
+    static final LibC LIBC = jnr.ffi.LibraryLoader.create(LibC.class).load("c");
   }
 
   /** The ring file as the hostile side maps it, in native order. */
@@ -139,6 +148,16 @@ class ShmHostilePeerTest {
         file.putInt(at, Ring.RING_BYTES);
         file.putInt(at + 4, Ring.MSG);
         file.putLong(control + Ring.PRODUCED, 32);
+      }
+      case 13 -> {
+        // Sealed, the right size, but backed by huge pages, which fault when the pool runs dry.
+        int fd = HugePages.LIBC.memfd_create("dafs-shm-hostile-huge", 1 | 2 | 4); // MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB
+        if (fd < 0) { // no hugetlbfs here: an unsealed plain file stands in
+          fd = nat.memfd("dafs-shm-hostile-plain");
+        } else {
+          nat.addSeals(fd, Native.F_SEAL_SHRINK | Native.F_SEAL_GROW);
+        }
+        hostile.sendControl(ControlRecord.segment(rnd.nextLong(), 2 << 20, Access.REMOTE_READ_WRITE), fd);
       }
       default -> throw new IllegalArgumentException("mode " + mode);
     }

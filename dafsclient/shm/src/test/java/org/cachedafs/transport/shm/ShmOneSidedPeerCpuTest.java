@@ -11,8 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.cachedafs.transport.Access;
+import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.ConnectionHandler;
+import org.cachedafs.transport.Listener;
+import org.cachedafs.transport.Received;
 import org.cachedafs.transport.DomainStats;
 import org.cachedafs.transport.Region;
 import org.cachedafs.transport.RemoteRegion;
@@ -115,6 +123,27 @@ class ShmOneSidedPeerCpuTest {
         stats.placedBytes(), stats.registrations(), stats.largestMessage());
   }
 
+  /** Answers each message with itself from the receive thread, while {@code more} says so. */
+  private static ConnectionHandler echoing(java.util.function.BooleanSupplier more) {
+    return new ConnectionHandler() {
+      @Override
+      public void onMessage(Connection c, Received r) {
+        if (!more.getAsBoolean()) {
+          r.release();
+          return;
+        }
+        try {
+          c.send(r.detach());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+
+      @Override
+      public void onClosed(Connection c, Throwable cause) {}
+    };
+  }
+
   /**
    * Not a check: prints the round trip of a small message between two receive threads that answer
    * each other from their handlers (shm's send never waits, so that is safe here), and through an
@@ -125,44 +154,21 @@ class ShmOneSidedPeerCpuTest {
     ShmTransport shm = new ShmTransport();
     int rounds = 20_000;
     try (ShmDomain a = (ShmDomain) shm.openDomain(); ShmDomain b = (ShmDomain) shm.openDomain()) {
-      org.cachedafs.transport.Listener l = shm.listen(shm.localAddress(), a, new org.cachedafs.transport.ConnectionHandler() {
-        @Override
-        public void onMessage(org.cachedafs.transport.Connection c, org.cachedafs.transport.Received r) {
-          try {
-            c.send(r.detach());
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        }
-
-        @Override
-        public void onClosed(org.cachedafs.transport.Connection c, Throwable cause) {}
-      });
-      java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+      Listener l = shm.listen(shm.localAddress(), a, echoing(() -> true));
+      CountDownLatch done = new CountDownLatch(1);
       long[] times = new long[2];
-      java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
-      org.cachedafs.transport.Connection c = shm.connect(l.localAddress(), b, new org.cachedafs.transport.ConnectionHandler() {
-        @Override
-        public void onMessage(org.cachedafs.transport.Connection c, org.cachedafs.transport.Received r) {
-          int n = count.incrementAndGet();
-          if (n == rounds / 2) {
-            times[0] = System.nanoTime();
-          }
-          if (n == rounds) {
-            times[1] = System.nanoTime();
-            done.countDown();
-            return;
-          }
-          try {
-            c.send(r.detach());
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
+      AtomicInteger count = new AtomicInteger();
+      Connection c = shm.connect(l.localAddress(), b, echoing(() -> {
+        int n = count.incrementAndGet();
+        if (n == rounds / 2) {
+          times[0] = System.nanoTime();
         }
-
-        @Override
-        public void onClosed(org.cachedafs.transport.Connection c, Throwable cause) {}
-      });
+        if (n == rounds) {
+          times[1] = System.nanoTime();
+          done.countDown();
+        }
+        return n < rounds;
+      }));
       c.send(ByteBuffer.allocate(64));
       assertTrue(done.await(60, TimeUnit.SECONDS));
       System.out.printf("shm message round trip (64 bytes, handler to handler): %.1f us (informal; the client slept on the doorbell %d times in %d)%n",

@@ -23,6 +23,11 @@ final class ShmPair implements AutoCloseable {
   private final java.util.List<ShmConnection> serverSide = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   ShmPair() throws Exception {
+    this(ConnectionLimits.defaults());
+  }
+
+  /** A listener whose connections keep {@code limits}. */
+  ShmPair(ConnectionLimits limits) throws Exception {
     listener = transport.listen(transport.localAddress(), serverDomain, new ConnectionHandler() {
       @Override
       public boolean admit(byte[] credential) {
@@ -44,7 +49,7 @@ final class ShmPair implements AutoCloseable {
       public void onClosed(Connection c, Throwable cause) {
         closedCauses.add(new Closed((ShmConnection) c, cause));
       }
-    });
+    }, limits);
   }
 
   record Closed(ShmConnection connection, Throwable cause) {}
@@ -65,8 +70,13 @@ final class ShmPair implements AutoCloseable {
   }
 
   Client connect(byte[] credential) throws Exception {
+    return connect(credential, null);
+  }
+
+  /** A client whose handler first runs {@code onEachMessage} (which may block its receive thread, as a peer that stops reading). */
+  Client connect(byte[] credential, Runnable onEachMessage) throws Exception {
     ShmDomain domain = (ShmDomain) transport.openDomain();
-    Client c = new Client(domain);
+    Client c = new Client(domain, onEachMessage);
     try {
       c.connection = (ShmConnection) transport.connect(listener.localAddress(), domain, c.handler, ConnectionLimits.defaults(), credential);
     } catch (Exception e) {
@@ -94,6 +104,9 @@ final class ShmPair implements AutoCloseable {
     final ConnectionHandler handler = new ConnectionHandler() {
       @Override
       public void onMessage(Connection c, Received r) {
+        if (onEachMessage != null) {
+          onEachMessage.run();
+        }
         received.add(bytes(r.detach()));
       }
 
@@ -102,9 +115,11 @@ final class ShmPair implements AutoCloseable {
         closed.complete(cause);
       }
     };
+    private final Runnable onEachMessage;
 
-    Client(ShmDomain domain) {
+    Client(ShmDomain domain, Runnable onEachMessage) {
       this.domain = domain;
+      this.onEachMessage = onEachMessage;
     }
 
     @Override

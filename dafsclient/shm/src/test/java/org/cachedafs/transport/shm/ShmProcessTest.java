@@ -159,6 +159,7 @@ class ShmProcessTest {
     Path socket = dir.resolve("sock");
     try (ShmDomain domain = (ShmDomain) shm.openDomain();
         Listener listener = shm.listen(UnixDomainSocketAddress.of(socket), domain, handler)) {
+      assertEquals(socket, ((UnixDomainSocketAddress) listener.localAddress()).getPath());
       Peer peer = start("connect", socket);
       try {
         Connection c = opened.get(10, TimeUnit.SECONDS);

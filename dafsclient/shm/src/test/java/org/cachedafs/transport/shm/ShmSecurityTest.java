@@ -16,13 +16,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.cachedafs.transport.Access;
 import org.cachedafs.transport.Region;
 import org.cachedafs.transport.RemoteAccessException;
+import org.cachedafs.transport.testkit.TransportTestKit;
 import org.junit.jupiter.api.Test;
 
 /** What a peer can and cannot reach, checked against what the kernel says this process holds. */
@@ -30,17 +30,11 @@ class ShmSecurityTest {
   private static final byte[] GOOD = "good".getBytes(StandardCharsets.US_ASCII);
 
   private static Region random(ShmDomain d, int n, long seed, Access access) {
-    byte[] a = new byte[n];
-    new Random(seed).nextBytes(a);
-    Region r = d.allocate(n, access);
-    r.buffer().put(a);
-    return r;
+    return TransportTestKit.random(d, n, seed, access);
   }
 
   private static byte[] contents(Region r) {
-    byte[] a = new byte[r.length()];
-    r.buffer().get(a);
-    return a;
+    return TransportTestKit.contents(r, 0, r.length());
   }
 
   @Test

@@ -338,12 +338,18 @@ final class TcpConnection implements Connection {
     if (payloadLength != p.length) {
       throw new ProtocolViolation("read response of " + payloadLength + " bytes for a read of " + p.length);
     }
-    if (p.target.isClosed()) {
-      readFully(ByteBuffer.allocate(payloadLength), false);
-      p.done.completeExceptionally(new IllegalStateException(p.target + " was closed during the read"));
-      return;
+    // Taken out of pendingReads above, so a close from now on no longer fails it: this method must.
+    try {
+      if (p.target.isClosed()) {
+        readFully(ByteBuffer.allocate(payloadLength), false);
+        p.done.completeExceptionally(new IllegalStateException(p.target + " was closed during the read"));
+        return;
+      }
+      readFully(p.target.slice(p.offset, payloadLength), false);
+    } catch (IOException | RuntimeException e) {
+      p.done.completeExceptionally(e); // the connection dropped in the middle of the response
+      throw e;
     }
-    readFully(p.target.slice(p.offset, payloadLength), false);
     domain.placed(payloadLength);
     p.done.complete(null);
   }

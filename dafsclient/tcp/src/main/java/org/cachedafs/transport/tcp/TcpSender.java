@@ -9,7 +9,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +17,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.cachedafs.transport.ConnectionLimits;
+import org.cachedafs.transport.QueueWaiters;
 
 /**
  * The send half of a tcp connection: frames go onto the socket in the order they were submitted,
@@ -107,10 +107,8 @@ final class TcpSender {
   /** When the queue last moved (a write took bytes, or it went from empty to not). */
   private volatile long lastProgress = System.nanoTime();
   private volatile boolean closed;
-  /** Guarded by lock: runs once the queue is empty (everything submitted is on the wire), or the connection closes. */
-  private Runnable onEmpty;
-  /** Guarded by lock: what runs once the queue drains to half the high water, or the connection closes. */
-  private final List<Runnable> onDrained = new ArrayList<>();
+  /** Callers of whenWritable and closeAfterSending, waiting on this queue. */
+  private final QueueWaiters waiters;
   private final Thread drain;
 
   TcpSender(SocketChannel channel, ConnectionLimits limits, String name, Consumer<IOException> fail) throws IOException {
@@ -126,6 +124,7 @@ final class TcpSender {
     }
     this.drain = new Thread(this::drainLoop, name);
     drain.setDaemon(true);
+    this.waiters = new QueueWaiters(lock, limits, backlog::get, queue::isEmpty, () -> closed);
   }
 
   void start() {
@@ -195,45 +194,12 @@ final class TcpSender {
 
   /** Runs {@code r} now if writable, else once the queue has drained to half the high water or closed. */
   void whenWritable(Runnable r) {
-    lock.lock();
-    try {
-      if (!closed && !writable()) {
-        onDrained.add(r);
-        return;
-      }
-    } finally {
-      lock.unlock();
-    }
-    r.run();
+    waiters.whenWritable(r);
   }
 
   /** Runs {@code r} once everything submitted so far is on the wire (now, if it is), or when the connection closes. */
   void whenEmpty(Runnable r) {
-    lock.lock();
-    try {
-      if (!closed && !queue.isEmpty()) {
-        onEmpty = r;
-        return;
-      }
-    } finally {
-      lock.unlock();
-    }
-    r.run();
-  }
-
-  /** Guarded by lock: takes the callbacks due now, to run outside the lock. */
-  private List<Runnable> takeDrainedCallbacks() {
-    List<Runnable> due = new ArrayList<>(2);
-    if (onEmpty != null && (closed || queue.isEmpty())) {
-      due.add(onEmpty);
-      onEmpty = null;
-    }
-    if (onDrained.isEmpty() || (!closed && backlog.get() > limits.queueHighWater() / 2)) {
-      return due;
-    }
-    due.addAll(onDrained);
-    onDrained.clear();
-    return due;
+    waiters.whenEmpty(r);
   }
 
   /**
@@ -298,7 +264,7 @@ final class TcpSender {
           if (moved > 0) {
             changed.signalAll();
           }
-          due = takeDrainedCallbacks();
+          due = waiters.due();
         } finally {
           lock.unlock();
         }
@@ -307,7 +273,7 @@ final class TcpSender {
           head = null;
           done.done.complete(null);
         }
-        runAll(due);
+        QueueWaiters.runAll(due);
         if (!written && moved == 0) {
           if (System.nanoTime() - lastProgress > stall) {
             failure = new PeerStalled("the peer has read nothing for " + limits.stallTimeout().toMillis() + " ms with "
@@ -336,17 +302,6 @@ final class TcpSender {
     } finally {
       if (head != null) {
         head.done.completeExceptionally(failure != null ? failure : new ClosedChannelException());
-      }
-    }
-  }
-
-  /** Runs drain callbacks, each on its own, so one that throws does not keep the others from running. */
-  private static void runAll(List<Runnable> due) {
-    for (Runnable r : due) {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        org.slf4j.LoggerFactory.getLogger(TcpSender.class).warn("a drain callback failed", e);
       }
     }
   }
@@ -392,11 +347,11 @@ final class TcpSender {
         head.done.completeExceptionally(cause);
       }
       backlog.set(0);
-      due = takeDrainedCallbacks();
+      due = waiters.due();
     } finally {
       lock.unlock();
     }
-    runAll(due);
+    QueueWaiters.runAll(due);
   }
 
   /** The peer stopped taking bytes: the connection is closed, and its session left to its lease. */

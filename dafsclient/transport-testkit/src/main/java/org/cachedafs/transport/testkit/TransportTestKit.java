@@ -121,7 +121,7 @@ public abstract class TransportTestKit {
   }
 
   /** A region of {@code domain} holding {@code n} random bytes of {@code seed}. */
-  protected static Region random(MemoryDomain domain, int n, long seed, Access access) {
+  public static Region random(MemoryDomain domain, int n, long seed, Access access) {
     byte[] a = new byte[n];
     new Random(seed).nextBytes(a);
     Region r = domain.allocate(n, access);
@@ -130,7 +130,7 @@ public abstract class TransportTestKit {
   }
 
   /** The bytes of {@code r} from {@code offset}, {@code length} of them. */
-  protected static byte[] contents(Region r, int offset, int length) {
+  public static byte[] contents(Region r, int offset, int length) {
     byte[] a = new byte[length];
     r.buffer().position(offset).get(a);
     return a;

@@ -78,7 +78,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--only", split = ",", paramLabel = "NAME",
       description = "Run only these parts: workload names (seq-read-cold, seq-write, rand-read-uniform-large, "
           + "rand-read-uniform-fits, rand-read-zipf-fits, rand-read-zipf-large, rand-write, mix-70r-30w-zipf, multi-client-zipf, "
-          + "recall-pingpong, database-tpcb), hit-path, sweeps (default: everything).")
+          + "recall-pingpong, database-tpcb), hit-path, sweeps, server-cpu (default: everything).")
   List<String> only;
 
   @Option(names = "--large-mib", defaultValue = "1024", description = "The file many times the cache, MiB (default: ${DEFAULT-VALUE}).")
@@ -106,6 +106,11 @@ public final class BenchMain implements Callable<Integer> {
 
   @Option(names = "--hit-ops", defaultValue = "400000", description = "Reads per hit-path round (default: ${DEFAULT-VALUE}).")
   int hitOps;
+
+  @Option(names = "--server-cpu-reads", defaultValue = "20000", paramLabel = "N",
+      description = "4 KiB direct reads per transport for the server's CPU per read, the server in its own process; 0 skips it "
+          + "(default: ${DEFAULT-VALUE}).")
+  int serverCpuReads;
 
   @Option(names = "--seconds", defaultValue = "1.0", description = "Timed part of each random-access measurement, s "
       + "(default: ${DEFAULT-VALUE}).")
@@ -192,7 +197,7 @@ public final class BenchMain implements Callable<Integer> {
     return new Settings(largeMib << 20, fitsMib << 20, writeMib << 20, cacheMib << 20, blockKib << 10, hotMib << 20,
         hitLargeMib << 20, hitOps, seconds, seqSeconds, zipf, clients, pingPongTurns, dbSeconds, h2Settings, transportMib << 20,
         sweepBlockKib.stream().filter(k -> k > 0).map(k -> k << 10).toList(),
-        sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed, repeat);
+        sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed, repeat, serverCpuReads);
   }
 
   /**
@@ -221,6 +226,7 @@ public final class BenchMain implements Callable<Integer> {
     unless.accept("--sweep-block-kib", () -> sweepBlockKib = List.of(16, 64));
     unless.accept("--sweep-cache-mib", () -> sweepCacheMib = List.of(4L, 16L));
     unless.accept("--repeat", () -> repeat = 1);
+    unless.accept("--server-cpu-reads", () -> serverCpuReads = 2000);
     if (!nfsRequired) {
       noNfs = true;
     }
@@ -247,7 +253,7 @@ public final class BenchMain implements Callable<Integer> {
       throw usage("sweep sizes must not be negative (0 skips the sweep)");
     }
     if (only != null) {
-      Set<String> known = new java.util.HashSet<>(List.of(Runner.MULTI, "recall-pingpong", Ratios.DB, "hit-path", "sweeps"));
+      Set<String> known = new java.util.HashSet<>(List.of(Runner.MULTI, "recall-pingpong", Ratios.DB, "hit-path", "sweeps", "server-cpu"));
       Runner.standard(settings()).forEach(w -> known.add(w.name()));
       for (String o : only) {
         if (!known.contains(o)) {

@@ -30,6 +30,15 @@ record Ratio(Double value, Double min, Double max, int repeats, Double goal, boo
         atLeast ? s.median() >= goal : s.median() <= goal, what, null);
   }
 
+  /** A figure measured once per repetition, with no goal: its median and spread. */
+  static Ratio figure(List<Double> perRepetition, String what, String whyMissing) {
+    if (perRepetition.isEmpty()) {
+      return missing(null, false, what, whyMissing);
+    }
+    Spread s = Spread.of(perRepetition);
+    return new Ratio(s.median(), s.min(), s.max(), s.count(), null, false, null, what, null);
+  }
+
   /** A measured figure reported beside the ratios, with no goal. */
   static Ratio figure(double value, String what) {
     return new Ratio(value, value, value, 1, null, false, null, what, null);

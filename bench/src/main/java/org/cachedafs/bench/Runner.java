@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.cachedafs.cache.CacheConfig;
@@ -89,7 +91,7 @@ final class Runner {
   int steps() {
     List<Workload> w = standard(s).stream().filter(x -> selected.test(x.name())).toList();
     int inProcess = (int) configs.stream().filter(c -> c != Config.NFS).count();
-    return 4 + w.size() * inProcess * s.repeat() + 1 + 2 + 3 * s.repeat()
+    return 4 + w.size() * inProcess * s.repeat() + 1 + 2 + 3 * s.repeat() + 1
         + (s.sweepBlockSizes().size() + s.sweepCacheBytes().size() + (s.sweepReadAhead() ? 2 : 0)) * s.repeat();
   }
 
@@ -193,10 +195,32 @@ final class Runner {
 
     sweeps();
 
+    step("server cpu per direct read");
+    List<ServerCpuProbe> serverCpu = new ArrayList<>();
+    List<String> transports = new ArrayList<>();
+    if (configs.contains(Config.UNCACHED)) {
+      transports.add("tcp");
+    }
+    if (configs.contains(Config.UNCACHED_SHM) && !unusable.contains(Config.UNCACHED_SHM)) {
+      transports.add("shm");
+    }
+    if (s.serverCpuReads() > 0 && selected.test("server-cpu") && !transports.isEmpty()) {
+      for (int rep = 1; rep <= s.repeat(); rep++) {
+        serverCpu.addAll(ServerCpuProbe.measure(transports, s.serverCpuReads()));
+      }
+    }
+
     RunRecord run = new RunRecord(RunRecord.SCHEMA, started, (System.nanoTime() - t0) / 1e9, command,
         fixture.embedded() ? "embedded " + fixture.server() : fixture.server().toString(), Machine.current(), s.asMap(),
         reference, hits, pingPong, List.copyOf(results), null, List.copyOf(skipped));
-    return run.withRatios(Ratios.compute(run));
+    Map<String, Ratio> ratios = new LinkedHashMap<>(Ratios.compute(run));
+    for (String t : List.of("tcp", "shm")) {
+      List<Double> each = serverCpu.stream().filter(p -> p.transport().equals(t)).map(ServerCpuProbe::cpuMicrosPerRead).toList();
+      ratios.put(t + "_server_cpu_per_direct_read_us", Ratio.figure(each,
+          "server process CPU µs per 4 KiB READ_DIRECT over " + t + ", the server in its own process (all its threads)",
+          "not measured in this run (needs the uncached" + (t.equals("shm") ? "-shm" : "") + " configuration)"));
+    }
+    return run.withRatios(ratios);
   }
 
   /**

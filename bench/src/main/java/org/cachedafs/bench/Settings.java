@@ -28,11 +28,12 @@ import java.util.Map;
  * @param sweepReadAhead whether to sweep read-ahead on and off
  * @param seed the seed of every access pattern
  * @param repeat how many times each measured cell runs, configurations round-robin
+ * @param serverCpuReads 4 KiB direct reads per transport for the server-CPU probe (0: none)
  */
 record Settings(long largeBytes, long fitsBytes, long writeBytes, long cacheBytes, int blockSize, long hotBytes,
     long hitLargeBytes, int hitOps, double cellSeconds, double seqSeconds, double zipfSkew, int clients, int pingPongTurns,
     double dbSeconds, String h2Settings, long transportBytes, List<Integer> sweepBlockSizes, List<Long> sweepCacheBytes, boolean sweepReadAhead,
-    long seed, int repeat) {
+    long seed, int repeat, int serverCpuReads) {
 
   /** The values, for the run's record. */
   Map<String, Object> asMap() {

@@ -34,6 +34,8 @@ final class Charts {
       Map.entry("uncached", new Color(0xE6, 0x9F, 0x00)),
       Map.entry("cached", new Color(0x00, 0x9E, 0x73)),
       Map.entry("nio", new Color(0xCC, 0x79, 0xA7)),
+      Map.entry("uncached-shm", new Color(0xF0, 0xE4, 0x42)),
+      Map.entry("cached-shm", new Color(0x56, 0xB4, 0xE9)),
       Map.entry("nfs", new Color(0xD5, 0x5E, 0x00)),
       Map.entry("kernel FileChannel.read", new Color(0x00, 0x72, 0xB2)),
       Map.entry("cached facade pread", new Color(0x00, 0x9E, 0x73)),

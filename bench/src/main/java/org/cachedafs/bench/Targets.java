@@ -119,9 +119,10 @@ final class Targets {
       this.uncached = uncached;
     }
 
+    /** The configuration's label, from where the session really runs: {@code -shm} once it moved. */
     @Override
     public String name() {
-      return uncached ? "uncached" : "cached";
+      return (uncached ? "uncached" : "cached") + (session.transport().equals("shm") ? "-shm" : "");
     }
 
     DafsPosix posix() {

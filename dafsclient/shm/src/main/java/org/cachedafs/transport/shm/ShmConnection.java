@@ -46,7 +46,7 @@ final class ShmConnection implements Connection {
    * enough to cost little when the peer is idle. Measured by the clock, read every
    * {@link #SPIN_CHECK} iterations, so a slow PAUSE (as under virtualization) does not stretch it.
    */
-  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
+  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("cachedafs.shm.spinMicros", 20));
   private static final int SPIN_CHECK = 64;
 
   private final int number;

@@ -134,6 +134,11 @@ public final class DafsServer implements AutoCloseable {
     return (InetSocketAddress) endpoints.get(0).address();
   }
 
+  /** The session table, for tests in this package that break a session's connection. */
+  SessionTable sessions() {
+    return sessions;
+  }
+
   /** The transports offered beside the main one, as {@code SCHEME://ADDRESS}. */
   public List<String> offeredTransports() {
     return endpoints.subList(1, endpoints.size()).stream().filter(Endpoint::listening).map(Endpoint::describe).toList();

@@ -45,6 +45,38 @@ class TransportMoveTest {
   }
 
   @Test
+  void aSessionThatMovedMovesAgainAfterItsConnectionIsLostAndLosesNothing() throws Exception {
+    try (ServerFixture f = new ServerFixture(dir)) {
+      DafsSession s = f.connect(ClientOptions.defaults().withTransport("auto"));
+      assertEquals("shm", s.transport());
+      OpenFile file = s.open(s.root(), "kept", OpenMode.readWrite().create(0644));
+      byte[] data = new byte[1 << 20];
+      new Random(9).nextBytes(data);
+      try (Region r = s.allocate(data.length)) {
+        r.buffer().put(data);
+        assertEquals(data.length, s.writeDirect(file, 0, r, 0, data.length));
+        for (int cut = 1; cut <= 2; cut++) {
+          org.cachedafs.transport.Connection before = f.server.sessions().get(s.sessionId()).connection();
+          assertTrue(before.capabilities().oneSidedWithoutPeerCpu(), "the session's connection is the shm one");
+          before.close(); // the server drops it, as a crash of the link would
+          ByteBuffer zero = r.buffer();
+          zero.put(new byte[zero.remaining()]);
+          // The next direct read waits for the reconnect: bound on tcp, moved to shm again, then sent.
+          assertEquals(data.length, s.readDirect(file, 0, r, 0, data.length));
+          byte[] back = new byte[data.length];
+          r.buffer().get(back);
+          assertArrayEquals(data, back, "cut " + cut + ": the data came back whole");
+          assertEquals(cut, s.stats().reconnects());
+          assertEquals("shm", s.transport());
+          org.cachedafs.transport.Connection after = f.server.sessions().get(s.sessionId()).connection();
+          assertTrue(after != before && after.capabilities().oneSidedWithoutPeerCpu(), "it moved to shm again");
+        }
+      }
+      s.close(file);
+    }
+  }
+
+  @Test
   void tcpStays() throws Exception {
     try (ServerFixture f = new ServerFixture(dir)) {
       DafsSession s = f.connect(ClientOptions.defaults().withTransport("tcp"));

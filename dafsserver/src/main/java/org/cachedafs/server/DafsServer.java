@@ -99,6 +99,7 @@ public final class DafsServer implements AutoCloseable {
           e.listen(e.transport.localAddress(), dispatcher, limits.connection());
         } catch (IOException | RuntimeException x) {
           log.warn("{} is not offered: it could not listen: {}", e.transport.scheme(), x.toString());
+          e.close(); // its staging memory goes now; an endpoint that does not listen is never offered
         }
       }
     } catch (IOException | RuntimeException e) {

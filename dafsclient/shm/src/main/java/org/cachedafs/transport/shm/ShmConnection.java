@@ -603,6 +603,11 @@ final class ShmConnection implements Connection {
   }
 
   @Override
+  public boolean canName(org.cachedafs.transport.RemoteRegion region) {
+    return region.size() == Descriptor.BYTES;
+  }
+
+  @Override
   public ShmDomain domain() {
     return domain;
   }

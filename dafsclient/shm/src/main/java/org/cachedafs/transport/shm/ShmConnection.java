@@ -486,9 +486,13 @@ final class ShmConnection implements Connection {
     }
   }
 
-  /** One control record from the peer; under the control channel's lock. */
+  /**
+   * One control record from the peer; under the control channel's lock. Counted only once applied:
+   * a thread that finds the count up to date ({@link #syncControl}) uses the region at once, so the
+   * count must not run ahead of what this side knows (another thread would otherwise find a region
+   * announced, counted, and not yet added).
+   */
   private void controlRecord(ControlRecord r) throws IOException {
-    inbound.controlProcessed();
     switch (r.type()) {
       case ControlRecord.SEGMENT -> peer.addSegment(r.id(), r.length(), r.accessValue(), control.takeDescriptor());
       case ControlRecord.SEGMENT_CLOSED -> peer.closeSegment(r.id());
@@ -496,6 +500,7 @@ final class ShmConnection implements Connection {
       case ControlRecord.REGION_CLOSED -> peer.closeRegion(r.id());
       default -> throw new PeerViolation("unexpected control record of type " + r.type());
     }
+    inbound.controlProcessed();
   }
 
   // -- the rest of Connection

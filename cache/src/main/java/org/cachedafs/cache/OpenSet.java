@@ -23,6 +23,16 @@ final class OpenSet {
     opens.remove(f);
   }
 
+  /** Whether {@code of} is still one of the file's opens (an open leaves the set when it closes). */
+  synchronized boolean holds(OpenFile of) {
+    for (CachedFile f : opens) {
+      if (f.open() == of) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   synchronized boolean isEmpty() {
     return opens.isEmpty();
   }

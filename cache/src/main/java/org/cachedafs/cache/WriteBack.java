@@ -103,7 +103,11 @@ final class WriteBack {
   long flush(FileCache fc, OpenFile writer) throws IOException {
     fc.flushLock.lock();
     try {
-      return flushLocked(fc, writer);
+      // The caller picked the writer before it held the lock, and that open may have closed since
+      // (a close leaves the open set under this lock, then forgets the open on the server): a
+      // write-back through it would meet BAD_STATEID and its bytes would be dropped. Pick again.
+      OpenFile through = writer != null && fc.opens.holds(writer) ? writer : fc.writer();
+      return flushLocked(fc, through);
     } finally {
       fc.flushLock.unlock();
     }

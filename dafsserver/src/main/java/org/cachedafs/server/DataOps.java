@@ -19,7 +19,10 @@ import java.util.concurrent.TimeoutException;
 import org.cachedafs.delegation.DelegationType;
 import org.cachedafs.delegation.FileAccess;
 import org.cachedafs.delegation.Grant;
+import org.cachedafs.protocol.Limits;
 import org.cachedafs.protocol.LockRange;
+import org.cachedafs.protocol.Replies.Reference;
+import org.cachedafs.protocol.Replies.References;
 import org.cachedafs.protocol.Replies.Count;
 import org.cachedafs.protocol.Replies.LockTest;
 import org.cachedafs.protocol.Replies.Opened;
@@ -27,6 +30,7 @@ import org.cachedafs.protocol.Replies.ReadData;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.RemoteAccessException;
 import org.cachedafs.transport.RemoteRegion;
 
@@ -43,8 +47,11 @@ final class DataOps {
   private final Delegations delegations;
   private final ServerLimits limits;
   private final OpenBudget openBudget;
+  private final ExportedCache exported;
 
-  DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget) {
+  DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget,
+      ExportedCache exported) {
+    this.exported = exported;
     this.limits = limits;
     this.openBudget = openBudget;
     this.export = export;
@@ -137,6 +144,7 @@ final class DataOps {
             ch.truncate(0);
           } finally {
             o.done();
+            exported.truncated(node, 0);
           }
         }
         node.opens().add(o);
@@ -230,10 +238,79 @@ final class DataOps {
         pos += n;
       }
       buf.flip();
-      return new ReadData(pos >= ch.size(), buf);
+      boolean eof = pos >= ch.size();
+      References refs = r.wantsReferences() ? references(o, s, ch, r.offset(), buf.remaining()) : References.NONE;
+      return new ReadData(eof, buf, refs);
     } finally {
       o.done();
     }
+  }
+
+  /** REFERENCES: references to a range of the open's blocks, filling the exported cache with those not in it. */
+  References references(Requests.ReferenceRange r, ServerSession s) throws OpException, IOException, RecallPending {
+    OpenState o = readable(s.open(r.stateId()), s);
+    FileChannel ch = o.use();
+    try {
+      Connection c = s.connection();
+      if (c == null || !exported.reachableFrom(c.domain())) {
+        return References.NONE;
+      }
+      return referencesFor(o.node(), ch, r.first(), r.count(), c.domain());
+    } finally {
+      o.done();
+    }
+  }
+
+  /**
+   * References to the exported cache's blocks of the file under {@code [offset, offset + length)}
+   * (at most {@link Limits#MAX_REFERENCES}), for an open with read access, in the descriptors of the
+   * transport the session runs on. Blocks not resident are read from the file and filled first.
+   */
+  private References references(OpenState o, ServerSession s, FileChannel ch, long offset, long length) throws IOException {
+    Connection c = s.connection();
+    if (!exported.enabled() || !o.canRead() || length <= 0 || c == null || !exported.reachableFrom(c.domain())) {
+      return References.NONE;
+    }
+    int b = exported.blockSize();
+    long first = offset / b;
+    long last = (offset + length - 1) / b;
+    return referencesFor(o.node(), ch, first, (int) Math.min(last - first + 1, Limits.MAX_REFERENCES), c.domain());
+  }
+
+  private References referencesFor(FileNode node, FileChannel ch, long first, int count, MemoryDomain domain) throws IOException {
+    int bs = exported.blockSize();
+    long size = ch.size();
+    List<Reference> refs = new java.util.ArrayList<>();
+    ByteBuffer buf = null;
+    for (long block = first; block < first + count && block <= (size - 1) / bs && size > 0; block++) {
+      Reference ref = exported.reference(node, block, domain);
+      if (ref == null) {
+        long epoch = exported.epochBeforeRead(node); // before the bytes are read: a change after it withdraws the fill
+        if (epoch < 0) {
+          break;
+        }
+        buf = buf == null ? ByteBuffer.allocate(bs) : buf.clear();
+        long pos = block * bs;
+        while (buf.hasRemaining()) {
+          int n = ch.read(buf, pos);
+          if (n < 0) {
+            break;
+          }
+          pos += n;
+        }
+        buf.flip();
+        if (!buf.hasRemaining()) {
+          break;
+        }
+        if (exported.fill(node, block, buf, epoch)) {
+          ref = exported.reference(node, block, domain);
+        }
+      }
+      if (ref != null) {
+        refs.add(ref);
+      }
+    }
+    return refs.isEmpty() ? References.NONE : new References(bs, refs);
   }
 
   Count write(Requests.Write r, ServerSession s) throws OpException, IOException, RecallPending {
@@ -252,6 +329,7 @@ final class DataOps {
         }
       } finally {
         o.done();
+        exported.changed(o.node(), r.offset(), r.data().remaining()); // after the file changed, even part way
       }
       return new Count(r.data().remaining(), false);
     } finally {
@@ -262,7 +340,16 @@ final class DataOps {
   /** Direct read: one-sided writes from the file into the client's region. */
   Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
     OpenState o = readable(s.open(r.stateId()), s);
-    return scatter(o, s, r.offset(), List.of(new Requests.Segment(r.region(), r.regionOffset(), r.length())), r.length());
+    Count c = scatter(o, s, r.offset(), List.of(new Requests.Segment(r.region(), r.regionOffset(), r.length())), r.length());
+    if (!r.wantsReferences() || c.count() == 0) {
+      return c;
+    }
+    FileChannel ch = o.use();
+    try {
+      return new Count(c.count(), c.eof(), references(o, s, ch, r.offset(), c.count()));
+    } finally {
+      o.done();
+    }
   }
 
   /** Scatter read: as a direct read, but the bytes are placed segment after segment. */
@@ -395,6 +482,7 @@ final class DataOps {
       return writeDirect(r, s, ch);
     } finally {
       o.done();
+      exported.changed(o.node(), r.offset(), r.length()); // after the file changed, even part way
     }
   }
 

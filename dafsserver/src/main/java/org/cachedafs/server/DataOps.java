@@ -140,11 +140,13 @@ final class DataOps {
         // Truncate only once the checks passed, so a refused or waiting open changes nothing.
         if (truncate && !o.isDirectory()) {
           FileChannel ch = o.use();
+          node.data().writeLock().lock();
           try {
             ch.truncate(0);
           } finally {
-            o.done();
             exported.truncated(node, 0);
+            node.data().writeLock().unlock();
+            o.done();
           }
         }
         node.opens().add(o);
@@ -227,6 +229,7 @@ final class DataOps {
   ReadData read(Requests.Read r, ServerSession s) throws OpException, IOException, RecallPending {
     OpenState o = readable(s.open(r.stateId()), s);
     FileChannel ch = o.use();
+    o.node().data().readLock().lock();
     try {
       ByteBuffer buf = ByteBuffer.allocate(r.length());
       long pos = r.offset();
@@ -242,6 +245,7 @@ final class DataOps {
       References refs = r.wantsReferences() ? references(o, s, ch, r.offset(), buf.remaining()) : References.NONE;
       return new ReadData(eof, buf, refs);
     } finally {
+      o.node().data().readLock().unlock();
       o.done();
     }
   }
@@ -250,6 +254,7 @@ final class DataOps {
   References references(Requests.ReferenceRange r, ServerSession s) throws OpException, IOException, RecallPending {
     OpenState o = readable(s.open(r.stateId()), s);
     FileChannel ch = o.use();
+    o.node().data().readLock().lock();
     try {
       Connection c = s.connection();
       if (c == null || !exported.reachableFrom(c.domain())) {
@@ -257,6 +262,7 @@ final class DataOps {
       }
       return referencesFor(o.node(), ch, r.first(), r.count(), c.domain());
     } finally {
+      o.node().data().readLock().unlock();
       o.done();
     }
   }
@@ -321,6 +327,7 @@ final class DataOps {
       checkEnd(r.offset(), r.data().remaining());
       export.checkFileSize(r.offset(), r.data().remaining());
       FileChannel ch = o.use();
+      o.node().data().writeLock().lock();
       try {
         ByteBuffer data = r.data().duplicate();
         long pos = r.offset();
@@ -328,8 +335,9 @@ final class DataOps {
           pos += ch.write(data, pos);
         }
       } finally {
-        o.done();
         exported.changed(o.node(), r.offset(), r.data().remaining()); // after the file changed, even part way
+        o.node().data().writeLock().unlock();
+        o.done();
       }
       return new Count(r.data().remaining(), false);
     } finally {
@@ -345,9 +353,11 @@ final class DataOps {
       return c;
     }
     FileChannel ch = o.use();
+    o.node().data().readLock().lock();
     try {
       return new Count(c.count(), c.eof(), references(o, s, ch, r.offset(), c.count()));
     } finally {
+      o.node().data().readLock().unlock();
       o.done();
     }
   }
@@ -366,9 +376,11 @@ final class DataOps {
   private Count scatter(OpenState o, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     FileChannel ch = o.use();
+    o.node().data().readLock().lock();
     try {
       return scatter(ch, s, offset, segments, length);
     } finally {
+      o.node().data().readLock().unlock();
       o.done();
     }
   }
@@ -479,14 +491,14 @@ final class DataOps {
     export.checkFileSize(r.offset(), r.length());
     FileChannel ch = o.use();
     try {
-      return writeDirect(r, s, ch);
+      return writeDirect(r, s, ch, o.node());
     } finally {
       o.done();
       exported.changed(o.node(), r.offset(), r.length()); // after the file changed, even part way
     }
   }
 
-  private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch) throws OpException, IOException, TransferInterrupted {
+  private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch, FileNode node) throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
     RemoteRegion source = RemoteRegion.of(r.region().bytes());
     StagingPool staging = stagingFor.apply(c);
@@ -500,8 +512,14 @@ final class DataOps {
         await(c, read);
         ByteBuffer view = staging.view(chunk, want);
         long pos = r.offset() + done;
-        while (view.hasRemaining()) {
-          pos += ch.write(view, pos);
+        node.data().writeLock().lock(); // around the file's change only, not the wait for the client's bytes
+        try {
+          while (view.hasRemaining()) {
+            pos += ch.write(view, pos);
+          }
+        } finally {
+          exported.changed(node, r.offset() + done, want);
+          node.data().writeLock().unlock();
         }
         done += want;
       } finally {

@@ -120,10 +120,12 @@ final class NamespaceOps {
           throw new OpException(Status.ACCES, "the open is not for writing");
         }
       }
+      n.data().writeLock().lock();
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
         resize(ch, a.size());
       } finally {
         exported.truncated(n, a.size()); // after the change, and even if it failed part way
+        n.data().writeLock().unlock();
       }
     }
     if (a.has(SetAttributes.MODE)) {

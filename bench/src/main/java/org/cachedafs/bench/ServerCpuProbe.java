@@ -3,7 +3,6 @@ package org.cachedafs.bench;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,8 +25,8 @@ import org.cachedafs.transport.Region;
  * What one direct read costs the server's CPU, per transport: a server in a process of its own (so
  * that its CPU is its own), one session reading random 4 KiB blocks of a file in the server's page
  * cache by READ_DIRECT into allocated memory, and the server process's CPU time over those reads —
- * the sum of its threads' run time from {@code /proc/PID/task/TID/schedstat}, in nanoseconds, which
- * counts every thread: workers, receive threads, timers, the JIT and the collector.
+ * its user and system time from {@code /proc/PID/stat}, which counts every thread, ended ones too:
+ * workers, receive threads, timers, the JIT and the collector.
  *
  * @param transport the session's transport
  * @param reads direct reads timed
@@ -38,36 +37,47 @@ record ServerCpuProbe(String transport, long reads, double cpuMicrosPerRead, dou
   private static final int READ = 4096;
   private static final long FILE_BYTES = 64L << 20;
 
-  /** One probe per transport, against one server process on a scratch export of its own. */
+  /**
+   * One probe per transport, against one server process on a scratch export of its own. Everything
+   * it starts or writes is gone when it returns, whether it succeeded or not; a server that fails to
+   * start is reported with the end of its standard error.
+   */
   static List<ServerCpuProbe> measure(List<String> transports, int reads) throws IOException, InterruptedException {
     Path export = Files.createTempDirectory("dafs-bench-server-cpu-");
-    byte[] block = new byte[1 << 20];
-    new SplittableRandom(11).nextBytes(block);
-    try (var out = Files.newOutputStream(export.resolve("f"))) {
-      for (long done = 0; done < FILE_BYTES; done += block.length) {
-        out.write(block);
-      }
-    }
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
-        "--export", export.toString(), "--listen", "tcp://127.0.0.1:0");
-    Process server = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Path log = Files.createTempFile("dafs-bench-server-cpu-", ".log");
+    Process server = null;
     try {
-      URI uri = awaitListening(server);
+      byte[] block = new byte[1 << 20];
+      new SplittableRandom(11).nextBytes(block);
+      try (var out = Files.newOutputStream(export.resolve("f"))) {
+        for (long done = 0; done < FILE_BYTES; done += block.length) {
+          out.write(block);
+        }
+      }
+      List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
+          "--export", export.toString(), "--listen", "tcp://127.0.0.1:0");
+      server = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+      URI uri = awaitListening(server, log);
       List<ServerCpuProbe> probes = new ArrayList<>();
       for (String t : transports) {
         probes.add(probe(server.pid(), uri, t, reads));
       }
       return probes;
     } finally {
-      server.destroy();
-      server.waitFor();
+      if (server != null) {
+        server.destroy();
+        if (!server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          server.destroyForcibly().waitFor();
+        }
+      }
       try (Stream<Path> files = Files.list(export)) {
         for (Path p : files.toList()) {
           Files.deleteIfExists(p);
         }
       }
       Files.deleteIfExists(export);
+      Files.deleteIfExists(log);
     }
   }
 
@@ -94,23 +104,21 @@ record ServerCpuProbe(String transport, long reads, double cpuMicrosPerRead, dou
     }
   }
 
-  /** The CPU time of every thread of process {@code pid}, from the kernel's schedstat, in ns. */
+  /**
+   * The CPU time of process {@code pid} so far, in ns: user and system time from {@code
+   * /proc/PID/stat}, which keeps the time of threads that have ended (the JIT retires compiler
+   * threads as it calms down; summing the live threads' times would lose theirs). Its unit is the
+   * kernel's clock tick, 10 ms (USER_HZ is 100 on Linux), 1% of a probe of a second or more.
+   */
   static long processCpuNanos(long pid) throws IOException {
-    long sum = 0;
-    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-      for (Path task : tasks.toList()) {
-        try {
-          String line = Files.readString(task.resolve("schedstat")).strip();
-          sum += Long.parseLong(line.substring(0, line.indexOf(' ')));
-        } catch (IOException | UncheckedIOException e) {
-          // The thread ended between the listing and the read: its time is gone with it.
-        }
-      }
-    }
-    return sum;
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime: fields 14 and 15
+    return ticks * 10_000_000L;
   }
 
-  private static URI awaitListening(Process p) throws IOException {
+  private static URI awaitListening(Process p, Path log) throws IOException {
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line;
     while ((line = out.readLine()) != null) {
@@ -129,6 +137,8 @@ record ServerCpuProbe(String transport, long reads, double cpuMicrosPerRead, dou
         return URI.create(line.substring("listening on ".length()).strip());
       }
     }
-    throw new IOException("the server process for the CPU probe ended without listening");
+    List<String> err = Files.readAllLines(log);
+    throw new IOException("the server process for the CPU probe ended without listening"
+        + (err.isEmpty() ? "" : ": " + String.join(" | ", err.subList(Math.max(0, err.size() - 3), err.size()))));
   }
 }

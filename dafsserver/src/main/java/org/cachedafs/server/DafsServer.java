@@ -102,6 +102,7 @@ public final class DafsServer implements AutoCloseable {
           e.listen(e.transport.localAddress(), dispatcher, limits.connection());
         } catch (IOException | RuntimeException x) {
           log.warn("{} is not offered: it could not listen: {}", e.transport.scheme(), x.toString());
+          e.close(); // its staging memory goes now; an endpoint that does not listen is never offered
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -161,6 +162,11 @@ public final class DafsServer implements AutoCloseable {
 
   public InetSocketAddress address() {
     return (InetSocketAddress) endpoints.get(0).address();
+  }
+
+  /** The session table, for tests in this package that break a session's connection. */
+  SessionTable sessions() {
+    return sessions;
   }
 
   /** The transports offered beside the main one, as {@code SCHEME://ADDRESS}. */

@@ -421,7 +421,7 @@ final class DataOps {
         while (sent < got) {
           Requests.Segment sg = segments.get(segment);
           int n = Math.min(sg.length() - intoSegment, got - sent);
-          RemoteRegion target = RemoteRegion.of(sg.region().bytes());
+          RemoteRegion target = nameable(c, sg.region());
           last = c.write(staging.region(), chunk + sent, target, sg.regionOffset() + intoSegment, n);
           await(c, last);
           sent += n;
@@ -476,7 +476,7 @@ final class DataOps {
         break;
       }
       int n = Math.min(sg.length(), total - done);
-      sent.add(c.writeFromFile(ch, offset + done, n, RemoteRegion.of(sg.region().bytes()), sg.regionOffset()));
+      sent.add(c.writeFromFile(ch, offset + done, n, nameable(c, sg.region()), sg.regionOffset()));
       done += n;
     }
     for (java.util.concurrent.CompletableFuture<Void> f : sent) {
@@ -513,7 +513,7 @@ final class DataOps {
 
   private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch, FileNode node) throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
-    RemoteRegion source = RemoteRegion.of(r.region().bytes());
+    RemoteRegion source = nameable(c, r.region());
     StagingPool staging = stagingFor.apply(c);
     int done = 0;
     while (done < r.length()) {
@@ -556,6 +556,21 @@ final class DataOps {
       throw new TransferInterrupted("the session has no connection for the transfer");
     }
     return c;
+  }
+
+  /**
+   * The client's region as {@code c} can name it. A descriptor of another transport means the session
+   * is between transports (a session on shm reconnecting binds on tcp first, then moves back): the
+   * request is abandoned unanswered, as when the session moves mid-transfer, and the client sends it
+   * again on the connection its memory belongs to. It must not be answered BAD_REGION: the reply
+   * cache would keep that answer for the retransmission.
+   */
+  private static RemoteRegion nameable(Connection c, org.cachedafs.protocol.RegionDescriptor d) throws TransferInterrupted {
+    RemoteRegion r = RemoteRegion.of(d.bytes());
+    if (!c.canName(r)) {
+      throw new TransferInterrupted("the session's connection is of another transport than the request's memory");
+    }
+    return r;
   }
 
   /** A reply is sent on the session's current connection: only if the data went there too. */

@@ -204,7 +204,7 @@ final class Dispatcher implements ConnectionHandler {
         return;
       }
       if (op == Opcode.TRANSPORT_OFFERS) {
-        reply(c, h, Status.OK, new Replies.Offers(offers.offer(c)));
+        reply(c, h, Status.OK, new Replies.Offers(offers.offer(s.id(), c)));
         return;
       }
       if (op == Opcode.SESSION_DESTROY) {
@@ -237,10 +237,11 @@ final class Dispatcher implements ConnectionHandler {
         send(c, Codec.withRequestId(slot.cachedReply(), h.requestId()));
       }
       case EXECUTE -> {
-        if (answeredInline(op, body) && s.runQueue().tryClaimInline()) {
+        if (answeredInline(c, op, body) && s.connection() == c && s.runQueue().tryClaimInline()) {
           // A cheap request is answered here, on the receive thread, without the hand-off to a worker:
           // sending never waits for the peer (the transport queues), and these touch nothing that
-          // waits on this connection's own receive thread (no one-sided transfer).
+          // waits on this connection's own receive thread (a one-sided transfer only where it is a
+          // copy made by this thread).
           try {
             run(s, slot, h, op, body);
           } finally {
@@ -262,17 +263,23 @@ final class Dispatcher implements ConnectionHandler {
 
   /**
    * Whether a request is cheap enough to be answered on the receive thread: a small READ, a GETATTR
-   * or a LOOKUP, the requests whose latency the round trip is made of. Each is a few system calls on
-   * files the kernel usually has cached; none waits on the peer (a recall makes it wait off-thread,
-   * as any operation does).
+   * or a LOOKUP, the requests whose latency the round trip is made of, and over a transport whose
+   * one-sided transfers are done when the call returns (shm) a small direct read too, whose transfer
+   * is then a copy this thread makes. Each is a few system calls on files the kernel usually has
+   * cached (one that is not reads the disk here, holding this connection's other requests as long);
+   * none waits on the peer (a recall makes it wait off-thread, as any operation does). Over tcp, and
+   * any transport whose transfers complete later, a direct read stays with the workers: it would
+   * wait for the completion.
    */
-  private boolean answeredInline(Opcode op, Body body) {
+  private boolean answeredInline(Connection c, Opcode op, Body body) {
     if (!options.limits().inlineAnswers()) {
       return false;
     }
     return switch (op) {
       case GETATTR, LOOKUP -> true;
       case READ -> ((Requests.Read) body).length() <= INLINE_READ_BYTES;
+      case READ_DIRECT -> c.capabilities().oneSidedDoneOnReturn() && ((Requests.Direct) body).length() <= INLINE_READ_BYTES;
+      case READ_DIRECT_V -> c.capabilities().oneSidedDoneOnReturn() && ((Requests.DirectV) body).length() <= INLINE_READ_BYTES;
       default -> false;
     };
   }

@@ -65,7 +65,8 @@ final class Link {
 
   /**
    * Connects, creates the session, and moves it where the transport setting says; on failure the
-   * link is closing and the connections closed.
+   * link is closing and the connections closed. With {@code auto}, a move that fails at any step
+   * (the offer, the connect, the bind) leaves the session on tcp, and says why at info.
    */
   void open() throws IOException {
     Connection c = null;
@@ -74,11 +75,10 @@ final class Link {
       c = transport.connect(address, domain, handler);
       handshake.create(c);
       if (move.wanted()) {
-        m = move.connect(c, pipeline, handler, server());
-        if (m != null) {
-          handshake.bind(m);
-        }
+        m = moveFrom(c, move.required());
       }
+      // Set before the install: a loss of m right after it must reconnect by moving again.
+      moved = m != null;
       pipeline.install(m != null ? m : c);
     } catch (IOException | RuntimeException e) {
       closing = true;
@@ -91,11 +91,37 @@ final class Link {
       throw e;
     }
     if (m != null) {
-      moved = true;
       c.close(); // the bootstrap: the session is bound to the new connection now
       log.debug("session {} moved to {}", Long.toHexString(pipeline.sessionId()), m);
     } else {
       move.close(); // never used: its memory can never be reached over tcp
+    }
+  }
+
+  /**
+   * Moves the session bound on {@code bootstrap} to shm: a connection bound to it, or null if that
+   * cannot be done and {@code required} is false (then why is logged).
+   *
+   * @throws DafsException if it cannot be done and {@code required}, saying why
+   */
+  private Connection moveFrom(Connection bootstrap, boolean required) throws DafsException {
+    Connection m = null;
+    try {
+      m = move.connect(bootstrap, pipeline, handler, server(), required);
+      if (m != null) {
+        handshake.bind(m);
+      }
+      return m;
+    } catch (DafsException e) {
+      if (m != null) {
+        m.close();
+      }
+      if (required) {
+        throw e.getMessage() != null && e.getMessage().startsWith("transport=shm") ? e
+            : new DafsException(e.status(), "transport=shm: moving the session to the server's shm endpoint failed: " + e.getMessage(), e);
+      }
+      log.info("session {} stays on tcp: moving it to shm failed: {}", Long.toHexString(pipeline.sessionId()), e.getMessage());
+      return null;
     }
   }
 
@@ -139,45 +165,35 @@ final class Link {
     long backoff = 10;
     DafsException last = null;
     while (!closing && System.nanoTime() < deadline) {
+      if (pipeline.connected()) {
+        return; // another reconnect (queued by a second loss) has done it
+      }
       Connection c = null;
+      Connection data = null;
       try {
         c = transport.connect(address, domain, handler);
         handshake.bind(c);
-        Connection data = c;
-        if (moved) {
-          Connection m = move.connect(c, pipeline, handler, server());
-          if (m == null) {
-            throw new DafsException(Status.NOTSUPP, "the server no longer offers shm, where this session's memory lives");
-          }
-          try {
-            handshake.bind(m);
-          } catch (DafsException e) {
-            m.close();
-            throw e;
-          }
-          data = m;
-        }
+        // A moved session's memory is in the shm domain, which tcp cannot reach: it must move again
+        // before anything is resent (the server abandons, without answering, a direct request it
+        // would have to run over this bootstrap meanwhile; see DataOps).
+        data = moved ? moveFrom(c, true) : c;
         // Counted before the resend: a caller whose retried request completes sees the reconnect.
         reconnects.increment();
         pipeline.install(data);
         if (data != c) {
           c.close();
         }
-        log.info("reconnected to {} and bound session {}", address, Long.toHexString(pipeline.sessionId()));
+        log.info("reconnected to {} and bound session {}{}", address, Long.toHexString(pipeline.sessionId()), moved ? " (on shm)" : "");
         return;
       } catch (DafsException e) {
-        if (c != null) {
-          c.close();
-        }
+        close(c, data);
         if (e.status() == Status.BADSESSION || e.status() == Status.EXPIRED || e.status() == Status.AUTH_FAILED) {
           die(new DafsException(e.status(), "the session could not be resumed after a reconnect", e));
           return;
         }
         last = e;
       } catch (IOException e) {
-        if (c != null) {
-          c.close();
-        }
+        close(c, data);
         last = new DafsException(Status.CONNECTION_LOST, e.toString(), e);
       }
       try {
@@ -187,8 +203,18 @@ final class Link {
       }
       backoff = Math.min(1000, backoff * 2);
     }
-    if (!closing) {
+    if (!closing && !pipeline.connected()) {
       die(new DafsException(Status.CONNECTION_LOST, "no reconnect to " + address + " within " + options.reconnectTimeout(), last));
+    }
+  }
+
+  /** Closes what a failed reconnect attempt opened; a half-installed connection's loss is then seen. */
+  private static void close(Connection c, Connection data) {
+    if (data != null && data != c) {
+      data.close();
+    }
+    if (c != null) {
+      c.close();
     }
   }
 

@@ -245,6 +245,12 @@ final class RequestPipeline {
     connectionLock.writeLock().lock();
     try {
       connection = c;
+      if (!c.isOpen()) {
+        // It closed before it was the session's, so its close was not taken for a loss: say so here,
+        // or the session would sit on a dead connection with no reconnect coming.
+        connection = null;
+        throw new java.nio.channels.ClosedChannelException();
+      }
       List<Outstanding> again = new ArrayList<>();
       for (Outstanding o : outstanding.values()) {
         if (o.pinned == null && o.encoded != null) {

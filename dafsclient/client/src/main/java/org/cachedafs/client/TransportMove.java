@@ -21,10 +21,11 @@ import org.slf4j.LoggerFactory;
  * this host and offers it (the {@code transport} setting: {@code auto}, {@code tcp} or {@code shm}).
  *
  * <p>The move: TRANSPORT_OFFERS over the authenticated connection returns the server's shm socket
- * path and a one-time credential; the shm listener admits the credential before it maps anything
- * into this process (so it is also proof that the path leads to the same server process, not another
- * one on this host); the session is then bound to the shm connection with its key, as on a
- * reconnect. A session whose memory lives in the shm domain must move again after every reconnect,
+ * path and a one-time credential; the shm listener admits the credential before it shares any
+ * memory with this process; the session is then bound to the shm connection with its key, as on a
+ * reconnect, and the bind's reply proves that the server there holds the session key: the same
+ * server process, not another one at that path (which only the server's own user can reach: the
+ * socket's directory is 0700). Only a client that reached the server over loopback is offered shm. A session whose memory lives in the shm domain must move again after every reconnect,
  * since its regions cannot be reached over tcp.
  *
  * <p>Owns the shm domain while the session might use it: {@link #close} releases it.
@@ -79,6 +80,11 @@ final class TransportMove {
     return shm != null;
   }
 
+  /** Whether a session that cannot move must fail ({@code transport=shm}) rather than stay on tcp. */
+  boolean required() {
+    return mode == Mode.SHM;
+  }
+
   /** The domain of the transport sessions move to (null if they never do). */
   MemoryDomain domain() {
     return domain;
@@ -86,33 +92,37 @@ final class TransportMove {
 
   /**
    * Asks the server on {@code bootstrap} (a connection bound to the session) for its shm offer and
-   * connects there. Returns the new connection, not yet bound; null if the server offers no shm and
-   * the mode allows staying on tcp.
+   * connects there. Returns the new connection, not yet bound; null if it cannot be done and
+   * {@code required} is false (the reason is logged).
    *
-   * @throws DafsException if the mode is {@code shm} and the move cannot be made, saying why
+   * @throws DafsException if it cannot be done and {@code required} (the mode is {@code shm}, or the
+   *     session's memory already lives in the shm domain), saying why
    */
-  Connection connect(Connection bootstrap, RequestPipeline pipeline, ConnectionHandler handler, String server) throws DafsException {
+  Connection connect(Connection bootstrap, RequestPipeline pipeline, ConnectionHandler handler, String server, boolean required)
+      throws DafsException {
     Replies.Offers offers = (Replies.Offers) pipeline.exchange(bootstrap, Opcode.TRANSPORT_OFFERS, Requests.NoArgs.INSTANCE,
         ClientHandshake.TIMEOUT);
     Replies.Offer offer = offers.offers().stream().filter(o -> o.scheme().equals("shm")).findFirst().orElse(null);
     if (offer == null) {
-      return stayOrFail("the server at " + server + " offers no shm transport (it is on another host, or runs with --no-shm)");
+      return stayOrFail(required, "the server at " + server + " offers no shm transport (only clients that reach it over loopback "
+          + "are offered it; or it runs with --no-shm, or cannot run shm)");
     }
     SocketAddress address;
     try {
       address = shm.parseAddress(offer.address());
     } catch (IllegalArgumentException e) {
-      return stayOrFail("the server at " + server + " offered an unusable shm address: " + e.getMessage());
+      return stayOrFail(required, "the server at " + server + " offered an unusable shm address: " + e.getMessage());
     }
     try {
       return shm.connect(address, domain, handler, ConnectionLimits.defaults(), offer.credential());
     } catch (IOException | RuntimeException e) {
-      return stayOrFail("could not reach the shm endpoint " + offer.address() + " of the server at " + server + ": " + e.getMessage());
+      return stayOrFail(required, "could not reach the shm endpoint " + offer.address() + " of the server at " + server + ": "
+          + e.getMessage() + " (its socket is in a directory only the server's user may enter)");
     }
   }
 
-  private Connection stayOrFail(String why) throws DafsException {
-    if (mode == Mode.SHM) {
+  private Connection stayOrFail(boolean required, String why) throws DafsException {
+    if (required) {
       throw new DafsException(Status.NOTSUPP, "transport=shm: " + why);
     }
     log.debug("staying on tcp: {}", why);

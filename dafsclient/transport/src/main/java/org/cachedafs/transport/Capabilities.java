@@ -15,6 +15,9 @@ package org.cachedafs.transport;
  *     only memory the domain allocated
  * @param peerSeesOneSided whether the target side of a one-sided transfer can count it (tcp places
  *     the bytes itself; shm and rdma never learn of it)
+ * @param oneSidedDoneOnReturn whether a one-sided transfer is finished when the call returns (shm: a
+ *     copy made by the calling thread), so that waiting for it can never block the caller; false
+ *     where completion comes later (tcp: the send queue; rdma: a completion queue)
  */
 public record Capabilities(
     int maxMessage,
@@ -23,7 +26,8 @@ public record Capabilities(
     int sendDepth,
     boolean oneSidedWithoutPeerCpu,
     boolean registersForeignMemory,
-    boolean peerSeesOneSided) {
+    boolean peerSeesOneSided,
+    boolean oneSidedDoneOnReturn) {
   public Capabilities {
     if (maxMessage < 4096 || maxOneSided < 4096 || receiveDepth < 1 || sendDepth < 1) {
       throw new IllegalArgumentException("implausible capabilities: " + maxMessage + ", " + maxOneSided + ", " + receiveDepth + ", " + sendDepth);

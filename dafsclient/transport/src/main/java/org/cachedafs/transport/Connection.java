@@ -71,6 +71,14 @@ public interface Connection extends AutoCloseable {
   /** The peer's address, as the provider knows it (an inet address for tcp, a socket path for shm). */
   SocketAddress remoteAddress();
 
+  /**
+   * Whether {@code region} is a descriptor of this connection's provider at all (its form, not whether
+   * the peer has such a region). A descriptor of another provider is refused locally by the
+   * one-sided operations with {@link IllegalArgumentException}; a layer above that may hold
+   * descriptors made for another transport (a session moving between transports) asks first.
+   */
+  boolean canName(RemoteRegion region);
+
   /** The protection domain whose regions this connection's one-sided transfers use (a queue pair's PD). */
   MemoryDomain domain();
 

@@ -9,7 +9,9 @@ import java.util.HexFormat;
  * a segment and its bounds). The protocol carries it as bytes, never looking inside.
  *
  * <p>A descriptor is a capability only in the sense that the peer checks it: a forged or stale one
- * names nothing, and using it is a remote access error, which closes the connection.
+ * of the right provider names nothing, and using it is a remote access error, which closes the
+ * connection. One of another provider (wrong form) is refused locally, before anything is sent, with
+ * {@link IllegalArgumentException}; {@link Connection#canName} tells them apart.
  */
 public final class RemoteRegion {
   /** The longest descriptor any provider makes, in bytes. */

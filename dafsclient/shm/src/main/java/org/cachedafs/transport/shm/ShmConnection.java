@@ -46,7 +46,7 @@ final class ShmConnection implements Connection {
    * enough to cost little when the peer is idle. Measured by the clock, read every
    * {@link #SPIN_CHECK} iterations, so a slow PAUSE (as under virtualization) does not stretch it.
    */
-  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
+  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("cachedafs.shm.spinMicros", 20));
   private static final int SPIN_CHECK = 64;
 
   private final int number;
@@ -600,6 +600,11 @@ final class ShmConnection implements Connection {
   /** The shared ring file, as mapped here. */
   ByteBuffer ringFile() {
     return ringFile;
+  }
+
+  @Override
+  public boolean canName(org.cachedafs.transport.RemoteRegion region) {
+    return region.size() == Descriptor.BYTES;
   }
 
   @Override

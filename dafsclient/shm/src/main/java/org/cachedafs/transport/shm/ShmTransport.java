@@ -57,7 +57,7 @@ public final class ShmTransport implements Transport {
     return 2;
   }
 
-  static final Capabilities CAPABILITIES = new Capabilities(Ring.MAX_MESSAGE, ShmConnection.MAX_ONE_SIDED, DEPTH, DEPTH, true, false, false);
+  static final Capabilities CAPABILITIES = new Capabilities(Ring.MAX_MESSAGE, ShmConnection.MAX_ONE_SIDED, DEPTH, DEPTH, true, false, false, true);
 
   @Override
   public Capabilities capabilities() {

@@ -41,7 +41,12 @@ class ShmLimitsTest {
 
   /** Sends numbered messages until the queue is above its high water; never waits, whatever the peer does. */
   private static int fillPastHighWater(ShmConnection c) throws IOException {
-    int sent = 0;
+    return fillPastHighWater(c, 0);
+  }
+
+  /** As {@link #fillPastHighWater(ShmConnection)}, numbering from {@code first}; returns the next number. */
+  private static int fillPastHighWater(ShmConnection c, int first) throws IOException {
+    int sent = first;
     while (c.isWritable()) {
       c.send(message(sent++));
     }
@@ -97,6 +102,13 @@ class ShmLimitsTest {
         ShmPair.Client client = pair.connect(new byte[0], stuckUntil(release))) {
       ShmConnection server = client.server;
       int sent = fillPastHighWater(server);
+      // The client's receive thread may still be taking a batch off the ring before its handler
+      // sticks, which makes room: top the queue up until it stays over the high water.
+      Thread.sleep(100);
+      while (server.isWritable()) {
+        sent = fillPastHighWater(server, sent);
+        Thread.sleep(100);
+      }
       CompletableFuture<Void> writable = new CompletableFuture<>();
       server.whenWritable(() -> writable.complete(null));
       // The client still sends; the server, over its high water, does not take it in.

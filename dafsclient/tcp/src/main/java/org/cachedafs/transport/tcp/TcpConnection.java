@@ -306,7 +306,8 @@ final class TcpConnection implements Connection {
     }
     // A remote access error breaks the connection, as it breaks a queue pair: the peer learns why
     // from the refusal, and nothing it sends after it is read.
-    log.debug("refusing a one-sided read of {} bytes at {} of region {} from {}", length, offset, Long.toHexString(key), remote);
+    log.info("closing the connection to {}: it asked for a one-sided read of {} bytes at {} of region {}, which it may not read",
+        remote, length, offset, Long.toHexString(key));
     sendFrame(TcpWire.READ_RESP, TcpWire.STATUS_ACCESS_ERROR, 0, 0, 0, op, null, new CompletableFuture<>());
     closeAfterSending();
     return false;
@@ -381,6 +382,11 @@ final class TcpConnection implements Connection {
   @Override
   public SocketAddress remoteAddress() {
     return remote;
+  }
+
+  @Override
+  public boolean canName(RemoteRegion region) {
+    return region.size() == TcpWire.DESCRIPTOR_BYTES;
   }
 
   @Override

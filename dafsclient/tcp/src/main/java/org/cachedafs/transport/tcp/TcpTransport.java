@@ -34,7 +34,7 @@ public final class TcpTransport implements Transport {
    * bounded only by the connection's queue limits; one-sided transfers are placed by the peer's
    * receive thread, which can count them.
    */
-  static final Capabilities CAPABILITIES = new Capabilities(TcpWire.MAX_MESSAGE, TcpWire.MAX_ONE_SIDED, 4096, 4096, false, true, true);
+  static final Capabilities CAPABILITIES = new Capabilities(TcpWire.MAX_MESSAGE, TcpWire.MAX_ONE_SIDED, 4096, 4096, false, true, true, false);
 
   @Override
   public Capabilities capabilities() {

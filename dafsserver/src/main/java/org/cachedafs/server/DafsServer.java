@@ -44,6 +44,7 @@ public final class DafsServer implements AutoCloseable {
   private final Delegations delegations;
   private final Admission admission;
   private final OpenBudget openBudget;
+  private final ExportedCache exported;
   private volatile boolean closed;
 
   private DafsServer(ServerOptions options) throws IOException {
@@ -73,6 +74,8 @@ public final class DafsServer implements AutoCloseable {
         }
       }
     }
+    this.exported = exportedCache(options, random);
+    export.handles().onForget(exported::removed);
     this.sessions = new SessionTable(random);
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
     java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("dafs-housekeeping"));
@@ -86,8 +89,8 @@ public final class DafsServer implements AutoCloseable {
         : connectionsThatFit(descriptors - openBudget.budget(),
             endpoints.stream().mapToInt(e -> e.transport.descriptorsPerConnection()).max().orElse(1));
     this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
-    this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget);
-    this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations),
+    this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget, exported);
+    this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations, exported),
         data, delegations, workers, housekeeping, random,
         admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
     long period = Math.max(20, options.lease().toMillis() / 4);
@@ -104,12 +107,38 @@ public final class DafsServer implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       shutdownThreads();
+      exported.close();
       endpoints.forEach(Endpoint::close);
       throw e;
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
         options.transport(), hostPort(address()), descriptors, openBudget.budget(), maxConnections);
     offeredTransports().forEach(t -> log.info("offering {} to clients on this host", t));
+  }
+
+  /**
+   * The exported block cache (ODAFS): its slabs allocated in the domain of the first transport that
+   * cannot expose foreign memory (shm: a peer reaches only segments the domain made), else the main
+   * one, and the same memory registered in every other domain that can (tcp), so that clients on any
+   * of them can read it. A transport that can do neither gets no references.
+   */
+  private ExportedCache exportedCache(ServerOptions options, SecureRandom random) {
+    if (options.exportedCacheBytes() == 0) {
+      return ExportedCache.disabled();
+    }
+    Endpoint home = endpoints.stream().filter(e -> !e.transport.capabilities().registersForeignMemory()).findFirst().orElse(endpoints.get(0));
+    List<org.cachedafs.transport.MemoryDomain> others = endpoints.stream().filter(e -> e != home && e.transport.capabilities().registersForeignMemory())
+        .map(e -> e.domain).toList();
+    try {
+      ExportedCache c = ExportedCache.create(options.exportedCacheBytes(), options.exportedBlockBytes(), home.domain, others, random);
+      log.info("exported cache: {} slots of {} bytes in {} memory{}", c.slots(), c.blockSize(), home.transport.scheme(),
+          others.isEmpty() ? "" : ", also readable over the other transports");
+      return c;
+    } catch (RuntimeException e) {
+      // An optimisation, never a reason not to start: say why and serve without it.
+      log.warn("no exported cache: its memory could not be set up: {}", e.toString());
+      return ExportedCache.disabled();
+    }
   }
 
   /** Descriptors kept for the JVM itself (jars, pipes, the listener, the export's lookups). */
@@ -186,7 +215,9 @@ public final class DafsServer implements AutoCloseable {
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
         delegations.returns.sum(), delegations.revocations.sum(), domainStats(), admission.connections(), admission.evicted.sum(),
         admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum(),
-        data.directBytesOut.sum(), data.directBytesIn.sum());
+        data.directBytesOut.sum(), data.directBytesIn.sum(),
+        new ServerStats.Exported(exported.slots(), exported.resident(), exported.fills.sum(), exported.fillsWithdrawn.sum(),
+            exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()));
   }
 
   private void expireLeases() {
@@ -210,6 +241,7 @@ public final class DafsServer implements AutoCloseable {
     for (ServerSession s : sessions.removeAll()) {
       s.end(export.handles(), delegations);
     }
+    exported.close();
     endpoints.forEach(Endpoint::close);
     log.info("server on {} stopped", where);
   }

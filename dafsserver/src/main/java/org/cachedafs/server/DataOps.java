@@ -19,7 +19,10 @@ import java.util.concurrent.TimeoutException;
 import org.cachedafs.delegation.DelegationType;
 import org.cachedafs.delegation.FileAccess;
 import org.cachedafs.delegation.Grant;
+import org.cachedafs.protocol.Limits;
 import org.cachedafs.protocol.LockRange;
+import org.cachedafs.protocol.Replies.Reference;
+import org.cachedafs.protocol.Replies.References;
 import org.cachedafs.protocol.Replies.Count;
 import org.cachedafs.protocol.Replies.LockTest;
 import org.cachedafs.protocol.Replies.Opened;
@@ -27,6 +30,7 @@ import org.cachedafs.protocol.Replies.ReadData;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
+import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.RemoteAccessException;
 import org.cachedafs.transport.RemoteRegion;
 
@@ -43,8 +47,11 @@ final class DataOps {
   private final Delegations delegations;
   private final ServerLimits limits;
   private final OpenBudget openBudget;
+  private final ExportedCache exported;
 
-  DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget) {
+  DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget,
+      ExportedCache exported) {
+    this.exported = exported;
     this.limits = limits;
     this.openBudget = openBudget;
     this.export = export;
@@ -133,9 +140,12 @@ final class DataOps {
         // Truncate only once the checks passed, so a refused or waiting open changes nothing.
         if (truncate && !o.isDirectory()) {
           FileChannel ch = o.use();
+          node.data().writeLock().lock();
           try {
             ch.truncate(0);
           } finally {
+            exported.truncated(node, 0);
+            node.data().writeLock().unlock();
             o.done();
           }
         }
@@ -219,21 +229,91 @@ final class DataOps {
   ReadData read(Requests.Read r, ServerSession s) throws OpException, IOException, RecallPending {
     OpenState o = readable(s.open(r.stateId()), s);
     FileChannel ch = o.use();
+    o.node().data().readLock().lock();
     try {
       ByteBuffer buf = ByteBuffer.allocate(r.length());
-      long pos = r.offset();
-      while (buf.hasRemaining()) {
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          break;
-        }
-        pos += n;
-      }
-      buf.flip();
-      return new ReadData(pos >= ch.size(), buf);
+      long pos = readFully(ch, buf, r.offset());
+      boolean eof = pos >= ch.size();
+      References refs = r.wantsReferences() ? references(o, s, ch, r.offset(), buf.remaining()) : References.NONE;
+      return new ReadData(eof, buf, refs);
     } finally {
+      o.node().data().readLock().unlock();
       o.done();
     }
+  }
+
+  /** Reads from {@code pos} until {@code buf} is full or the file ends; flips it; returns the position reached. */
+  private static long readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        break;
+      }
+      pos += n;
+    }
+    buf.flip();
+    return pos;
+  }
+
+  /** REFERENCES: references to a range of the open's blocks, filling the exported cache with those not in it. */
+  References references(Requests.ReferenceRange r, ServerSession s) throws OpException, IOException, RecallPending {
+    OpenState o = readable(s.open(r.stateId()), s);
+    FileChannel ch = o.use();
+    o.node().data().readLock().lock();
+    try {
+      Connection c = s.connection();
+      if (c == null || !exported.reachableFrom(c.domain())) {
+        return References.NONE;
+      }
+      return referencesFor(o.node(), ch, r.first(), r.count(), c.domain());
+    } finally {
+      o.node().data().readLock().unlock();
+      o.done();
+    }
+  }
+
+  /**
+   * References to the exported cache's blocks of the file under {@code [offset, offset + length)}
+   * (at most {@link Limits#MAX_REFERENCES}), for an open with read access, in the descriptors of the
+   * transport the session runs on. Blocks not resident are read from the file and filled first.
+   */
+  private References references(OpenState o, ServerSession s, FileChannel ch, long offset, long length) throws IOException {
+    Connection c = s.connection();
+    if (!exported.enabled() || !o.canRead() || length <= 0 || c == null || !exported.reachableFrom(c.domain())) {
+      return References.NONE;
+    }
+    int b = exported.blockSize();
+    long first = offset / b;
+    long last = (offset + length - 1) / b;
+    return referencesFor(o.node(), ch, first, (int) Math.min(last - first + 1, Limits.MAX_REFERENCES), c.domain());
+  }
+
+  private References referencesFor(FileNode node, FileChannel ch, long first, int count, MemoryDomain domain) throws IOException {
+    int bs = exported.blockSize();
+    long size = ch.size();
+    List<Reference> refs = new java.util.ArrayList<>();
+    ByteBuffer buf = null;
+    for (long block = first; block < first + count && block <= (size - 1) / bs && size > 0; block++) {
+      Reference ref = exported.reference(node, block, domain);
+      if (ref == null) {
+        long epoch = exported.epochBeforeRead(node); // before the bytes are read: a change after it withdraws the fill
+        if (epoch < 0) {
+          break;
+        }
+        buf = buf == null ? ByteBuffer.allocate(bs) : buf.clear();
+        readFully(ch, buf, block * bs);
+        if (!buf.hasRemaining()) {
+          break;
+        }
+        if (exported.fill(node, block, buf, epoch)) {
+          ref = exported.reference(node, block, domain);
+        }
+      }
+      if (ref != null) {
+        refs.add(ref);
+      }
+    }
+    return refs.isEmpty() ? References.NONE : new References(bs, refs);
   }
 
   Count write(Requests.Write r, ServerSession s) throws OpException, IOException, RecallPending {
@@ -244,6 +324,7 @@ final class DataOps {
       checkEnd(r.offset(), r.data().remaining());
       export.checkFileSize(r.offset(), r.data().remaining());
       FileChannel ch = o.use();
+      o.node().data().writeLock().lock();
       try {
         ByteBuffer data = r.data().duplicate();
         long pos = r.offset();
@@ -251,6 +332,8 @@ final class DataOps {
           pos += ch.write(data, pos);
         }
       } finally {
+        exported.changed(o.node(), r.offset(), r.data().remaining()); // after the file changed, even part way
+        o.node().data().writeLock().unlock();
         o.done();
       }
       return new Count(r.data().remaining(), false);
@@ -262,7 +345,18 @@ final class DataOps {
   /** Direct read: one-sided writes from the file into the client's region. */
   Count readDirect(Requests.Direct r, ServerSession s) throws OpException, IOException, TransferInterrupted, RecallPending {
     OpenState o = readable(s.open(r.stateId()), s);
-    return scatter(o, s, r.offset(), List.of(new Requests.Segment(r.region(), r.regionOffset(), r.length())), r.length());
+    Count c = scatter(o, s, r.offset(), List.of(new Requests.Segment(r.region(), r.regionOffset(), r.length())), r.length());
+    if (!r.wantsReferences() || c.count() == 0) {
+      return c;
+    }
+    FileChannel ch = o.use();
+    o.node().data().readLock().lock();
+    try {
+      return new Count(c.count(), c.eof(), references(o, s, ch, r.offset(), c.count()));
+    } finally {
+      o.node().data().readLock().unlock();
+      o.done();
+    }
   }
 
   /** Scatter read: as a direct read, but the bytes are placed segment after segment. */
@@ -280,7 +374,7 @@ final class DataOps {
       throws OpException, IOException, TransferInterrupted {
     FileChannel ch = o.use();
     try {
-      return scatter(ch, s, offset, segments, length);
+      return scatter(ch, o.node(), s, offset, segments, length);
     } finally {
       o.done();
     }
@@ -292,7 +386,7 @@ final class DataOps {
    * more anyway, and sendfile measured slower than a copy (on a 2-vCPU VM, uncached 1 MiB sequential
    * reads at 331-338 MB/s with sendfile against 518-802 MB/s through staging, runs interleaved).
    */
-  private Count scatterThroughStaging(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
+  private Count scatterThroughStaging(FileChannel ch, FileNode node, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
     StagingPool staging = stagingFor.apply(c);
@@ -307,13 +401,20 @@ final class DataOps {
       try {
         ByteBuffer view = staging.view(chunk, want);
         long pos = offset + done;
-        while (view.hasRemaining()) {
-          int n = ch.read(view, pos);
-          if (n < 0) {
-            eof = true;
-            break;
+        // Shared only around the file read: a chunk is read whole, and no lock is held while the
+        // bytes go to the client (a writer waiting on it would stall the receive threads' inline reads).
+        node.data().readLock().lock();
+        try {
+          while (view.hasRemaining()) {
+            int n = ch.read(view, pos);
+            if (n < 0) {
+              eof = true;
+              break;
+            }
+            pos += n;
           }
-          pos += n;
+        } finally {
+          node.data().readLock().unlock();
         }
         int got = view.position();
         int sent = 0;
@@ -347,14 +448,25 @@ final class DataOps {
    * client's own memory, one copy. The reply goes after the last of them, on the same connection, so it arrives
    * after the data.
    */
-  private Count scatter(FileChannel ch, ServerSession s, long offset, List<Requests.Segment> segments, int length)
+  private Count scatter(FileChannel ch, FileNode node, ServerSession s, long offset, List<Requests.Segment> segments, int length)
       throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
     // Where one-sided transfers need no peer CPU (shm), the file is read straight into the client's
     // memory: one copy. Over loopback tcp a copy through staging beats sendfile (measured, above).
     if (c.peerIsLocal() && !c.capabilities().oneSidedWithoutPeerCpu()) {
-      return scatterThroughStaging(ch, s, offset, segments, length);
+      return scatterThroughStaging(ch, node, s, offset, segments, length);
     }
+    // The bytes are read from the file as they go (a copy on shm, sendfile on tcp): shared until then.
+    node.data().readLock().lock();
+    try {
+      return scatterFromFile(ch, c, s, offset, segments, length);
+    } finally {
+      node.data().readLock().unlock();
+    }
+  }
+
+  private Count scatterFromFile(FileChannel ch, Connection c, ServerSession s, long offset, List<Requests.Segment> segments, int length)
+      throws OpException, IOException, TransferInterrupted {
     long size = ch.size();
     int total = (int) Math.max(0, Math.min(length, size - offset));
     List<java.util.concurrent.CompletableFuture<Void>> sent = new java.util.ArrayList<>(segments.size());
@@ -392,13 +504,14 @@ final class DataOps {
     export.checkFileSize(r.offset(), r.length());
     FileChannel ch = o.use();
     try {
-      return writeDirect(r, s, ch);
+      return writeDirect(r, s, ch, o.node());
     } finally {
       o.done();
+      exported.changed(o.node(), r.offset(), r.length()); // after the file changed, even part way
     }
   }
 
-  private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch) throws OpException, IOException, TransferInterrupted {
+  private Count writeDirect(Requests.Direct r, ServerSession s, FileChannel ch, FileNode node) throws OpException, IOException, TransferInterrupted {
     Connection c = connectionOf(s);
     RemoteRegion source = nameable(c, r.region());
     StagingPool staging = stagingFor.apply(c);
@@ -412,8 +525,14 @@ final class DataOps {
         await(c, read);
         ByteBuffer view = staging.view(chunk, want);
         long pos = r.offset() + done;
-        while (view.hasRemaining()) {
-          pos += ch.write(view, pos);
+        node.data().writeLock().lock(); // around the file's change only, not the wait for the client's bytes
+        try {
+          while (view.hasRemaining()) {
+            pos += ch.write(view, pos);
+          }
+        } finally {
+          exported.changed(node, r.offset() + done, want);
+          node.data().writeLock().unlock();
         }
         done += want;
       } finally {

@@ -372,6 +372,7 @@ final class Dispatcher implements ConnectionHandler {
       case WRITE: return data.write((Requests.Write) body, s);
       case READ_DIRECT: return data.readDirect((Requests.Direct) body, s);
       case READ_DIRECT_V: return data.readDirectV((Requests.DirectV) body, s);
+      case REFERENCES: return data.references((Requests.ReferenceRange) body, s);
       case WRITE_DIRECT: return data.writeDirect((Requests.Direct) body, s);
       case LOCK: data.lock((Requests.Lock) body, s); return ok;
       case LOCKT: return data.testLock((Requests.Lock) body, s);

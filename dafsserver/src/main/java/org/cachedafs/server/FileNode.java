@@ -22,6 +22,14 @@ final class FileNode {
   private final FileType type;
   private final ByteRangeLocks locks = new ByteRangeLocks();
   private final Set<OpenState> opens = ConcurrentHashMap.newKeySet();
+  /**
+   * Makes the server's reads of the file's bytes atomic with its changes to them, as POSIX asks of
+   * read and write (Linux does not give it for buffered I/O: a read racing a write can see part of
+   * it): reads and exported-cache fills hold it shared, writes and truncations exclusive, each only
+   * around its own file I/O (and the one-sided transfer from the file), never across a wait for a
+   * client's memory.
+   */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock data = new java.util.concurrent.locks.ReentrantReadWriteLock();
   /** Written under the HandleTable's monitor; read without a lock. */
   private volatile FileNode parent;
   /** Written under the HandleTable's monitor; read without a lock. */
@@ -89,6 +97,10 @@ final class FileNode {
 
   void markRemoved() {
     removed = true;
+  }
+
+  java.util.concurrent.locks.ReentrantReadWriteLock data() {
+    return data;
   }
 
   ByteRangeLocks locks() {

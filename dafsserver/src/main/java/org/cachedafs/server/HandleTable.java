@@ -114,9 +114,17 @@ final class HandleTable {
     n.moveTo(newParent, newName);
   }
 
+  /** Told of every node forgotten (the exported cache drops the file's blocks). Set once at start. */
+  private volatile java.util.function.Consumer<FileNode> onForget = n -> { };
+
+  void onForget(java.util.function.Consumer<FileNode> listener) {
+    this.onForget = listener;
+  }
+
   /** The file is gone: its handle goes stale; open states keep their channels. */
   synchronized void forget(FileNode n) {
     n.markRemoved();
+    onForget.accept(n); // after: a fill starting now sees the node removed
     byFileKey.remove(n.fileKey(), n);
     if (n.opens().isEmpty()) {
       byHandle.remove(n.handle(), n);

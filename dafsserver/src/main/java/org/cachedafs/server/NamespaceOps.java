@@ -37,11 +37,13 @@ import org.cachedafs.protocol.Status;
 
 /** The operations on names and attributes: lookup, getattr, setattr, create, mkdir, remove, rmdir, rename, readdir, statfs, fsync. */
 final class NamespaceOps {
+  private final ExportedCache exported;
   private final Export export;
   private final HandleTable handles;
   private final Delegations delegations;
 
-  NamespaceOps(Export export, Delegations delegations) {
+  NamespaceOps(Export export, Delegations delegations, ExportedCache exported) {
+    this.exported = exported;
     this.export = export;
     this.handles = export.handles();
     this.delegations = delegations;
@@ -118,8 +120,12 @@ final class NamespaceOps {
           throw new OpException(Status.ACCES, "the open is not for writing");
         }
       }
+      n.data().writeLock().lock();
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
         resize(ch, a.size());
+      } finally {
+        exported.truncated(n, a.size()); // after the change, and even if it failed part way
+        n.data().writeLock().unlock();
       }
     }
     if (a.has(SetAttributes.MODE)) {

@@ -82,6 +82,14 @@ public final class ServerMain implements Callable<Integer> {
       description = "Hand every request to a worker, even the cheap ones (small READs, GETATTR, LOOKUP) that are otherwise answered on the connection's receive thread.")
   boolean noInlineAnswers;
 
+  @Option(names = "--exported-cache-mib", defaultValue = "64", paramLabel = "MIB",
+      description = "Size of the exported block cache, which clients read by one-sided reads (ODAFS); 0 turns it off (default: ${DEFAULT-VALUE}).")
+  long exportedCacheMib;
+
+  @Option(names = "--exported-block-kib", defaultValue = "4", paramLabel = "KIB",
+      description = "Block size of the exported cache, a power of two from 1 to 1024 KiB (default: ${DEFAULT-VALUE}).")
+  int exportedBlockKib;
+
   @Option(names = "--no-shm",
       description = "Do not offer the shm transport (shared memory, for clients on this host) beside the main transport.")
   boolean noShm;
@@ -106,6 +114,10 @@ public final class ServerMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), "bad limit: " + e.getMessage());
     }
+    if (exportedCacheMib < 0 || exportedCacheMib > (1L << 20) || exportedBlockKib < 1 || exportedBlockKib > 1024 || Integer.bitCount(exportedBlockKib) != 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--exported-cache-mib must be 0 or more and --exported-block-kib a power of two from 1 to 1024");
+    }
     if (maxFileSize != null && maxFileSize < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--max-file-size must be positive");
     }
@@ -120,7 +132,7 @@ public final class ServerMain implements Callable<Integer> {
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
         Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
-        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm);
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10);
     CountDownLatch stop = new CountDownLatch(1);
     try (DafsServer server = DafsServer.start(options)) {
       SignalStop.install(stop);

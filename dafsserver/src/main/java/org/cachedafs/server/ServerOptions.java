@@ -20,9 +20,13 @@ import java.time.Duration;
  *     {@code RLIMIT_FSIZE}, if smaller, wins
  * @param offerShm whether to listen on the {@code shm} transport too, where this machine has it, and
  *     offer it to clients on this host once they have a session
+ * @param exportedCacheBytes the size of the exported block cache that clients read by one-sided reads
+ *     (ODAFS, docs/odafs.md); 0 turns it off
+ * @param exportedBlockBytes the exported cache's block size: a power of two from 512 bytes to 1 MiB
  */
 public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport,
-    Duration handshakeTimeout, ServerLimits limits, long maxFileSize, boolean offerShm) {
+    Duration handshakeTimeout, ServerLimits limits, long maxFileSize, boolean offerShm,
+    long exportedCacheBytes, int exportedBlockBytes) {
   public ServerOptions {
     secret = secret.clone();
     if (maxCredits < 1 || workers < 1) {
@@ -34,12 +38,20 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
     if (maxFileSize < 1) {
       throw new IllegalArgumentException("the largest file size must be positive");
     }
+    if (exportedCacheBytes < 0 || !org.cachedafs.protocol.SlotImage.validBlockSize(exportedBlockBytes)) {
+      throw new IllegalArgumentException("the exported cache needs a size of 0 or more and a block size that is a power of two from 512 bytes to 1 MiB");
+    }
   }
+
+  /** The exported cache's default size (64 MiB) and block size (4 KiB). */
+  public static final long DEFAULT_EXPORTED_CACHE_BYTES = 64L << 20;
+  public static final int DEFAULT_EXPORTED_BLOCK_BYTES = 4096;
 
   /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp, default limits, no file size limit of its own. */
   public static ServerOptions of(Path export) {
     return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10),
-        ServerLimits.defaults(), Long.MAX_VALUE, true);
+        ServerLimits.defaults(), Long.MAX_VALUE, true,
+        DEFAULT_EXPORTED_CACHE_BYTES, DEFAULT_EXPORTED_BLOCK_BYTES);
   }
 
   @Override
@@ -52,39 +64,44 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   }
 
   public ServerOptions withListen(InetSocketAddress a) {
-    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
+    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   public ServerOptions withSecret(byte[] s) {
-    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
+    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   public ServerOptions withLease(Duration l) {
-    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
+    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   public ServerOptions withMaxCredits(int c) {
-    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm);
+    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   public ServerOptions withWorkers(int w) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize, offerShm);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   public ServerOptions withHandshakeTimeout(Duration d) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize, offerShm);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   public ServerOptions withLimits(ServerLimits l) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize, offerShm);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   public ServerOptions withMaxFileSize(long bytes) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes, offerShm);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes, offerShm, exportedCacheBytes, exportedBlockBytes);
   }
 
   /** Whether to offer the {@code shm} transport to clients on this host, beside the main transport. */
   public ServerOptions withShm(boolean offer) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offer);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offer, exportedCacheBytes, exportedBlockBytes);
+  }
+
+  /** The exported block cache's size (0: none) and block size (ODAFS). */
+  public ServerOptions withExportedCache(long bytes, int blockBytes) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, bytes, blockBytes);
   }
 }

@@ -24,8 +24,23 @@ import org.cachedafs.transport.DomainStats;
  * @param descriptorsReopened parked opens that reopened their file at their next use
  * @param directBytesOut file bytes moved into clients' memory by one-sided writes (direct reads)
  * @param directBytesIn file bytes taken from clients' memory by one-sided reads (direct writes)
+ * @param exported the exported block cache's counters (ODAFS)
  */
 public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused,
     long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain, int connections,
     long connectionsEvicted, long connectionsRefused, int openFiles, long descriptorsParked, long descriptorsReopened,
-    long directBytesOut, long directBytesIn) {}
+    long directBytesOut, long directBytesIn, Exported exported) {
+  /**
+   * The exported block cache (ODAFS). A client's valid optimistic read leaves no trace here: it costs
+   * the server nothing (on tcp, the transport's receive thread serves it; see {@code DomainStats}).
+   *
+   * @param slots the slots it has (0: off)
+   * @param resident blocks in it now (an estimate)
+   * @param fills blocks put into it
+   * @param fillsWithdrawn fills taken back because the file changed while they ran
+   * @param evictions blocks the replacement policy made room by
+   * @param invalidations blocks wiped because their file changed (write, truncation, removal)
+   * @param referencesGiven references handed to clients
+   */
+  public record Exported(int slots, int resident, long fills, long fillsWithdrawn, long evictions, long invalidations, long referencesGiven) {}
+}

@@ -299,7 +299,7 @@ class MalformedFrameTest {
 
   /** A well-formed request of a random operation (not a handshake), on a connection with no session. */
   private static ByteBuffer validRequest(Random rnd, RawClient raw, FileHandle h) {
-    return switch (rnd.nextInt(8)) {
+    return switch (rnd.nextInt(10)) {
       case 0 -> raw.request(Opcode.LOOKUP, new Requests.Lookup(h, "some/path"), 0, 1);
       case 1 -> raw.request(Opcode.READ, new Requests.Read(rnd.nextLong(), rnd.nextInt(1 << 20), rnd.nextInt(4096)), 0, 1);
       case 2 -> raw.request(Opcode.WRITE, new Requests.Write(rnd.nextLong(), 0, ByteBuffer.wrap(new byte[rnd.nextInt(100)])), 0, 1);
@@ -307,6 +307,8 @@ class MalformedFrameTest {
       case 4 -> raw.request(Opcode.RENAME, new Requests.Rename(h, "a", h, "b"), 0, 1);
       case 5 -> raw.request(Opcode.SETATTR, new Requests.SetAttr(h, 0, SetAttributes.size(5)), 0, 1);
       case 6 -> raw.request(Opcode.READDIR, new Requests.ReadDir(h, 0, 10), 0, 1);
+      case 7 -> raw.request(Opcode.REFERENCES, new Requests.ReferenceRange(rnd.nextLong(), rnd.nextInt(1 << 20), 1 + rnd.nextInt(Limits.MAX_REFERENCES)), 0, 1);
+      case 8 -> raw.request(Opcode.READ, new Requests.Read(rnd.nextLong(), rnd.nextInt(1 << 20), rnd.nextInt(4096), Requests.Read.REFERENCES), 0, 1);
       default -> raw.request(Opcode.AUTH_INIT, new Requests.AuthInit("fuzz"), -1, 0);
     };
   }

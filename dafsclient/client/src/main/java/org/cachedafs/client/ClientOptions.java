@@ -14,8 +14,14 @@ import java.time.Duration;
  * @param clientName names this client in the server's log
  * @param reconnectTimeout how long to keep trying to reconnect before failing outstanding requests
  * @param requestTimeout how long a blocking call waits for its reply
+ * @param optimisticReads whether reads ({@code read}, {@code readDirect}, and so the cache's misses
+ *     and its reads of files it does not cache, and the uncached door) are served by one-sided reads
+ *     of the server's exported cache where the session holds references, asking for references when
+ *     they go to the server (ODAFS, docs/odafs.md); the default is the system property {@code
+ *     cachedafs.odafs}, else off
  */
-public record ClientOptions(byte[] secret, int credits, Duration lease, String transport, String clientName, Duration reconnectTimeout, Duration requestTimeout) {
+public record ClientOptions(byte[] secret, int credits, Duration lease, String transport, String clientName, Duration reconnectTimeout, Duration requestTimeout,
+    boolean optimisticReads) {
   public ClientOptions {
     secret = secret.clone();
     if (credits < 1) {
@@ -31,9 +37,12 @@ public record ClientOptions(byte[] secret, int credits, Duration lease, String t
    */
   public static final String TRANSPORT_PROPERTY = "cachedafs.transport";
 
+  /** The system property that sets the default of {@link #optimisticReads} ({@code true} or not). */
+  public static final String ODAFS_PROPERTY = "cachedafs.odafs";
+
   public static ClientOptions defaults() {
     return new ClientOptions(new byte[0], 32, Duration.ofSeconds(30), System.getProperty(TRANSPORT_PROPERTY, "auto"), "dafs-client",
-        Duration.ofSeconds(30), Duration.ofMinutes(2));
+        Duration.ofSeconds(30), Duration.ofMinutes(2), Boolean.getBoolean(ODAFS_PROPERTY));
   }
 
   @Override
@@ -42,30 +51,35 @@ public record ClientOptions(byte[] secret, int credits, Duration lease, String t
   }
 
   public ClientOptions withSecret(byte[] s) {
-    return new ClientOptions(s, credits, lease, transport, clientName, reconnectTimeout, requestTimeout);
+    return new ClientOptions(s, credits, lease, transport, clientName, reconnectTimeout, requestTimeout, optimisticReads);
   }
 
   public ClientOptions withCredits(int c) {
-    return new ClientOptions(secret, c, lease, transport, clientName, reconnectTimeout, requestTimeout);
+    return new ClientOptions(secret, c, lease, transport, clientName, reconnectTimeout, requestTimeout, optimisticReads);
   }
 
   public ClientOptions withLease(Duration l) {
-    return new ClientOptions(secret, credits, l, transport, clientName, reconnectTimeout, requestTimeout);
+    return new ClientOptions(secret, credits, l, transport, clientName, reconnectTimeout, requestTimeout, optimisticReads);
   }
 
   public ClientOptions withTransport(String t) {
-    return new ClientOptions(secret, credits, lease, t, clientName, reconnectTimeout, requestTimeout);
+    return new ClientOptions(secret, credits, lease, t, clientName, reconnectTimeout, requestTimeout, optimisticReads);
   }
 
   public ClientOptions withClientName(String n) {
-    return new ClientOptions(secret, credits, lease, transport, n, reconnectTimeout, requestTimeout);
+    return new ClientOptions(secret, credits, lease, transport, n, reconnectTimeout, requestTimeout, optimisticReads);
   }
 
   public ClientOptions withReconnectTimeout(Duration d) {
-    return new ClientOptions(secret, credits, lease, transport, clientName, d, requestTimeout);
+    return new ClientOptions(secret, credits, lease, transport, clientName, d, requestTimeout, optimisticReads);
   }
 
   public ClientOptions withRequestTimeout(Duration d) {
-    return new ClientOptions(secret, credits, lease, transport, clientName, reconnectTimeout, d);
+    return new ClientOptions(secret, credits, lease, transport, clientName, reconnectTimeout, d, optimisticReads);
+  }
+
+  /** Reads served from the server's exported cache by one-sided reads where the session can (ODAFS). */
+  public ClientOptions withOptimisticReads(boolean on) {
+    return new ClientOptions(secret, credits, lease, transport, clientName, reconnectTimeout, requestTimeout, on);
   }
 }

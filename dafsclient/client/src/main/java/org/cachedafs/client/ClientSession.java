@@ -69,6 +69,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private final Link link;
   private final LeaseRenewer lease;
   private final TransferSplitter transfers;
+  /** ODAFS, or null when {@link ClientOptions#optimisticReads} is off. */
+  private final OptimisticReads odafs;
 
   ClientSession(Transport transport, SocketAddress address, ClientOptions options, TransportMove move) {
     this.options = options;
@@ -85,6 +87,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer, move);
     this.lease = new LeaseRenewer(pipeline, callbacks, link, timer);
     this.transfers = new TransferSplitter(pipeline, link::domain);
+    this.odafs = options.optimisticReads() ? new OptimisticReads(pipeline::connection, link::domain) : null;
   }
 
   /** Connects, authenticates and creates the session; on failure releases everything. */
@@ -168,6 +171,16 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   public SessionStats stats() {
     CreditSlots s = pipeline.slots();
     return new SessionStats(pipeline.sent(), pipeline.retransmissions(), link.reconnects(), s.inFlight(), s.maxInFlight(), s.credits(), link.domain().stats());
+  }
+
+  /** The request pipeline, for tests in this package that speak the protocol as a client could. */
+  RequestPipeline pipeline() {
+    return pipeline;
+  }
+
+  @Override
+  public OdafsStats odafsStats() {
+    return odafs == null ? new OdafsStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) : odafs.stats();
   }
 
   @Override
@@ -262,12 +275,37 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   @Override
   public CompletableFuture<Void> closeAsync(OpenFile file) {
+    if (odafs != null) {
+      odafs.forget(file.stateId());
+    }
     return done(pipeline.call(Opcode.CLOSE, new Requests.StateArg(file.stateId())));
   }
 
   @Override
   public CompletableFuture<Integer> readAsync(OpenFile file, long offset, ByteBuffer dst) {
-    return transfers.read(file, offset, dst);
+    if (odafs == null) {
+      return transfers.read(file, offset, dst);
+    }
+    int start = dst.position();
+    int length = dst.remaining();
+    CompletableFuture<Boolean> tried = odafs.read(file.stateId(), offset, length,
+        (image, at, n) -> dst.duplicate().position(start + at).put(image.duplicate().limit(image.position() + n)));
+    if (tried == null) {
+      return readByRpc(file, offset, dst);
+    }
+    return tried.thenCompose(ok -> {
+      if (!ok) {
+        return readByRpc(file, offset, dst);
+      }
+      dst.position(start + length);
+      return CompletableFuture.completedFuture(length);
+    });
+  }
+
+  /** An ODAFS read that could not be served optimistically: by RPC, bringing fresh references. */
+  private CompletableFuture<Integer> readByRpc(OpenFile file, long offset, ByteBuffer dst) {
+    odafs.fellBack();
+    return transfers.read(file, offset, dst, Requests.Read.REFERENCES, refs -> odafs.absorb(file.stateId(), refs));
   }
 
   @Override
@@ -277,7 +315,21 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   @Override
   public CompletableFuture<Integer> readDirectAsync(OpenFile file, long offset, Region region, int regionOffset, int length) {
-    return transfers.direct(Opcode.READ_DIRECT, file, offset, region, regionOffset, length);
+    if (odafs == null || !region.belongsTo(link.domain()) || regionOffset < 0 || length < 0 || regionOffset > region.length() - length) {
+      return transfers.direct(Opcode.READ_DIRECT, file, offset, region, regionOffset, length);
+    }
+    CompletableFuture<Boolean> tried = odafs.read(file.stateId(), offset, length,
+        (image, at, n) -> region.buffer().position(regionOffset + at).put(image.duplicate().limit(image.position() + n)));
+    if (tried == null) {
+      return readDirectByRpc(file, offset, region, regionOffset, length);
+    }
+    return tried.thenCompose(ok -> ok ? CompletableFuture.completedFuture(length) : readDirectByRpc(file, offset, region, regionOffset, length));
+  }
+
+  private CompletableFuture<Integer> readDirectByRpc(OpenFile file, long offset, Region region, int regionOffset, int length) {
+    odafs.fellBack();
+    return transfers.direct(Opcode.READ_DIRECT, file, offset, region, regionOffset, length, Requests.Read.REFERENCES,
+        refs -> odafs.absorb(file.stateId(), refs));
   }
 
   @Override

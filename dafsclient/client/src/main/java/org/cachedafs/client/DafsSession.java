@@ -48,6 +48,9 @@ public abstract class DafsSession implements AutoCloseable {
 
   public abstract SessionStats stats();
 
+  /** Counters of the optimistic direct reads of the server's exported cache (ODAFS); all zero with them off. */
+  public abstract OdafsStats odafsStats();
+
   /**
    * Whether requests can still succeed: false once the session is closed or has failed for good
    * ({@link #failure()}). A session that is only reconnecting is open.

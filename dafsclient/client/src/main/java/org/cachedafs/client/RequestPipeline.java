@@ -324,6 +324,11 @@ final class RequestPipeline {
     return connection != null;
   }
 
+  /** The session's connection now, or null while it reconnects. */
+  Connection connection() {
+    return connection;
+  }
+
   /** Whether this thread is a transport's receive thread, inside {@link #receive}. */
   boolean onReceiveThread() {
     return onReceiveThread.get();

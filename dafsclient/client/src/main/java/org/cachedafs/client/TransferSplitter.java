@@ -1,5 +1,8 @@
 package org.cachedafs.client;
 
+import java.util.function.Consumer;
+import org.cachedafs.protocol.Replies.References;
+
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +36,11 @@ final class TransferSplitter {
   }
 
   CompletableFuture<Integer> read(OpenFile file, long offset, ByteBuffer dst) {
+    return read(file, offset, dst, 0, r -> { });
+  }
+
+  /** A read whose requests carry {@code flags}; the references each reply brings go to {@code references}. */
+  CompletableFuture<Integer> read(OpenFile file, long offset, ByteBuffer dst, int flags, Consumer<References> references) {
     int total = dst.remaining();
     if (offset < 0 || offset > Long.MAX_VALUE - total) {
       return invalid("read at offset " + offset);
@@ -46,7 +54,8 @@ final class TransferSplitter {
     for (int i = 0; i < chunks; i++) {
       int at = i * Limits.MAX_INLINE;
       int len = Math.min(Limits.MAX_INLINE, total - at);
-      parts.add(pipeline.call(Opcode.READ, new Requests.Read(file.stateId(), offset + at, len), ReadData.class).thenApply(rd -> {
+      parts.add(pipeline.call(Opcode.READ, new Requests.Read(file.stateId(), offset + at, len, flags), ReadData.class).thenApply(rd -> {
+        references.accept(rd.references());
         ByteBuffer data = rd.data();
         if (data.remaining() > len) {
           throw new IllegalStateException("server returned " + data.remaining() + " bytes for a read of " + len);
@@ -84,6 +93,12 @@ final class TransferSplitter {
 
   /** READ_DIRECT or WRITE_DIRECT of {@code length} bytes of {@code region} at {@code regionOffset}. */
   CompletableFuture<Integer> direct(Opcode op, OpenFile file, long offset, Region region, int regionOffset, int length) {
+    return direct(op, file, offset, region, regionOffset, length, 0, r -> { });
+  }
+
+  /** As above, the requests carrying {@code flags}; the references each reply brings go to {@code references}. */
+  CompletableFuture<Integer> direct(Opcode op, OpenFile file, long offset, Region region, int regionOffset, int length, int flags,
+      Consumer<References> references) {
     IllegalArgumentException outside = outside(region, regionOffset, length);
     if (outside != null) {
       return CompletableFuture.failedFuture(outside);
@@ -96,8 +111,11 @@ final class TransferSplitter {
     for (int i = 0; i < chunks; i++) {
       int at = i * Limits.MAX_DIRECT;
       int len = Math.min(Limits.MAX_DIRECT, length - at);
-      Requests.Direct d = new Requests.Direct(file.stateId(), offset + at, len, descriptor(region), regionOffset + (long) at);
-      parts.add(pipeline.call(op, d, Count.class).thenApply(Count::count));
+      Requests.Direct d = new Requests.Direct(file.stateId(), offset + at, len, descriptor(region), regionOffset + (long) at, flags);
+      parts.add(pipeline.call(op, d, Count.class).thenApply(c -> {
+        references.accept(c.references());
+        return c.count();
+      }));
     }
     return sumUntilShort(parts, Limits.MAX_DIRECT, length);
   }

@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
  * <pre>
  *  offset size field
  *  0      4    magic 0x44414653 ("DAFS")
- *  4      1    version (2)
+ *  4      1    version (4)
  *  5      1    kind: 1 request, 2 reply, 3 callback, 4 callback reply
  *  6      2    opcode
  *  8      4    status (replies; 0 otherwise)
@@ -27,9 +27,11 @@ public final class Codec {
   public static final int MAGIC = 0x44414653;
   /**
    * 2: handshakes agree a per-session key (X25519), and SESSION_BIND proves it. 3: direct transfers
-   * name client memory by an opaque region descriptor; TRANSPORT_OFFERS.
+   * name client memory by an opaque region descriptor; TRANSPORT_OFFERS. 4: ODAFS: READ and
+   * READ_DIRECT carry flags and may ask for references to the server's exported cache, their replies
+   * carry them, and REFERENCES asks for a range.
    */
-  public static final int VERSION = 3;
+  public static final int VERSION = 4;
   public static final int HEADER_BYTES = 40;
   static final int REQUEST_ID_OFFSET = 16;
 

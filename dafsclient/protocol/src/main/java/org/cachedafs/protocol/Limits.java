@@ -47,6 +47,11 @@ public final class Limits {
   public static final int MAX_CLIENT_NAME = 256;
   /** The most revoked delegation ids one SESSION_RENEW reply reports. */
   public static final int MAX_REVOKED_REPORTED = 1024;
+  /**
+   * The most references to the server's exported cache one reply carries (ODAFS): with the largest
+   * descriptors about 18 KiB, which fits beside an inline READ's largest data in a frame.
+   */
+  public static final int MAX_REFERENCES = 256;
   /** The longest error message a reply may carry, in UTF-8 bytes. */
   public static final int MAX_MESSAGE = 1024;
 

@@ -44,6 +44,7 @@ public enum Opcode {
   LOCKU(29, true, false, Requests.Lock::decode, Replies.Empty::decode),
   DELEGRETURN(30, false, false, Requests.Delegation::decode, Replies.Empty::decode),
   READ_DIRECT_V(31, true, true, Requests.DirectV::decode, Replies.Count::decode),
+  REFERENCES(32, true, true, Requests.ReferenceRange::decode, Replies.References::decode),
 
   CB_RECALL(40, false, true, Requests.Delegation::decode, Replies.Empty::decode),
   CB_PING(41, false, true, Requests.NoArgs::decode, Replies.Empty::decode);

@@ -114,25 +114,102 @@ public final class Replies {
     }
   }
 
-  /** An inline READ's data, a view of the received frame. */
-  public record ReadData(boolean eof, ByteBuffer data) implements Reply {
+  /**
+   * An inline READ's data, a view of the received frame, and the references to the server's
+   * exported cache it was asked for ({@link References#NONE} otherwise).
+   */
+  public record ReadData(boolean eof, ByteBuffer data, References references) implements Reply {
+    public ReadData(boolean eof, ByteBuffer data) {
+      this(eof, data, References.NONE);
+    }
+
     public void encode(WireWriter w) {
       w.putBoolean(eof).putData(data);
+      references.encode(w);
     }
 
     static ReadData decode(WireReader r) throws MalformedFrameException {
-      return new ReadData(r.getBoolean(), r.getData("data", Limits.MAX_INLINE));
+      return new ReadData(r.getBoolean(), r.getData("data", Limits.MAX_INLINE), References.decode(r));
     }
   }
 
-  /** WRITE, READ_DIRECT and WRITE_DIRECT: how many bytes moved, and for reads whether EOF was reached. */
-  public record Count(int count, boolean eof) implements Reply {
+  /**
+   * WRITE, READ_DIRECT and WRITE_DIRECT: how many bytes moved, for reads whether EOF was reached, and
+   * for a READ_DIRECT that asked for them the references to the server's exported cache.
+   */
+  public record Count(int count, boolean eof, References references) implements Reply {
+    public Count(int count, boolean eof) {
+      this(count, eof, References.NONE);
+    }
+
     public void encode(WireWriter w) {
       w.putInt(count).putBoolean(eof);
+      references.encode(w);
     }
 
     static Count decode(WireReader r) throws MalformedFrameException {
-      return new Count(r.getInt("count", 0, Limits.MAX_DIRECT), r.getBoolean());
+      return new Count(r.getInt("count", 0, Limits.MAX_DIRECT), r.getBoolean(), References.decode(r));
+    }
+  }
+
+  /**
+   * One block of a file in the server's exported cache (ODAFS): the slab it lies in as the
+   * session's transport names it, the slot's offset there, the file's id (the server run's boot
+   * prefix and a counter), the block number and the slot's generation when the reference was made.
+   * A client reads the slot ({@link SlotImage}) and uses it only if it still says exactly this.
+   */
+  public record Reference(RegionDescriptor slab, long slotOffset, long boot, long file, long block, long generation) {
+    void encode(WireWriter w) {
+      slab.encode(w);
+      w.putLong(slotOffset).putLong(boot).putLong(file).putLong(block).putLong(generation);
+    }
+
+    static Reference decode(WireReader r) throws MalformedFrameException {
+      RegionDescriptor slab = RegionDescriptor.decode(r);
+      long at = r.getOffset("slot offset");
+      long boot = r.getLong();
+      long file = r.getLong();
+      long block = r.getOffset("block");
+      long generation = r.getOffset("generation");
+      if ((generation & 1) != 0) {
+        throw new MalformedFrameException("a reference's generation is odd: " + generation);
+      }
+      return new Reference(slab, at, boot, file, block, generation);
+    }
+  }
+
+  /**
+   * References to blocks of one file in the server's exported cache, and the exported block size
+   * (0 when there are none). The body of REFERENCES, and the tail of READ and READ_DIRECT replies.
+   */
+  public record References(int blockSize, List<Reference> references) implements Reply {
+    public static final References NONE = new References(0, List.of());
+
+    public References {
+      references = List.copyOf(references);
+    }
+
+    public void encode(WireWriter w) {
+      w.putInt(blockSize).putInt(references.size());
+      for (Reference ref : references) {
+        ref.encode(w);
+      }
+    }
+
+    static References decode(WireReader r) throws MalformedFrameException {
+      int blockSize = r.getInt();
+      int n = r.getCount("references", Limits.MAX_REFERENCES);
+      if (n == 0 ? blockSize != 0 : !SlotImage.validBlockSize(blockSize)) {
+        throw new MalformedFrameException("exported block size " + blockSize + " with " + n + " references");
+      }
+      if (n == 0) {
+        return NONE;
+      }
+      List<Reference> list = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        list.add(Reference.decode(r));
+      }
+      return new References(blockSize, list);
     }
   }
 

@@ -143,13 +143,45 @@ public final class Requests {
     }
   }
 
-  public record Read(long stateId, long offset, int length) implements Request {
+  /** An inline READ; {@code flags} is 0 or {@link #REFERENCES}. */
+  public record Read(long stateId, long offset, int length, int flags) implements Request {
+    /** Asks for references to the blocks read that are in the server's exported cache (ODAFS). */
+    public static final int REFERENCES = 1;
+
+    public Read(long stateId, long offset, int length) {
+      this(stateId, offset, length, 0);
+    }
+
+    public boolean wantsReferences() {
+      return (flags & REFERENCES) != 0;
+    }
+
     public void encode(WireWriter w) {
-      w.putLong(stateId).putLong(offset).putInt(length);
+      w.putLong(stateId).putLong(offset).putInt(length).putInt(flags);
     }
 
     static Read decode(WireReader r) throws MalformedFrameException {
-      return new Read(r.getLong(), r.getOffset("offset"), r.getInt("length", 0, Limits.MAX_INLINE));
+      return new Read(r.getLong(), r.getOffset("offset"), r.getInt("length", 0, Limits.MAX_INLINE), r.getInt("flags", 0, REFERENCES));
+    }
+  }
+
+  /**
+   * REFERENCES: references to up to {@code count} blocks of the open's file from block {@code first}
+   * (of the server's exported block size), filling the exported cache with those not in it yet.
+   */
+  public record ReferenceRange(long stateId, long first, int count) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putLong(first).putInt(count);
+    }
+
+    static ReferenceRange decode(WireReader r) throws MalformedFrameException {
+      long stateId = r.getLong();
+      long first = r.getOffset("first block");
+      int count = r.getInt("block count", 1, Limits.MAX_REFERENCES);
+      if (first > Long.MAX_VALUE - count) {
+        throw new MalformedFrameException("block range runs past the largest block number");
+      }
+      return new ReferenceRange(stateId, first, count);
     }
   }
 
@@ -169,11 +201,20 @@ public final class Requests {
    * {@code offset} and the client's registered region {@code region} at {@code regionOffset} by a
    * one-sided transfer, then replies.
    */
-  public record Direct(long stateId, long offset, int length, RegionDescriptor region, long regionOffset) implements Request {
+  public record Direct(long stateId, long offset, int length, RegionDescriptor region, long regionOffset, int flags) implements Request {
+    public Direct(long stateId, long offset, int length, RegionDescriptor region, long regionOffset) {
+      this(stateId, offset, length, region, regionOffset, 0);
+    }
+
+    /** Whether a READ_DIRECT asks for references ({@link Read#REFERENCES}); a WRITE_DIRECT never does. */
+    public boolean wantsReferences() {
+      return (flags & Read.REFERENCES) != 0;
+    }
+
     public void encode(WireWriter w) {
       w.putLong(stateId).putLong(offset).putInt(length);
       region.encode(w);
-      w.putLong(regionOffset);
+      w.putLong(regionOffset).putInt(flags);
     }
 
     static Direct decode(WireReader r) throws MalformedFrameException {
@@ -181,7 +222,7 @@ public final class Requests {
       long offset = r.getOffset("offset");
       int length = r.getInt("length", 0, Limits.MAX_DIRECT);
       RegionDescriptor region = RegionDescriptor.decode(r);
-      return new Direct(stateId, offset, length, region, r.getOffset("region offset"));
+      return new Direct(stateId, offset, length, region, r.getOffset("region offset"), r.getInt("flags", 0, Read.REFERENCES));
     }
   }
 

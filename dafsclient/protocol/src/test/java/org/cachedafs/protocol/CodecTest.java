@@ -30,6 +30,9 @@ class CodecTest {
     req(s, Opcode.OPEN, new Requests.Open(H, "f", 3, 0, Requests.Open.CREATE | Requests.Open.TRUNCATE, 0644));
     req(s, Opcode.CLOSE, new Requests.StateArg(-9));
     req(s, Opcode.READ, new Requests.Read(1, 4096, 100));
+    req(s, Opcode.READ, new Requests.Read(1, 4096, 100, Requests.Read.REFERENCES));
+    req(s, Opcode.READ_DIRECT, new Requests.Direct(1, 8, 4096, d(0x12), 64, Requests.Read.REFERENCES));
+    req(s, Opcode.REFERENCES, new Requests.ReferenceRange(1, 7, Limits.MAX_REFERENCES));
     req(s, Opcode.WRITE, new Requests.Write(1, 7, ByteBuffer.wrap(new byte[] {9, 8, 7})));
     req(s, Opcode.READ_DIRECT, new Requests.Direct(1, 8, 1 << 20, d(0x12, 0x34), 64));
     req(s, Opcode.READ_DIRECT_V, new Requests.DirectV(1, 8, List.of(new Requests.Segment(d(0x12, 0x34), 64, 4096), new Requests.Segment(d(-7, 1, 2, 3, 4, 5, 6, 7), 0, 1 << 20))));
@@ -43,6 +46,12 @@ class CodecTest {
     s.add(new Sample(r, new Replies.DirPage(List.of(new DirEntry("e", H, A, 42)), 42, true)));
     s.add(new Sample(FrameHeader.request(Opcode.OPEN, 5, 6, 1, 2).reply(Status.OK), new Replies.Opened(4, H, A, Replies.Opened.DELEGATION_WRITE, 12)));
     s.add(new Sample(FrameHeader.request(Opcode.READ, 5, 6, 1, 2).reply(Status.OK), new Replies.ReadData(true, ByteBuffer.wrap(new byte[] {1, 2}))));
+    Replies.References refs = new Replies.References(4096, List.of(new Replies.Reference(d(1, 2, 3), 4224, -5, 6, 7, 8),
+        new Replies.Reference(d(9), 0, 1, 2, 3, 0)));
+    s.add(new Sample(FrameHeader.request(Opcode.READ, 5, 6, 1, 2).reply(Status.OK), new Replies.ReadData(false, ByteBuffer.wrap(new byte[] {3}), refs)));
+    s.add(new Sample(FrameHeader.request(Opcode.READ_DIRECT, 5, 6, 1, 2).reply(Status.OK), new Replies.Count(4096, false, refs)));
+    s.add(new Sample(FrameHeader.request(Opcode.REFERENCES, 5, 6, 1, 2).reply(Status.OK), refs));
+    s.add(new Sample(FrameHeader.request(Opcode.REFERENCES, 5, 6, 1, 2).reply(Status.OK), Replies.References.NONE));
     s.add(new Sample(FrameHeader.request(Opcode.STATFS, 5, 6, 1, 2).reply(Status.OK), new Replies.StatFs(new FsStats(1, 2, 3, 4096, 255, 1, 2, 1L << 40))));
     s.add(new Sample(FrameHeader.request(Opcode.LOCKT, 5, 6, 1, 2).reply(Status.OK), new Replies.LockTest(new LockRange(1, 2, false))));
     s.add(new Sample(FrameHeader.request(Opcode.SESSION_CREATE, 5, 0, -1, 0).reply(Status.OK), new Replies.SessionGranted(6, 32, 1000, nonce, nonce, H)));
@@ -64,6 +73,37 @@ class CodecTest {
       // Records holding arrays or buffers compare by identity, so compare by re-encoding.
       assertEquals(encoded, Codec.encode(f.header(), f.body()), "body of " + s.body());
     }
+  }
+
+  /** Every field of the ODAFS bodies is checked: flags, counts, block sizes, odd generations. */
+  @Test
+  void badReferenceFieldsAreMalformed() {
+    FrameHeader reply = FrameHeader.request(Opcode.REFERENCES, 5, 6, 1, 2).reply(Status.OK);
+    Replies.References one = new Replies.References(4096, List.of(new Replies.Reference(d(1), 0, 1, 2, 3, 4)));
+    ByteBuffer ok = Codec.encode(reply, one);
+    int body = Codec.HEADER_BYTES;
+    java.util.function.Consumer<java.util.function.Consumer<ByteBuffer>> bad = change -> {
+      ByteBuffer f = ByteBuffer.allocate(ok.remaining()).put(ok.duplicate()).flip();
+      change.accept(f);
+      assertThrows(MalformedFrameException.class, () -> Codec.decode(f));
+    };
+    bad.accept(f -> f.putInt(body, 4095)); // not a power of two
+    bad.accept(f -> f.putInt(body, 0)); // no block size with references
+    bad.accept(f -> f.putInt(body + 4, Limits.MAX_REFERENCES + 1));
+    bad.accept(f -> f.putInt(body + 4, -1));
+    bad.accept(f -> f.putLong(f.limit() - 8, 5)); // an odd generation
+    bad.accept(f -> f.putLong(f.limit() - 16, -1)); // a negative block
+    bad.accept(f -> f.put(body + 8, (byte) 0)); // an empty descriptor
+    bad.accept(f -> f.put(body + 8, (byte) (Limits.MAX_DESCRIPTOR + 1)));
+    ByteBuffer read = Codec.encode(FrameHeader.request(Opcode.READ, 1, 2, 3, 4), new Requests.Read(1, 0, 10, Requests.Read.REFERENCES));
+    read.putInt(read.limit() - 4, 2); // an unknown flag
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(read));
+    ByteBuffer range = Codec.encode(FrameHeader.request(Opcode.REFERENCES, 1, 2, 3, 4), new Requests.ReferenceRange(1, 0, 1));
+    range.putInt(range.limit() - 4, 0); // no blocks
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(range));
+    range.putInt(range.limit() - 4, 1);
+    range.putLong(range.limit() - 12, Long.MAX_VALUE); // past the largest block
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(range));
   }
 
   @Test

@@ -36,6 +36,14 @@ final class ServerSession {
   private volatile long disconnectedSince;
   private volatile Connection connection;
   private volatile long lastRenewal;
+  /**
+   * The lease's other clock: when bytes from the client were last known to be arriving, though no
+   * request of it had come in whole (a slow link whose requests wait behind the client's own data).
+   * Written by the lease sweep alone ({@link #noteTraffic}), as are the two fields after it.
+   */
+  private volatile long lastHeard;
+  private long bytesSeen;
+  private long lookedAt;
   private volatile boolean ended;
   /** Guarded by itself: delegations revoked from this session, the latest ones, reported in every renewal reply. */
   private final java.util.LinkedHashSet<Long> revoked = new java.util.LinkedHashSet<>();
@@ -53,6 +61,8 @@ final class ServerSession {
     this.leaseNanos = leaseNanos;
     this.connection = connection;
     this.lastRenewal = now;
+    this.lastHeard = now;
+    this.lookedAt = now;
   }
 
   long id() {
@@ -149,8 +159,25 @@ final class ServerSession {
     lastRenewal = now;
   }
 
+  /**
+   * The lease sweep's look at the session's connection: if bytes arrived since its last look, the client
+   * was alive after that look, and that renews the lease as a request would. (The time of the last look,
+   * not now: that is all the sweep knows, so the lease never outlives a silent client by more than it
+   * would have with requests alone.) Called by the sweep alone.
+   */
+  void noteTraffic(long now) {
+    Connection c = connection;
+    long received = c == null ? bytesSeen : c.bytesReceived();
+    if (received != bytesSeen) {
+      bytesSeen = received;
+      lastHeard = lookedAt;
+    }
+    lookedAt = now;
+  }
+
+  /** Whether neither a request nor any other traffic from the client renewed the lease within it. */
   boolean expired(long now) {
-    return now - lastRenewal > leaseNanos;
+    return now - lastRenewal > leaseNanos && now - lastHeard > leaseNanos;
   }
 
   boolean ended() {

@@ -65,10 +65,14 @@ final class SessionTable {
     return sessions.size();
   }
 
-  /** Removes and returns the sessions whose lease ran out. */
+  /**
+   * Removes and returns the sessions whose lease ran out, once each has had its traffic noted
+   * ({@link ServerSession#noteTraffic}). Called by the lease sweep alone.
+   */
   List<ServerSession> removeExpired(long now) {
     List<ServerSession> out = new ArrayList<>();
     for (ServerSession s : sessions.values()) {
+      s.noteTraffic(now);
       if (s.expired(now) && sessions.remove(s.id(), s)) {
         out.add(s);
       }

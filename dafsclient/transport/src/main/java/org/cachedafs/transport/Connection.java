@@ -68,6 +68,15 @@ public interface Connection extends AutoCloseable {
     r.run();
   }
 
+  /**
+   * Bytes that have arrived from the peer so far: its messages, and the data of one-sided transfers the
+   * peer sent over this connection (not bytes this side moved itself, as shm's one-sided reads are).
+   * It only grows, and it grows while a long transfer is still arriving (tcp counts each socket read),
+   * so that a layer above can tell a peer that is sending from one that has gone quiet, even when the
+   * peer's next message waits behind its own data on a slow link.
+   */
+  long bytesReceived();
+
   /** The peer's address, as the provider knows it (an inet address for tcp, a socket path for shm). */
   SocketAddress remoteAddress();
 

@@ -80,6 +80,8 @@ final class ShmConnection implements Connection {
   private volatile Thread receiver;
   private volatile Object attachment;
   private final AtomicLong messagesReceived = new AtomicLong();
+  /** The bytes of the messages delivered; one-sided transfers are the initiator's own copies, never received. */
+  private final AtomicLong bytesReceived = new AtomicLong();
   private final AtomicLong wakeups = new AtomicLong();
 
   ShmConnection(Native nat, int number, int controlFd, ControlChannel control, int doorbellFd, MappedByteBuffer ringFile,
@@ -411,6 +413,7 @@ final class ShmConnection implements Connection {
       return;
     }
     messagesReceived.incrementAndGet();
+    bytesReceived.addAndGet(message.remaining());
     domain.messageAllocated(message.capacity());
     handler.onMessage(this, Received.owned(message));
   }
@@ -504,6 +507,11 @@ final class ShmConnection implements Connection {
   }
 
   // -- the rest of Connection
+
+  @Override
+  public long bytesReceived() {
+    return bytesReceived.get();
+  }
 
   @Override
   public SocketAddress remoteAddress() {

@@ -56,6 +56,8 @@ final class TcpConnection implements Connection {
    */
   private final boolean pauseReading;
   private volatile Object attachment;
+  /** Written by the receive thread alone, after each socket read. */
+  private volatile long bytesReceived;
 
   private record PendingRead(TcpRegion target, int offset, int length, CompletableFuture<Void> done) {}
 
@@ -374,9 +376,15 @@ final class TcpConnection implements Connection {
         }
         throw new EOFException("connection closed in the middle of a frame");
       }
+      bytesReceived += n; // the receive thread is its only writer
       first = false;
     }
     return true;
+  }
+
+  @Override
+  public long bytesReceived() {
+    return bytesReceived;
   }
 
   @Override

@@ -153,6 +153,21 @@ public abstract class TransportTestKit {
   }
 
   @Test
+  void eachSideCountsTheBytesThatArrivedFromItsPeer() throws Exception {
+    long before = server.bytesReceived();
+    client.send(ByteBuffer.wrap(new byte[3000]));
+    assertEquals(3000, atServer.poll(10, TimeUnit.SECONDS).length);
+    assertTrue(server.bytesReceived() - before >= 3000, "the message's bytes: " + (server.bytesReceived() - before));
+    long clientBefore = client.bytesReceived();
+    server.send(ByteBuffer.wrap(new byte[500]));
+    atClient.poll(10, TimeUnit.SECONDS);
+    assertTrue(client.bytesReceived() - clientBefore >= 500);
+    long quiet = server.bytesReceived();
+    Thread.sleep(50);
+    assertEquals(quiet, server.bytesReceived(), "nothing sent, nothing counted");
+  }
+
+  @Test
   void oneSidedWriteLandsInThePeersRegionBeforeALaterMessage() throws Exception {
     Region remote = serverDomain.allocate(1 << 20, Access.REMOTE_WRITE);
     watched = remote;

@@ -34,7 +34,10 @@ import org.slf4j.LoggerFactory;
  * <p>Delegations come through {@link SessionDelegations}: on a recall the file's dirty blocks are
  * written back, its blocks and attributes dropped, and only then is the delegation returned; on a
  * revocation everything is dropped, and bytes that were not written back are reported as an I/O error
- * to each open of the file and logged, never lost silently.
+ * to each open of the file and logged, never lost silently. A delegation is used only while the
+ * session knows its lease to be held ({@link DafsSession#leaseHeld}): past it (a partition longer than
+ * the lease) the server may have revoked it unheard, so reads and writes go to the server, which
+ * answers once it is reached again, and the cache serves again only if nothing was revoked meanwhile.
  *
  * <p><b>Parts.</b> The manager wires one object per concept and owns them: the {@link FileRegistry};
  * the {@link Allocator} over the {@link BlockPool} and the policy; the {@link BlockLoader} (misses);
@@ -206,7 +209,7 @@ public final class CacheManager implements AutoCloseable {
   /** The delegation this client caches the file under now, or 0. */
   public long cachingDelegation(FileHandle handle) {
     FileCache fc = files.get(handle);
-    return fc == null || fc.mode == FileCache.NONE ? 0 : fc.delegationId;
+    return fc == null || fc.mode == FileCache.NONE || !session.leaseHeld() ? 0 : fc.delegationId;
   }
 
   /** What the cache holds for a file, or null. */
@@ -231,7 +234,7 @@ public final class CacheManager implements AutoCloseable {
     if (fc != null) {
       invalidation.attributesSet(fc, after, change);
     }
-    FileAttributes mine = fc == null ? null : fc.cachedAttributes();
+    FileAttributes mine = fc == null || !session.leaseHeld() ? null : fc.cachedAttributes();
     return mine != null ? mine : after;
   }
 
@@ -241,7 +244,7 @@ public final class CacheManager implements AutoCloseable {
    */
   public FileAttributes cachedAttributes(FileHandle handle) {
     FileCache fc = files.get(handle);
-    return fc == null ? null : fc.cachedAttributes();
+    return fc == null || !session.leaseHeld() ? null : fc.cachedAttributes();
   }
 
   public CacheStats stats() {

@@ -11,8 +11,9 @@ import org.cachedafs.protocol.Status;
 
 /**
  * One open file seen through the cache, from {@link CacheManager#open}. Positional reads and writes
- * are served from the cache while the client holds a delegation on the file, and go to the server
- * otherwise, or always if the file was opened uncached (like {@code O_DIRECT}).
+ * are served from the cache while the client holds a delegation on the file and knows its lease to be
+ * held ({@link org.cachedafs.client.DafsSession#leaseHeld}), and go to the server otherwise, or always
+ * if the file was opened uncached (like {@code O_DIRECT}).
  *
  * <p>Errors are {@link DafsException}s: {@code IO} when bytes written earlier were lost because the
  * server revoked the delegation before they were written back (reported once, on the next operation,
@@ -118,7 +119,7 @@ public final class CachedFile implements AutoCloseable {
     if (!dst.hasRemaining()) {
       return 0;
     }
-    if (!uncached && fc.mode != FileCache.NONE) {
+    if (!uncached && fc.mode != FileCache.NONE && m.session.leaseHeld()) {
       int n = fc.read(this, position, dst);
       if (n != 0) {
         if (n > 0) {
@@ -174,7 +175,7 @@ public final class CachedFile implements AutoCloseable {
   private int writeWithin(long position, ByteBuffer src) throws IOException {
     int total = src.remaining();
     int done = 0;
-    if (!uncached && fc.mode == FileCache.WRITE) {
+    if (!uncached && fc.mode == FileCache.WRITE && m.session.leaseHeld()) {
       done = m.writer.write(fc, open, position, src); // held back there if it took the cache past its dirty limits
       if (done == total) {
         return total;
@@ -183,7 +184,7 @@ public final class CachedFile implements AutoCloseable {
     long at = position + done;
     ByteBuffer data = src.slice();
     if (fc.hasDirty()) {
-      if (done > 0 || (!uncached && fc.mode == FileCache.WRITE)) {
+      if (done > 0 || (!uncached && fc.mode == FileCache.WRITE && m.session.leaseHeld())) {
         m.counters.writerStalls.increment(); // a cached write that found no block waits for write-back
       }
       m.writeBack.flush(fc, open); // older cached writes must not land after this one
@@ -228,7 +229,7 @@ public final class CachedFile implements AutoCloseable {
   /** The file's attributes: from the cache under a delegation (no server round trip), else from the server. */
   public FileAttributes attributes() throws IOException {
     check();
-    FileAttributes a = fc.cachedAttributes(); // this client's view, for uncached opens too
+    FileAttributes a = m.session.leaseHeld() ? fc.cachedAttributes() : null; // this client's view, for uncached opens too
     if (a != null) {
       return a;
     }

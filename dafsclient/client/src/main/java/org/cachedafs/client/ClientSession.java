@@ -68,6 +68,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private final ClientHandshake handshake;
   private final Link link;
   private final LeaseRenewer lease;
+  private final LeaseClock leaseClock;
   private final TransferSplitter transfers;
   /** ODAFS, or null when {@link ClientOptions#optimisticReads} is off. */
   private final OptimisticReads odafs;
@@ -82,8 +83,10 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
       return t;
     });
     this.callbacks = new CallbackDispatcher(this);
-    this.pipeline = new RequestPipeline(timer, callbacks);
+    this.leaseClock = new LeaseClock();
+    this.pipeline = new RequestPipeline(timer, callbacks, leaseClock);
     this.handshake = new ClientHandshake(options, pipeline);
+    leaseClock.leaseFrom(handshake::leaseMillis);
     this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer, move);
     this.lease = new LeaseRenewer(pipeline, callbacks, link, timer);
     this.transfers = new TransferSplitter(pipeline, link::domain);
@@ -92,6 +95,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   /** Connects, authenticates and creates the session; on failure releases everything. */
   void start() throws IOException {
+    long began = System.nanoTime();
     try {
       link.open();
     } catch (IOException | RuntimeException e) {
@@ -99,9 +103,13 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
       throw e;
     }
     lease.start(handshake.leaseMillis());
+    // The lease began when the create arrived, after this; the granted lease is known only now.
+    leaseClock.heard(began);
+    leaseClock.start();
   }
 
   private void releaseResources() {
+    leaseClock.stop();
     timer.shutdownNow();
     callbacks.shutdown();
     pipeline.shutdown();
@@ -191,6 +199,11 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   @Override
   public boolean isOpen() {
     return !link.closing() && pipeline.failure() == null;
+  }
+
+  @Override
+  public boolean leaseHeld() {
+    return leaseClock.held() && pipeline.failure() == null;
   }
 
   @Override

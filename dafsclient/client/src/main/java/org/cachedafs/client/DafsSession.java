@@ -58,6 +58,17 @@ public abstract class DafsSession implements AutoCloseable {
   public abstract boolean isOpen();
 
   /**
+   * Whether this client knows its lease to be held now: a reply has come to a request sent less than a
+   * lease ago, and the server renews the lease whenever a request arrives, so it cannot have run out
+   * yet. False while the server has not been heard from for a lease (a partition, a stall, a very slow
+   * link), and once the session has ended: the server may have let the lease go meanwhile and given
+   * this session's delegations to other clients, so nothing cached under them may be used until it is
+   * true again. It becomes true again when a reply to a request sent since comes (the background
+   * renewal's will do, and reports any delegation revoked meanwhile). Cheap: a volatile read.
+   */
+  public abstract boolean leaseHeld();
+
+  /**
    * Why the session ended, once it has: the server no longer knew it (a restart, a lease that ran out),
    * no reconnect succeeded within the timeout, or {@link #close()}. Every request then fails with this.
    * Empty while the session is open.

@@ -19,6 +19,8 @@ final class Outstanding {
   volatile int slot = -1;
   /** Set before it is first sent, and kept: every retransmission sends these same bytes. */
   volatile ByteBuffer encoded;
+  /** When it was first sent (nanoTime), or would have been without a connection; set with {@link #encoded}. */
+  volatile long sentAt;
   /** DELAY answers so far; touched only by the pipeline's reply handling, on a receive thread. */
   int delays;
 

@@ -56,6 +56,7 @@ final class RequestPipeline {
 
   private final ScheduledExecutorService timer;
   private final CallbackDispatcher callbacks;
+  private final LeaseClock lease;
   private final AtomicLong nextRequestId = new AtomicLong(1);
   /** Added to under {@link #connectionLock}'s read lock (see the class comment); removed by whoever completes the request. */
   private final Map<Long, Outstanding> outstanding = new ConcurrentHashMap<>();
@@ -78,9 +79,10 @@ final class RequestPipeline {
   /** Written once by {@link #fail}; from then on every request fails with it. */
   private volatile DafsException dead;
 
-  RequestPipeline(ScheduledExecutorService timer, CallbackDispatcher callbacks) {
+  RequestPipeline(ScheduledExecutorService timer, CallbackDispatcher callbacks, LeaseClock lease) {
     this.timer = timer;
     this.callbacks = callbacks;
+    this.lease = lease;
   }
 
   /** The session the handshake created: its id and the credits the server granted. */
@@ -125,6 +127,7 @@ final class RequestPipeline {
       return;
     }
     o.slot = slot;
+    o.sentAt = System.nanoTime();
     o.encoded = Codec.encode(FrameHeader.request(o.op, o.id, sessionId, slot, sequence), o.body);
     connectionLock.readLock().lock();
     try {
@@ -163,6 +166,7 @@ final class RequestPipeline {
     Outstanding o = new Outstanding(nextRequestId.getAndIncrement(), op, body, c);
     // Outside a slot; the handshake's requests come before there is a session to name.
     o.encoded = Codec.encode(FrameHeader.request(op, o.id, op.beforeSession() ? 0 : sessionId, -1, 0), body);
+    o.sentAt = System.nanoTime();
     outstanding.put(o.id, o);
     try {
       c.send(o.encoded);
@@ -213,6 +217,9 @@ final class RequestPipeline {
     if (o == null || (o.pinned != null && o.pinned != c)) {
       return; // a late answer to something already answered or abandoned
     }
+    if (renewedLease(o, h.status())) {
+      lease.heard(o.sentAt);
+    }
     if (h.status() == Status.DELAY && o.slot >= 0) {
       // The server is still running the original of a retransmitted request: ask again shortly.
       long backoff = Math.min(1000, 5L << Math.min(8, o.delays++));
@@ -235,6 +242,19 @@ final class RequestPipeline {
     } catch (MalformedFrameException e) {
       o.result.completeExceptionally(new DafsException(Status.BADXDR, "malformed reply to " + o.op + ": " + e.getMessage()));
     }
+  }
+
+  /**
+   * Whether the server renewed the session's lease when this request arrived, as its reply shows: it
+   * renews on every request of a session it knows (DELAY included: the retransmission arrived), and a
+   * bind renews it. (A create starts one too, but its reply comes before the client knows the lease it
+   * was granted: the session's start counts that one, {@link ClientSession#start}.)
+   */
+  private static boolean renewedLease(Outstanding o, Status status) {
+    if (o.pinned != null) {
+      return status == Status.OK && o.op == Opcode.SESSION_BIND;
+    }
+    return status != Status.BADSESSION && status != Status.EXPIRED && status != Status.BADXDR;
   }
 
   /**

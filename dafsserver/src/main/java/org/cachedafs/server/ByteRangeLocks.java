@@ -21,31 +21,40 @@ final class ByteRangeLocks {
 
   /** The first lock of another owner that conflicts with {@code r}, or null. */
   synchronized LockRange conflict(ServerSession owner, LockRange r) {
+    Held h = conflicting(owner, r);
+    return h == null ? null : h.range();
+  }
+
+  /** Guarded by this. */
+  private Held conflicting(ServerSession owner, LockRange r) {
     long end = r.end();
     for (Held h : held) {
       if (h.owner != owner && h.start < end && r.offset() < h.end && (h.exclusive || r.exclusive())) {
-        return h.range();
+        return h;
       }
     }
     return null;
   }
 
-  /** A lock or unlock: the conflicting lock (nothing changed), or null and how many more ranges the owner holds. */
-  record Change(LockRange conflict, int rangesAdded) {}
+  /**
+   * A lock or unlock: the conflicting lock and its holder (nothing changed), or null and how many more
+   * ranges the owner holds.
+   */
+  record Change(LockRange conflict, ServerSession holder, int rangesAdded) {}
 
   /** The most ranges one lock or unlock can add to its owner's count (one split plus the new range). */
   static final int MAX_RANGES_ADDED = 2;
 
   /** Takes {@code r} for {@code owner}, or returns the conflicting lock and changes nothing. */
   synchronized Change lock(ServerSession owner, LockRange r) {
-    LockRange c = conflict(owner, r);
+    Held c = conflicting(owner, r);
     if (c != null) {
-      return new Change(c, 0);
+      return new Change(c.range(), c.owner, 0);
     }
     int before = held.size();
     removeOwn(owner, r.offset(), r.end());
     held.add(new Held(owner, r.offset(), r.end(), r.exclusive()));
-    return new Change(null, held.size() - before);
+    return new Change(null, null, held.size() - before);
   }
 
   /**

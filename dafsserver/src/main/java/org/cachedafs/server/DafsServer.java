@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * {@link HandleTable} maps random handles to files. Direct I/O moves data through a
  * {@link StagingPool} registered once at start in each transport's domain ({@link Endpoint}). Beside
  * its main transport the server listens on {@code shm} where the machine has it, and offers it to
- * clients on this host once they hold a session ({@link TransportOffers}). A housekeeping thread ends sessions whose lease ran
- * out, which closes their opens and releases their locks.
+ * clients on this host once they hold a session ({@link TransportOffers}). A housekeeping thread sweeps the leases: a session whose
+ * lease ran out is kept as a courtesy session until another client needs what it holds
+ * ({@link Courtesy}).
  */
 public final class DafsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DafsServer.class);
@@ -39,6 +40,7 @@ public final class DafsServer implements AutoCloseable {
   private final Export export;
   private final ExecutorService workers;
   private final ScheduledExecutorService housekeeping;
+  private final Courtesy courtesy;
   private final Dispatcher dispatcher;
   private final DataOps data;
   private final Delegations delegations;
@@ -89,7 +91,8 @@ public final class DafsServer implements AutoCloseable {
         : connectionsThatFit(descriptors - openBudget.budget(),
             endpoints.stream().mapToInt(e -> e.transport.descriptorsPerConnection()).max().orElse(1));
     this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
-    this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget, exported);
+    this.courtesy = new Courtesy(sessions, export.handles(), delegations, workers, options.lease());
+    this.data = new DataOps(export, this::stagingFor, random, delegations, courtesy, limits, openBudget, exported);
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations, exported),
         data, delegations, workers, housekeeping, random,
         admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
@@ -221,10 +224,7 @@ public final class DafsServer implements AutoCloseable {
   }
 
   private void expireLeases() {
-    for (ServerSession s : sessions.removeExpired(System.nanoTime())) {
-      log.info("{} expired: its lease of {} ran out; releasing its opens, locks and delegations", s, options.lease());
-      s.end(export.handles(), delegations);
-    }
+    courtesy.sweep(System.nanoTime());
     delegations.expireSoon();
   }
 

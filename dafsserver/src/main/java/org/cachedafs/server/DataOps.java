@@ -45,12 +45,14 @@ final class DataOps {
   final java.util.concurrent.atomic.LongAdder directBytesIn = new java.util.concurrent.atomic.LongAdder();
   private final SecureRandom random;
   private final Delegations delegations;
+  private final Courtesy courtesy;
   private final ServerLimits limits;
   private final OpenBudget openBudget;
   private final ExportedCache exported;
 
-  DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget,
-      ExportedCache exported) {
+  DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, Courtesy courtesy,
+      ServerLimits limits, OpenBudget openBudget, ExportedCache exported) {
+    this.courtesy = courtesy;
     this.exported = exported;
     this.limits = limits;
     this.openBudget = openBudget;
@@ -134,6 +136,10 @@ final class DataOps {
         delegations.check(node, s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
         for (OpenState other : node.opens()) {
           if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {
+            RecallPending wait = other.owner().courtesy() ? courtesy.makeWay(other.owner(), "its share reservation on " + node) : null;
+            if (wait != null) {
+              throw wait;
+            }
             throw new OpException(Status.SHARE_DENIED, "another open denies this access, or has access this open denies");
           }
         }
@@ -672,6 +678,10 @@ final class DataOps {
     s.changeLockedRanges(change.rangesAdded() - ByteRangeLocks.MAX_RANGES_ADDED, Integer.MAX_VALUE);
     if (change.conflict() != null) {
       LockRange conflict = change.conflict();
+      RecallPending wait = change.holder().courtesy() ? courtesy.makeWay(change.holder(), "its lock on " + o.node()) : null;
+      if (wait != null) {
+        throw wait;
+      }
       throw new OpException(Status.DENIED, "held by another session: " + conflict.offset() + "+" + conflict.length());
     }
   }

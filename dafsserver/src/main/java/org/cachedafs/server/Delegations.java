@@ -68,6 +68,10 @@ final class Delegations {
     if (!c.toRecall().isEmpty()) {
       scheduleExpiry();
     }
+    long next = table.nextDeadline();
+    if (next != Long.MAX_VALUE && next - System.nanoTime() <= 0) {
+      expireSoon(); // a courtesy holder's: it cannot return it, so it is revoked now
+    }
     throw new RecallPending(c.resolved(), node);
   }
 
@@ -114,6 +118,22 @@ final class Delegations {
     return r;
   }
 
+  /**
+   * The session's lease ran out and it is kept as a courtesy session: its delegations being recalled
+   * are revoked now, and from now on a conflict with the others revokes them at once. Called under the
+   * session's monitor ({@link ServerSession#lapse}).
+   */
+  void lapsed(ServerSession s) {
+    if (table.holderLapsed(s)) {
+      expireSoon();
+    }
+  }
+
+  /** The courtesy session was heard from again: its delegations are recalled like anyone's. */
+  void holderBack(ServerSession s) {
+    table.holderBack(s);
+  }
+
   /** The session ended: it loses its delegations without a recall, and whoever waited on them proceeds. */
   void sessionEnded(ServerSession s) {
     table.holderGone(s);
@@ -147,8 +167,9 @@ final class Delegations {
           marked++;
         }
       }
-      log.warn("revoked {} delegation {} on {} from {}: not returned within the lease ({} opens marked revoked)",
-          g.type(), Long.toHexString(g.id()), g.file(), g.holder(), marked);
+      log.warn("revoked {} delegation {} on {} from {}: {} ({} opens marked revoked)", g.type(), Long.toHexString(g.id()), g.file(),
+          g.holder(), g.holder().courtesy() ? "its lease ran out, and another client needs the file" : "not returned within the lease",
+          marked);
     });
   }
 

@@ -187,7 +187,9 @@ final class Dispatcher implements ConnectionHandler {
       }
       return;
     }
-    s.renew(System.nanoTime());
+    if (s.renew(System.nanoTime(), delegations)) {
+      log.info("{} was heard from again: an ordinary session once more", s);
+    }
     if (!op.sequenced()) {
       if (op == Opcode.DELEGRETURN) {
         // Unsequenced, so a return never waits for a credit held by requests that wait on a recall.
@@ -340,7 +342,9 @@ final class Dispatcher implements ConnectionHandler {
         try {
           run(s, arrived, slot, h, op, body);
         } finally {
-          delegations.waitOver(e.file, s);
+          if (e.file != null) {
+            delegations.waitOver(e.file, s);
+          }
         }
       }));
       return;
@@ -459,7 +463,8 @@ final class Dispatcher implements ConnectionHandler {
       return;
     }
     if (evicted != null) {
-      log.info("{} ended to make room for a new session: the table was full and it had no connection", evicted);
+      log.info("{} ended to make room for a new session: the table was full and it {}", evicted,
+          evicted.courtesy() ? "was a courtesy session" : "had no connection");
       offReceiveThread(() -> evicted.end(export.handles(), delegations));
     }
     log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
@@ -491,7 +496,9 @@ final class Dispatcher implements ConnectionHandler {
       return;
     }
     s.bind(c);
-    s.renew(System.nanoTime());
+    if (s.renew(System.nanoTime(), delegations)) {
+      log.info("{} bound a new connection: an ordinary session once more", s);
+    }
     log.debug("{} rebound to {}", s, c.remoteAddress());
     offReceiveThread(() -> delegations.rebound(s));
     peer.session = s;

@@ -3,6 +3,7 @@ package org.cachedafs.server;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
@@ -12,6 +13,13 @@ import org.slf4j.LoggerFactory;
 /**
  * A client's session on the server: its slots and reply cache, its opens, and its lease. It outlives
  * any one connection; a reconnecting client binds its new connection to it.
+ *
+ * <p>When its lease runs out it is not ended but becomes a <em>courtesy</em> session ({@link Courtesy}):
+ * it keeps what it holds until another client needs it, and a request from it makes it an ordinary
+ * session again. The switch both ways happens under the session's monitor (which {@link
+ * Courtesy#makeWay} takes too, to end only a session that is still a courtesy one), and each side
+ * writes its own field before it reads the other's ({@link #lastRenewal} and {@link #courtesy}), so a
+ * request that races with the lapse either stops it or sees it and undoes it after it is complete.
  */
 final class ServerSession {
   private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
@@ -45,6 +53,11 @@ final class ServerSession {
   private long bytesSeen;
   private long lookedAt;
   private volatile boolean ended;
+  /** Whether its lease ran out and it is kept as a courtesy session; changed under this session's monitor. */
+  private volatile boolean courtesy;
+  /** Since when it has been a courtesy session (nanoTime), while it is one. */
+  private volatile long courtesySince;
+  private final CompletableFuture<Void> gone = new CompletableFuture<>();
   /** Guarded by itself: delegations revoked from this session, the latest ones, reported in every renewal reply. */
   private final java.util.LinkedHashSet<Long> revoked = new java.util.LinkedHashSet<>();
 
@@ -155,8 +168,53 @@ final class ServerSession {
     }
   }
 
-  void renew(long now) {
-    lastRenewal = now;
+  /**
+   * A request arrived: the lease runs from {@code now}. A courtesy session becomes an ordinary one again
+   * (the delegations are told); returns whether it was one.
+   */
+  boolean renew(long now, Delegations delegations) {
+    lastRenewal = now; // before reading courtesy: see the class comment
+    if (!courtesy) {
+      return false;
+    }
+    synchronized (this) {
+      if (!courtesy) {
+        return false;
+      }
+      courtesy = false;
+      delegations.holderBack(this);
+      return true;
+    }
+  }
+
+  /**
+   * The lease sweep found the lease run out: the session becomes a courtesy session, and the
+   * delegations are told (recalls under way are revoked now). False if it is one already, has ended, or
+   * a request came meanwhile.
+   */
+  boolean lapse(long now, Delegations delegations) {
+    synchronized (this) {
+      if (courtesy || ended) {
+        return false;
+      }
+      courtesy = true; // before reading the renewal: see the class comment
+      if (!expired(now)) {
+        courtesy = false;
+        return false;
+      }
+      courtesySince = now;
+      delegations.lapsed(this);
+      return true;
+    }
+  }
+
+  boolean courtesy() {
+    return courtesy;
+  }
+
+  /** Since when it has been a courtesy session (nanoTime); meaningful while {@link #courtesy()}. */
+  long courtesySince() {
+    return courtesySince;
   }
 
   /**
@@ -175,7 +233,7 @@ final class ServerSession {
     lookedAt = now;
   }
 
-  /** Whether neither a request nor any other traffic from the client renewed the lease within it. */
+  /** Whether neither a request nor any other traffic from the client renewed the lease within it (a courtesy session's has). */
   boolean expired(long now) {
     return now - lastRenewal > leaseNanos && now - lastHeard > leaseNanos;
   }
@@ -235,10 +293,12 @@ final class ServerSession {
    * releases its locks, closes its connection. Idempotent.
    */
   void end(HandleTable handles, Delegations delegations) {
-    if (ended) {
-      return;
+    synchronized (this) { // against a lapse under way, which must not tell the delegations after this does
+      if (ended) {
+        return;
+      }
+      ended = true;
     }
-    ended = true;
     // Opens first, so that operations let go when the delegations are dropped find no stale share modes.
     for (OpenState o : opens.values()) {
       opens.remove(o.stateId());
@@ -254,6 +314,12 @@ final class ServerSession {
     if (c != null) {
       c.closeAfterSending(); // a SESSION_DESTROY's reply, or whatever else is on its way, goes first
     }
+    gone.complete(null);
+  }
+
+  /** Completes once {@link #end} has released everything the session held. */
+  CompletableFuture<Void> gone() {
+    return gone;
   }
 
   static void closeQuietly(OpenState o) {

@@ -26,9 +26,9 @@ final class SessionTable {
 
   /**
    * Adds {@code s} within {@code max} sessions, in one step with the check: if the table is full, removes and returns
-   * the session that has been without a connection longest (its client can still be served: it just
-   * loses its state, as at a lease expiry). Returns null if there was room; throws RESOURCE if the
-   * table is full of connected sessions.
+   * the courtesy session that has been one longest, or else the session that has been without a
+   * connection longest (its client can still be served: it just loses its state). Returns null if
+   * there was room; throws RESOURCE if the table is full of connected sessions with a lease.
    */
   synchronized ServerSession addWithin(int max, ServerSession s) throws OpException {
     ServerSession evicted = makeRoom(max);
@@ -43,8 +43,15 @@ final class SessionTable {
     }
     ServerSession oldest = null;
     for (ServerSession s : sessions.values()) {
-      if (!s.connected() && (oldest == null || s.disconnectedSince() - oldest.disconnectedSince() < 0)) {
+      if (s.courtesy() && (oldest == null || s.courtesySince() - oldest.courtesySince() < 0)) {
         oldest = s;
+      }
+    }
+    if (oldest == null) {
+      for (ServerSession s : sessions.values()) {
+        if (!s.connected() && (oldest == null || s.disconnectedSince() - oldest.disconnectedSince() < 0)) {
+          oldest = s;
+        }
       }
     }
     if (oldest == null || !sessions.remove(oldest.id(), oldest)) {
@@ -66,14 +73,25 @@ final class SessionTable {
   }
 
   /**
-   * Removes and returns the sessions whose lease ran out, once each has had its traffic noted
-   * ({@link ServerSession#noteTraffic}). Called by the lease sweep alone.
+   * Makes courtesy sessions of the sessions whose lease ran out, once each has had its traffic noted
+   * ({@link ServerSession#noteTraffic}), and returns them. Called by the lease sweep alone.
    */
-  List<ServerSession> removeExpired(long now) {
+  List<ServerSession> lapse(long now, Delegations delegations) {
     List<ServerSession> out = new ArrayList<>();
     for (ServerSession s : sessions.values()) {
       s.noteTraffic(now);
-      if (s.expired(now) && sessions.remove(s.id(), s)) {
+      if (s.expired(now) && s.lapse(now, delegations)) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /** Removes and returns the sessions that have been courtesy sessions for longer than {@code limitNanos}. */
+  List<ServerSession> removeCourtesyOlderThan(long now, long limitNanos) {
+    List<ServerSession> out = new ArrayList<>();
+    for (ServerSession s : sessions.values()) {
+      if (s.courtesy() && now - s.courtesySince() > limitNanos && sessions.remove(s.id(), s)) {
         out.add(s);
       }
     }

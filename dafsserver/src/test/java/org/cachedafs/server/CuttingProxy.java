@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A loopback TCP proxy between a client and a server that can cut the connection right after the
  * server has executed an operation: it swallows the reply to the armed opcode and closes both sides.
- * It understands just enough of the tcp transport's framing to find a reply's opcode.
+ * It understands just enough of the tcp transport's framing to find a reply's opcode. It can also
+ * hold everything in both directions for a while ({@link #hold}), as a partition would, without
+ * closing anything.
  */
 final class CuttingProxy implements AutoCloseable {
   private final ServerSocket listener;
@@ -22,6 +24,8 @@ final class CuttingProxy implements AutoCloseable {
   private final AtomicInteger armedOpcode = new AtomicInteger(-1);
   private final AtomicInteger cuts = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicBoolean cutOnData = new java.util.concurrent.atomic.AtomicBoolean();
+  /** Guarded by itself: whether nothing is forwarded now. */
+  private final boolean[] held = new boolean[1];
 
   CuttingProxy(InetSocketAddress upstream) throws IOException {
     this.upstream = upstream;
@@ -49,6 +53,32 @@ final class CuttingProxy implements AutoCloseable {
     return cuts.get();
   }
 
+  /** From now on nothing is forwarded either way, until {@link #release}: the peers hear silence. */
+  void hold() {
+    synchronized (held) {
+      held[0] = true;
+    }
+  }
+
+  void release() {
+    synchronized (held) {
+      held[0] = false;
+      held.notifyAll();
+    }
+  }
+
+  private void awaitReleased() throws IOException {
+    synchronized (held) {
+      while (held[0]) {
+        try {
+          held.wait();
+        } catch (InterruptedException e) {
+          throw new java.io.InterruptedIOException();
+        }
+      }
+    }
+  }
+
   private void acceptLoop() {
     while (!listener.isClosed()) {
       try {
@@ -56,7 +86,7 @@ final class CuttingProxy implements AutoCloseable {
         Socket server = new Socket(upstream.getAddress(), upstream.getPort());
         client.setTcpNoDelay(true);
         server.setTcpNoDelay(true);
-        start(() -> pump(client, server));
+        start(() -> pumpRequests(client, server));
         start(() -> pumpReplies(server, client));
       } catch (IOException e) {
         return;
@@ -70,9 +100,14 @@ final class CuttingProxy implements AutoCloseable {
     t.start();
   }
 
-  private static void pump(Socket from, Socket to) {
+  private void pumpRequests(Socket from, Socket to) {
     try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-      in.transferTo(out);
+      byte[] buffer = new byte[64 << 10];
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        awaitReleased();
+        out.write(buffer, 0, n);
+      }
     } catch (IOException ignored) {
       // Either side went away: the other is closed below.
     } finally {
@@ -104,6 +139,7 @@ final class CuttingProxy implements AutoCloseable {
             return;
           }
         }
+        awaitReleased();
         out.write(header);
         out.write(payload);
         out.flush();
@@ -130,6 +166,7 @@ final class CuttingProxy implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    release();
     listener.close();
   }
 }

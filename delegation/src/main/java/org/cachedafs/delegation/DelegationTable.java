@@ -24,7 +24,10 @@ import java.util.function.LongSupplier;
  *              (removed)                                    (removed)  REVOKED (id remembered for
  *                                                                       the holder's later use)
  * </pre>
- * A holder whose session ends ({@link #holderGone}) loses everything without a recall. A conflicting
+ * A holder whose session ends ({@link #holderGone}) loses everything without a recall. A holder whose
+ * lease ran out but whose session is kept ({@link #holderLapsed}: a courtesy holder, perhaps cut off
+ * and coming back) keeps its delegations until they are wanted: a conflict revokes them at once, since
+ * no return can be waited for, and so do recalls under way when it lapsed. A conflicting
  * operation waits on {@link Conflict#resolved()}, which completes on return or revocation, so it never
  * proceeds early and never waits longer than the lease.
  *
@@ -70,6 +73,8 @@ public final class DelegationTable<F, H> {
    * again: its wait stays bounded by one lease.
    */
   private final Map<F, Map<H, Integer>> waiters = new HashMap<>();
+  /** Guarded by this: holders whose lease ran out while they keep their state ({@link #holderLapsed}). */
+  private final java.util.Set<H> lapsed = new java.util.HashSet<>();
 
   /**
    * @param leaseNanos how long a recalled delegation may stay unreturned before it is revoked
@@ -175,7 +180,8 @@ public final class DelegationTable<F, H> {
       if (!e.recalling) {
         e.recalling = true;
         e.recalledAt = now;
-        e.deadline = now + leaseNanos;
+        // A lapsed holder cannot return it in time: it is due at once, and the caller's expire revokes it.
+        e.deadline = lapsed.contains(e.grant.holder()) ? now : now + leaseNanos;
         toRecall.add(e.grant);
       }
       waits.add(e.resolved);
@@ -244,10 +250,34 @@ public final class DelegationTable<F, H> {
     return resolveAll(gone);
   }
 
+  /**
+   * The holder's lease ran out, but its state is kept in case it comes back (a courtesy holder): its
+   * delegations being recalled are due now, and any conflict with the others makes them due at once,
+   * until {@link #holderBack}. Returns whether any is due now: the caller then calls {@link #expire}.
+   */
+  public synchronized boolean holderLapsed(H holder) {
+    lapsed.add(holder);
+    long now = ticker.read();
+    boolean due = false;
+    for (Entry<F, H> e : byId.values()) {
+      if (e.recalling && e.grant.holder().equals(holder)) {
+        e.deadline = now;
+        due = true;
+      }
+    }
+    return due;
+  }
+
+  /** The lapsed holder was heard from again: what it still holds is recalled like anyone's. */
+  public synchronized void holderBack(H holder) {
+    lapsed.remove(holder);
+  }
+
   /** The holder's session ended (lease expired, destroyed): all its delegations and opens go, without recall. */
   public List<Grant<F, H>> holderGone(H holder) {
     List<Entry<F, H>> gone = new ArrayList<>();
     synchronized (this) {
+      lapsed.remove(holder);
       for (Iterator<Entry<F, H>> it = byId.values().iterator(); it.hasNext(); ) {
         Entry<F, H> e = it.next();
         if (e.grant.holder().equals(holder)) {

@@ -218,6 +218,41 @@ class DelegationTableTest {
   }
 
   @Test
+  void aLapsedHolderKeepsItsDelegationsUntilWantedAndThenLosesThemAtOnce() {
+    Grant<String, String> recalled = open("f", "A", true);
+    Grant<String, String> quiet = open("g", "A", true);
+    Grant<String, String> wanted = open("h", "A", true);
+    Conflict<String, String> waiting = table.check("f", "B", FileAccess.OPEN_READ);
+    ticker.advance(LEASE_MS / 4, TimeUnit.MILLISECONDS);
+    assertTrue(table.holderLapsed("A"), "a recall under way is due now");
+    assertEquals(List.of(recalled), table.expire(), "revoked without waiting for the rest of its lease");
+    assertTrue(waiting.resolved().isDone());
+    assertEquals(2, table.size(), "what nobody wants is kept");
+    Conflict<String, String> now = table.check("h", "C", FileAccess.WRITE_DATA);
+    assertEquals(List.of(wanted), now.toRecall());
+    assertEquals(List.of(wanted), table.expire(), "a conflict with a lapsed holder is due at once");
+    assertTrue(now.resolved().isDone());
+    assertTrue(table.isRevoked(wanted.id(), "A"));
+    table.holderBack("A");
+    Conflict<String, String> later = table.check("g", "C", FileAccess.OPEN_READ);
+    assertEquals(List.of(quiet), later.toRecall());
+    assertTrue(table.expire().isEmpty(), "back: recalled and waited for like anyone's");
+    assertEquals(ReturnResult.RETURNED, table.returned(quiet.id(), "A"));
+    assertTrue(later.resolved().isDone());
+  }
+
+  @Test
+  void aLapsedHolderWhoseSessionEndsIsForgotten() {
+    open("f", "A", true);
+    table.holderLapsed("A");
+    table.holderGone("A");
+    open("f", "A", true);
+    Conflict<String, String> c = table.check("f", "B", FileAccess.OPEN_READ);
+    assertTrue(table.expire().isEmpty(), "a new session of the same holder is not lapsed");
+    assertFalse(c.resolved().isDone());
+  }
+
+  @Test
   void aRemovedFileTakesItsDelegationsWithIt() {
     open("f", "A", false);
     open("f", "B", false);

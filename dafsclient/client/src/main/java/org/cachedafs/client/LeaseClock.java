@@ -51,7 +51,7 @@ final class LeaseClock {
     while (u - prev > 0 && !until.compareAndSet(prev, u)) {
       prev = until.get();
     }
-    if (!held && until.get() - System.nanoTime() > 0) {
+    if (!held && !stopped && until.get() - System.nanoTime() > 0) {
       held = true;
     }
   }

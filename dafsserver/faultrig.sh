@@ -155,36 +155,30 @@ sweep() {
   done
 }
 
-cut_table() {
-  echo "cut_$1"
+# Replaces the host's table on the wire with one holding CHAIN, or with none if CHAIN is empty, in
+# one nft transaction: declaring the table first makes its delete succeed when it does not exist yet,
+# so partition and heal can each be repeated.
+set_cut() {
+  local run=$1 host=$2 chain=${3:-}
+  check_run "$run"
+  check_host "$host" "$run"
+  {
+    echo "table bridge cut_$host"
+    echo "delete table bridge cut_$host"
+    [[ -z $chain ]] || printf 'table bridge cut_%s {\n%s\n}\n' "$host" "$chain"
+  } | ip netns exec "$run-rig" nft -f -
 }
 
 partition() {
-  local run=$1 host=$2
-  check_run "$run"
-  check_host "$host" "$run"
-  # Declaring the table first makes the delete succeed when it does not exist yet: one transaction.
-  ip netns exec "$run-rig" nft -f - <<EOF
-table bridge $(cut_table "$host")
-delete table bridge $(cut_table "$host")
-table bridge $(cut_table "$host") {
-  chain forward {
+  set_cut "$1" "$2" "  chain forward {
     type filter hook forward priority -10; policy accept;
-    iifname "$host" drop
-    oifname "$host" drop
-  }
-}
-EOF
+    iifname \"$2\" drop
+    oifname \"$2\" drop
+  }"
 }
 
 heal() {
-  local run=$1 host=$2
-  check_run "$run"
-  check_host "$host" "$run"
-  ip netns exec "$run-rig" nft -f - <<EOF
-table bridge $(cut_table "$host")
-delete table bridge $(cut_table "$host")
-EOF
+  set_cut "$1" "$2"
 }
 
 # A token bucket on both directions of the host's link: its eth0 sends, the wire's port sends to it.

@@ -91,7 +91,7 @@ public final class FaultRig implements AutoCloseable {
     Result available = run(script, List.of("available"));
     if (available.code != 0) {
       deleteTree(work);
-      throw new IllegalStateException("the fault rig cannot run here: " + available.output.strip()
+      throw new IllegalStateException("the fault rig cannot run here: " + available.output.strip().replace("faultrig: cannot make a rig here: ", "")
           + " (the rig tests need root, iproute2, nftables and tc: docs/operations.md, \"The fault rig\")");
     }
     Result swept = run(script, List.of("sweep"));

@@ -27,8 +27,12 @@ final class ManagedProcess implements AutoCloseable {
   private final boolean commandDriven;
 
   private ManagedProcess(List<String> command, boolean commandDriven) throws IOException {
+    this(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start(), commandDriven);
+  }
+
+  private ManagedProcess(Process process, boolean commandDriven) {
     this.commandDriven = commandDriven;
-    process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    this.process = process;
     in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
     Thread reader = new Thread(() -> {
       try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -78,6 +82,13 @@ final class ManagedProcess implements AutoCloseable {
     return p;
   }
 
+  /** A client process started by someone else (in a host of the fault rig): it prints "ready", then answers commands. */
+  static ManagedProcess client(Process started) throws Exception {
+    ManagedProcess p = new ManagedProcess(started, true);
+    p.awaitReply("ready");
+    return p;
+  }
+
   String awaitReply(String prefix) throws InterruptedException {
     while (true) {
       String line = replies.poll(60, TimeUnit.SECONDS);
@@ -92,9 +103,24 @@ final class ManagedProcess implements AutoCloseable {
 
   /** Sends a command and returns its reply line. */
   String call(String command) throws Exception {
+    send(command);
+    return reply(command);
+  }
+
+  /** Sends a command without waiting for its reply: {@link #reply} takes it later. */
+  void send(String command) throws IOException {
     in.write(command);
     in.newLine();
     in.flush();
+  }
+
+  /** The next reply line if it comes within {@code millis}, else null (then {@link #reply} takes it later). */
+  String pollReply(long millis) throws InterruptedException {
+    return replies.poll(millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** The next reply line, to {@code command} sent before. */
+  String reply(String command) throws InterruptedException {
     String r = replies.poll(60, TimeUnit.SECONDS);
     if (r == null) {
       throw new AssertionError("no reply to '" + command + "' within 60 s; output so far: " + all);

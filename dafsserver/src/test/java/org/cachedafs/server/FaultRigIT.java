@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,8 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The fault rig itself: its hosts reach the server and nothing else does; each fault does what it
  * says, both ways, and is undone; the server comes back on its address after {@code kill -9}; and the
  * rig leaves nothing behind, whether it is closed, its JVM exits without closing it, or its JVM is
- * killed (the next rig sweeps it). Fails, rather than skips, where no rig can be made.
+ * killed (the next rig sweeps it). Fails, rather than skips, where no rig can be made. Runs with
+ * {@code -Pfaults}.
  */
+@Tag("rig")
+@Tag("faults")
 class FaultRigIT {
   /** What {@code timeout 3 bash -c '</dev/tcp/...'} exits with: connected, refused, or no answer at all. */
   static final int CONNECTED = 0;

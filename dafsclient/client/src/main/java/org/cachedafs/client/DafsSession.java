@@ -64,7 +64,7 @@ public abstract class DafsSession implements AutoCloseable {
    * link), and once the session has ended: the server may have let the lease go meanwhile and given
    * this session's delegations to other clients, so nothing cached under them may be used until it is
    * true again. It becomes true again when a reply to a request sent since comes (the background
-   * renewal's will do, and reports any delegation revoked meanwhile). Cheap: a volatile read.
+   * renewal's will do, and reports any delegation revoked meanwhile). Cheap: two volatile reads.
    */
   public abstract boolean leaseHeld();
 

@@ -48,10 +48,12 @@ final class DataOps {
   private final ServerLimits limits;
   private final OpenBudget openBudget;
   private final ExportedCache exported;
+  private final LocalFence fence;
 
   DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget,
-      ExportedCache exported) {
+      ExportedCache exported, LocalFence fence) {
     this.exported = exported;
+    this.fence = fence;
     this.limits = limits;
     this.openBudget = openBudget;
     this.export = export;
@@ -131,6 +133,9 @@ final class DataOps {
       // One decision per file: other clients' delegations come back before this open (and its
       // truncation) takes effect, and no other open can slip in between the check and the grant.
       synchronized (node) {
+        // Before anything this open lets clients cache (a delegation, exported blocks): from here on
+        // another process's open of the file waits until that is undone.
+        fence.watch(node);
         delegations.check(node, s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
         for (OpenState other : node.opens()) {
           if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {

@@ -450,8 +450,8 @@ final class FanotifyFence implements LocalFence {
     }
     Fanotify.FileId id = Fanotify.FileId.parse(events, info, end);
     Watch w = id == null ? null : byFileId.get(id);
-    if (w == null) {
-      return;
+    if (w == null || w.opensByPid.containsKey(pid)) {
+      return; // not watched, or by a process whose open was held and counted: fenced already
     }
     changes.increment();
     delegations.localChanged(w.node);

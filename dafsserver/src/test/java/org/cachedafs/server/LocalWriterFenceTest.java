@@ -56,6 +56,22 @@ class LocalWriterFenceTest {
         "printf '" + text + "' | dd of=f bs=" + text.length() + " seek=" + offset + " oflag=seek_bytes conv=notrunc status=none");
   }
 
+  /** A client holding a READ delegation on f, with f cached; it returns a recall after {@code returnDelayMillis} (negative: never). */
+  private DelegatedCopy cachingClient(long returnDelayMillis) throws Exception {
+    DelegatedCopy a = new DelegatedCopy(f.connect(), returnDelayMillis);
+    assertTrue(a.open("f", false), "alone with the file: a delegation");
+    a.read();
+    assertTrue(a.cached());
+    return a;
+  }
+
+  /** Runs a local command that opens nothing (so nothing could hold it up) and waits for the recall it causes after the fact. */
+  private void recallsAfterTheFact(DelegatedCopy a, String... command) throws Exception {
+    LocalCommand.Ran r = LocalCommand.run(f.export, 10_000, command);
+    assertEquals(0, r.exit(), r.output());
+    await("the recall after the fact", () -> !a.recalled.isEmpty() && !a.cached());
+  }
+
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (!condition.getAsBoolean()) {
@@ -66,10 +82,7 @@ class LocalWriterFenceTest {
 
   @Test
   void aLocalWriteWaitsForTheRecallAndTheClientThenReadsTheLocalBytes() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), 400);
-    assertTrue(a.open("f", false), "alone with the file: a delegation");
-    assertEquals(ORIGINAL, text(a.read()));
-    assertTrue(a.cached());
+    DelegatedCopy a = cachingClient(400);
     long recallsBefore = f.server.stats().recalls();
 
     LocalCommand.Ran dd = dd("LOCAL", 0).await(LEASE.toMillis() + 5000);
@@ -105,9 +118,7 @@ class LocalWriterFenceTest {
 
   @Test
   void noDelegationWhileALocalProcessHoldsTheFileOpenAndOneAgainAfterItCloses() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), 0);
-    assertTrue(a.open("f", false)); // the server watches the file from its first open
-    a.read();
+    DelegatedCopy a = cachingClient(0); // the server watches the file from its first open
     LocalCommand holder = LocalCommand.start(f.export, "bash", "-c", "exec 3<f; echo opened; sleep 1.5");
     await("the local open counted", () -> f.server.stats().localFence().localOpens() >= 1);
     await("the recall", () -> !a.recalled.isEmpty());
@@ -122,9 +133,7 @@ class LocalWriterFenceTest {
 
   @Test
   void aLocalTruncateOpensTheFileAndWaitsForTheRecall() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), 200);
-    assertTrue(a.open("f", false));
-    a.read();
+    DelegatedCopy a = cachingClient(200);
     LocalCommand.Ran t = LocalCommand.run(f.export, LEASE.toMillis() + 5000, "truncate", "-s", "3", "f");
     assertEquals(0, t.exit(), t.output());
     assertEquals(1, a.recalled.size());
@@ -134,25 +143,17 @@ class LocalWriterFenceTest {
 
   @Test
   void truncateByPathRecallsAfterTheFact() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), 0);
-    assertTrue(a.open("f", false));
-    a.read();
+    DelegatedCopy a = cachingClient(0);
     // truncate(2) opens nothing: no permission event, only FAN_MODIFY once it is done.
-    LocalCommand.Ran t = LocalCommand.run(f.export, 10_000, "perl", "-e", "truncate('f', 8) or die $!");
-    assertEquals(0, t.exit(), t.output());
-    await("the recall after the fact", () -> !a.recalled.isEmpty() && !a.cached());
+    recallsAfterTheFact(a, "perl", "-e", "truncate('f', 8) or die $!");
     assertEquals("original", text(a.read()));
     assertTrue(f.server.stats().localFence().changesAfterTheFact() >= 1);
   }
 
   @Test
   void aLocalRenameRecallsAfterTheFact() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), 0);
-    assertTrue(a.open("f", false));
-    a.read();
-    LocalCommand.Ran mv = LocalCommand.run(f.export, 10_000, "mv", "f", "g");
-    assertEquals(0, mv.exit(), mv.output());
-    await("the recall after the fact", () -> !a.recalled.isEmpty() && !a.cached());
+    DelegatedCopy a = cachingClient(0);
+    recallsAfterTheFact(a, "mv", "f", "g");
     var s = f.connect();
     DafsException e = assertThrows(DafsException.class, () -> s.lookup(s.root(), "f"));
     assertEquals(Status.NOENT, e.status());
@@ -162,20 +163,15 @@ class LocalWriterFenceTest {
 
   @Test
   void aLocalRemoveRecallsAfterTheFact() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), 0);
-    assertTrue(a.open("f", false));
-    a.read();
-    LocalCommand.Ran rm = LocalCommand.run(f.export, 10_000, "rm", "f");
-    assertEquals(0, rm.exit(), rm.output());
-    await("the recall after the fact", () -> !a.recalled.isEmpty() && !a.cached());
+    DelegatedCopy a = cachingClient(0);
+    recallsAfterTheFact(a, "rm", "f");
     var s = f.connect();
     assertEquals(Status.NOENT, assertThrows(DafsException.class, () -> s.lookup(s.root(), "f")).status());
   }
 
   @Test
   void aWaitingLocalOpenGoesOnWhenTheFencesThreadDies() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), -1); // never returns: the open would wait the whole lease
-    assertTrue(a.open("f", false));
+    DelegatedCopy a = cachingClient(-1); // never returns: the open would wait the whole lease
     LocalCommand waiting = dd("LOCAL", 0);
     await("the recall", () -> !a.recalled.isEmpty());
     assertTrue(waiting.alive(), "dd waits on the recall");
@@ -193,8 +189,7 @@ class LocalWriterFenceTest {
 
   @Test
   void aWaitingLocalOpenGoesOnWhenTheServerCloses() throws Exception {
-    DelegatedCopy a = new DelegatedCopy(f.connect(), -1);
-    assertTrue(a.open("f", false));
+    DelegatedCopy a = cachingClient(-1);
     LocalCommand waiting = dd("LOCAL", 0);
     await("the recall", () -> !a.recalled.isEmpty());
     Thread.sleep(200);

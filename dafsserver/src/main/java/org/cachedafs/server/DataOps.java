@@ -125,6 +125,13 @@ final class DataOps {
     boolean added = false;
     try {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (existing != null && !java.util.Objects.equals(existing.fileKey(), a.fileKey())) {
+        // The name went to another file while this open ran (removed and created again, renamed
+        // over): the channel may be the old file's, and must not be filed under the new one's handle
+        // (OdafsStressTest's readers then read a removed file through the current handle). Nothing
+        // has changed yet: DELAY, and the client sends the open again.
+        throw new OpException(Status.DELAY, r.name() + " was replaced while it was being opened");
+      }
       FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
       o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), openBudget);
       channel = null; // the open owns it, and its descriptor's place in the budget, from here: closing it releases both

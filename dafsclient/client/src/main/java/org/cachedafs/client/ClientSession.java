@@ -83,7 +83,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     });
     this.callbacks = new CallbackDispatcher(this);
     this.pipeline = new RequestPipeline(timer, callbacks);
-    this.handshake = new ClientHandshake(options, pipeline);
+    this.handshake = new ClientHandshake(options, pipeline, Link.name(address));
     this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer, move);
     this.lease = new LeaseRenewer(pipeline, callbacks, link, timer);
     this.transfers = new TransferSplitter(pipeline, link::domain);

@@ -193,6 +193,9 @@ final class RequestPipeline {
         h = Codec.decodeHeader(message);
       } catch (MalformedFrameException e) {
         log.warn("closing connection to {}: malformed frame from server: {}", c.remoteAddress(), e.getMessage());
+        // Before the close, which would fail them with no reason: a handshake learns that the peer
+        // answered, with something that is not DAFS.
+        failPinned(c, new java.net.ProtocolException("malformed frame: " + e.getMessage()));
         c.close();
         return;
       }
@@ -274,11 +277,7 @@ final class RequestPipeline {
    * connection the session has none until the next {@link #install}. Returns whether it was.
    */
   boolean lost(Connection c, Throwable cause) {
-    for (Outstanding o : outstanding.values()) {
-      if (o.pinned == c && outstanding.remove(o.id, o)) {
-        o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "during " + o.op, cause));
-      }
-    }
+    failPinned(c, cause);
     connectionLock.writeLock().lock();
     try {
       if (connection != c) {
@@ -288,6 +287,15 @@ final class RequestPipeline {
       return true;
     } finally {
       connectionLock.writeLock().unlock();
+    }
+  }
+
+  /** The handshake requests pinned to {@code c} fail with CONNECTION_LOST, caused by {@code cause} (null: a plain close). */
+  private void failPinned(Connection c, Throwable cause) {
+    for (Outstanding o : outstanding.values()) {
+      if (o.pinned == c && outstanding.remove(o.id, o)) {
+        o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "during " + o.op, cause));
+      }
     }
   }
 

@@ -2,6 +2,7 @@ package org.cachedafs.client;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.Locale;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Replies;
@@ -98,10 +99,9 @@ final class TransportMove {
    * @throws DafsException if it cannot be done and {@code required} (the mode is {@code shm}, or the
    *     session's memory already lives in the shm domain), saying why
    */
-  Connection connect(Connection bootstrap, RequestPipeline pipeline, ConnectionHandler handler, String server, boolean required)
-      throws DafsException {
-    Replies.Offers offers = (Replies.Offers) pipeline.exchange(bootstrap, Opcode.TRANSPORT_OFFERS, Requests.NoArgs.INSTANCE,
-        ClientHandshake.TIMEOUT);
+  Connection connect(Connection bootstrap, RequestPipeline pipeline, ConnectionHandler handler, String server, boolean required,
+      Duration timeout) throws DafsException {
+    Replies.Offers offers = (Replies.Offers) pipeline.exchange(bootstrap, Opcode.TRANSPORT_OFFERS, Requests.NoArgs.INSTANCE, timeout);
     Replies.Offer offer = offers.offers().stream().filter(o -> o.scheme().equals("shm")).findFirst().orElse(null);
     if (offer == null) {
       return stayOrFail(required, "the server at " + server + " offers no shm transport (only clients that reach it over loopback "

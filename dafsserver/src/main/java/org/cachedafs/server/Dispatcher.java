@@ -414,7 +414,7 @@ final class Dispatcher implements ConnectionHandler {
     byte[] secret = options.secret();
     byte[] proof = Handshake.clientProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare());
     if (!Handshake.matches(proof, r.proof())) {
-      refuse(c, peer, h, "wrong secret");
+      refuse(c, peer, h, secretRefusal(serverNonce, r, peer.clientName));
       return;
     }
     KeyPair ephemeral = Handshake.ephemeral();
@@ -478,6 +478,20 @@ final class Dispatcher implements ConnectionHandler {
     admission.authenticated(c);
     reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), new byte[Limits.KEY_SHARE_BYTES],
         Handshake.boundProof(key, serverNonce, r.clientNonce(), s.id()), export.handles().root().handle()));
+  }
+
+  /**
+   * Why a SESSION_CREATE proof failed, in the words a user can act on. A proof made with no secret is
+   * told apart from a wrong one by checking it under the empty secret as well. That tells a prober only
+   * whether this server has a secret, which it could learn anyway: a server without one serves loopback
+   * clients only, and any client without a secret is refused by one that has.
+   */
+  private String secretRefusal(byte[] serverNonce, Requests.SessionCreate r, String clientName) {
+    if (!options.hasSecret()) {
+      return "server has no secret";
+    }
+    byte[] withoutSecret = Handshake.clientProof(new byte[0], serverNonce, r.clientNonce(), clientName, r.clientShare());
+    return Handshake.matches(withoutSecret, r.proof()) ? "server requires a secret" : "wrong secret";
   }
 
   /** Guarded by peer. Authentication failed: the refusal is sent and the connection closed; nothing more is read. */

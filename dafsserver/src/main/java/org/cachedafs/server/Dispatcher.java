@@ -334,11 +334,12 @@ final class Dispatcher implements ConnectionHandler {
       result = new Replies.Error(e.getMessage());
     } catch (IOException e) {
       status = IoErrors.status(e);
-      result = new Replies.Error(e.getMessage());
+      result = new Replies.Error(IoErrors.reason(e));
     } catch (RuntimeException e) {
       log.error("{} from {} failed", op, s, e);
       status = Status.SERVERFAULT;
-      result = new Replies.Error(e.toString());
+      // Not its message, which may name the server's files: the log above has it all.
+      result = new Replies.Error("an unexpected " + e.getClass().getSimpleName() + " on the server; its log has the details");
     }
     ByteBuffer reply = Codec.encode(h.reply(status), result);
     if (status == Status.DELAY) {

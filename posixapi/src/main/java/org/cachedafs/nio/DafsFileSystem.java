@@ -175,12 +175,20 @@ final class DafsFileSystem extends FileSystem {
 
   /** The handle of an existing path (following symlinks inside the export). */
   FileHandle handle(DafsPath p) throws IOException {
-    String rel = p.relativeToRoot();
     try {
-      return rel.isEmpty() ? session.root() : session.lookup(session.root(), rel).handle();
+      return serverHandle(p);
     } catch (IOException e) {
       throw NioErrors.of(e, p);
     }
+  }
+
+  /**
+   * As {@link #handle}, with the server's failure as it is: for a caller that reports it against the
+   * path it was asked about (a file whose directory is missing is the file's NoSuchFileException).
+   */
+  FileHandle serverHandle(DafsPath p) throws IOException {
+    String rel = p.relativeToRoot();
+    return rel.isEmpty() ? session.root() : session.lookup(session.root(), rel).handle();
   }
 
   /**

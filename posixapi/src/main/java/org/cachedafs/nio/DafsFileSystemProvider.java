@@ -191,7 +191,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     DafsPath parent = (DafsPath) path.getParent();
     try {
       boolean uncached = fs.uncached || options.contains(com.sun.nio.file.ExtendedOpenOption.DIRECT);
-      CachedFile file = fs.cache.open(fs.handle(parent), path.getFileName().toString(), mode, uncached);
+      CachedFile file = fs.cache.open(fs.serverHandle(parent), path.getFileName().toString(), mode, uncached);
       try {
         if (file.attributes().isDirectory()) {
           throw new FileSystemException(path.toString(), null, "Is a directory");
@@ -254,7 +254,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       throw new FileAlreadyExistsException("/");
     }
     try {
-      fs.session.mkdir(fs.handle((DafsPath) d.getParent()), d.getFileName().toString(), permissions(attrs, 0755));
+      fs.session.mkdir(fs.serverHandle((DafsPath) d.getParent()), d.getFileName().toString(), permissions(attrs, 0755));
     } catch (IOException e) {
       throw NioErrors.of(e, d);
     }
@@ -267,9 +267,9 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     if (path.getNameCount() == 0) {
       throw new FileSystemException("/", null, "the root cannot be deleted");
     }
-    FileHandle parent = fs.handle((DafsPath) path.getParent());
     String name = path.getFileName().toString();
     try {
+      FileHandle parent = fs.serverHandle((DafsPath) path.getParent());
       var found = fs.session.lookup(parent, name);
       if (found.attributes().isDirectory()) {
         fs.session.rmdir(parent, name);
@@ -355,6 +355,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     if (src.getNameCount() == 0 || dst.getNameCount() == 0) {
       throw new FileSystemException(src.toString(), dst.toString(), "the root cannot be moved");
     }
+    FileHandle moving = fs.handle(src); // a missing source is its failure alone, as the JDK reports it
     FileHandle replaced = null;
     try {
       replaced = fs.session.lookup(fs.session.root(), dst.relativeToRoot()).handle();
@@ -362,9 +363,8 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       // No target.
     }
     try {
-      FileHandle moving = fs.handle(src);
-      fs.session.rename(fs.handle((DafsPath) src.getParent()), src.getFileName().toString(),
-          fs.handle((DafsPath) dst.getParent()), dst.getFileName().toString());
+      fs.session.rename(fs.serverHandle((DafsPath) src.getParent()), src.getFileName().toString(),
+          fs.serverHandle((DafsPath) dst.getParent()), dst.getFileName().toString());
       if (replaced != null && !replaced.equals(moving)) {
         fs.cache.removed(replaced);
       }

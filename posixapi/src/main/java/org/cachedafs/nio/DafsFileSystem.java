@@ -1,7 +1,7 @@
 package org.cachedafs.nio;
 
 import java.io.IOException;
-import java.net.URI;
+import java.net.InetSocketAddress;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -27,7 +27,8 @@ import org.cachedafs.protocol.FileHandle;
  * it. Everything goes through the cache, so files are cached while this client holds delegations on
  * them. Closing the file system closes its channels, the cache and the session.
  *
- * <p>It is made with the settings of its {@code env} ({@link FileSystemEnv}).
+ * <p>It is made with the settings of its {@code env} ({@link FileSystemEnv}), and is the one file
+ * system of its provider for its server ({@link OpenFileSystems}).
  *
  * <p>A session that ends for good (the server restarted and no longer knows it, its lease ran out, or
  * no reconnect succeeded in time) ends the file system with it: {@link #isOpen()} turns false, every
@@ -38,6 +39,7 @@ import org.cachedafs.protocol.FileHandle;
 final class DafsFileSystem extends FileSystem {
   private final DafsFileSystemProvider provider;
   private final String authority;
+  private final InetSocketAddress address;
   final DafsSession session;
   final CacheManager cache;
   private final Set<DafsFileChannel> channels = ConcurrentHashMap.newKeySet();
@@ -62,29 +64,36 @@ final class DafsFileSystem extends FileSystem {
   /** Whether every file is opened around the cache, as with {@code ExtendedOpenOption.DIRECT}. */
   final boolean uncached;
 
-  private DafsFileSystem(DafsFileSystemProvider provider, String authority, DafsSession session, CacheManager cache,
-      boolean uncached) {
+  private DafsFileSystem(DafsFileSystemProvider provider, String authority, InetSocketAddress address, DafsSession session,
+      CacheManager cache, boolean uncached) {
     this.uncached = uncached;
     this.provider = provider;
     this.authority = authority;
+    this.address = address;
     this.session = session;
     this.cache = cache;
   }
 
-  static DafsFileSystem connect(DafsFileSystemProvider provider, URI uri, Map<String, ?> env) throws IOException {
-    FileSystemEnv settings = FileSystemEnv.parse(env);
-    URI server = URI.create("dafs://" + uri.getAuthority());
-    DafsSession session = DafsClient.connect(server, settings.client());
+  /** Connects to {@code server}, at {@code address} (its host resolved), with the settings of {@code env}. */
+  static DafsFileSystem connect(DafsFileSystemProvider provider, DafsUri server, InetSocketAddress address, FileSystemEnv env)
+      throws IOException {
+    DafsSession session = DafsClient.connect(server.serverUri(), env.client());
     try {
-      return new DafsFileSystem(provider, uri.getAuthority(), session, CacheManager.create(session, settings.cache()), settings.uncached());
+      return new DafsFileSystem(provider, server.authority(), address, session, CacheManager.create(session, env.cache()), env.uncached());
     } catch (RuntimeException e) {
       session.close();
       throw e;
     }
   }
 
+  /** The server as the application first named it, {@code host:port}. */
   String authority() {
     return authority;
+  }
+
+  /** The server's resolved address: which server this is, however it is written. */
+  InetSocketAddress address() {
+    return address;
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Body;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
@@ -24,7 +25,6 @@ import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.Received;
 import org.cachedafs.transport.ConnectionHandler;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns received frames into operations and their results into replies.
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * not the one the request came in on.
  */
 final class Dispatcher implements ConnectionHandler {
-  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger log = Loggers.get(Dispatcher.class);
 
   private final ServerOptions options;
   private final SessionTable sessions;

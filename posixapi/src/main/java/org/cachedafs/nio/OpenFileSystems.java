@@ -8,8 +8,8 @@ import java.nio.file.FileSystemNotFoundException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.cachedafs.client.DafsException;
+import org.cachedafs.logging.Loggers;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The file systems one provider has open: at most one per server, keyed by the server's resolved
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * it open for ever, since nothing would close it.
  */
 final class OpenFileSystems {
-  private static final Logger log = LoggerFactory.getLogger(OpenFileSystems.class);
+  private static final Logger log = Loggers.get(OpenFileSystems.class);
 
   /** What makes a file system for a server, once it is known that none is open for it. */
   interface Connector {

@@ -8,13 +8,13 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Transport;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The session's hold on a connection to the server: the first connect, noticing a loss, reconnecting
@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * it at once, since trying again cannot help.
  */
 final class Link {
-  private static final Logger log = LoggerFactory.getLogger(Link.class);
+  private static final Logger log = Loggers.get(Link.class);
 
   private final Transport transport;
   private final SocketAddress address;

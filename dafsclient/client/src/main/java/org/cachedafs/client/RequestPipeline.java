@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Body;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
@@ -31,7 +32,6 @@ import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.Received;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every request from its call to its reply: credit slots, encoding, sending, reply matching, DELAY
@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * waiting request, or a completion made a new call) goes to the {@code dafs-sender} thread.
  */
 final class RequestPipeline {
-  private static final Logger log = LoggerFactory.getLogger(RequestPipeline.class);
+  private static final Logger log = Loggers.get(RequestPipeline.class);
 
   private final ScheduledExecutorService timer;
   private final CallbackDispatcher callbacks;

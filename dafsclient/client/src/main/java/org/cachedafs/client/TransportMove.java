@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Locale;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Replies;
 import org.cachedafs.protocol.Requests;
@@ -15,7 +16,6 @@ import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Transport;
 import org.cachedafs.transport.Transports;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Moving a session from the tcp connection it authenticated on to {@code shm}, when the server is on
@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Owns the shm domain while the session might use it: {@link #close} releases it.
  */
 final class TransportMove {
-  private static final Logger log = LoggerFactory.getLogger(TransportMove.class);
+  private static final Logger log = Loggers.get(TransportMove.class);
 
   /** The transport setting. */
   enum Mode {

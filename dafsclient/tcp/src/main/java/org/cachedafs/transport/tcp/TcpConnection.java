@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.Capabilities;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.MemoryDomain;
@@ -26,7 +27,6 @@ import org.cachedafs.transport.Region;
 import org.cachedafs.transport.RemoteAccessException;
 import org.cachedafs.transport.RemoteRegion;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A tcp connection: one non-blocking socket, a receive thread that reads frames and places one-sided
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * ever making a sender wait for the peer.
  */
 final class TcpConnection implements Connection {
-  private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
+  private static final Logger log = Loggers.get(TcpConnection.class);
 
   private final SocketChannel channel;
   private final TcpDomain domain;

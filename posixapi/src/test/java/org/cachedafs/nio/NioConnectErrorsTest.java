@@ -98,46 +98,44 @@ class NioConnectErrorsTest {
     return assertThrows(DafsException.class, () -> FileSystems.newFileSystem(uri, env));
   }
 
-  @Test
-  void aPeerThatAnswersWithSomethingElseIsNotADafsServer() throws Exception {
-    try (NotDafs http = new NotDafs(s -> s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))) {
-      DafsException e = failsToOpen(http.uri(), PATIENT);
-      assertEquals(Status.CONNECTION_LOST, e.status());
-      assertEquals("CONNECTION_LOST (connection lost): " + http.server() + " is not a DAFS server: it answered the handshake with something "
-          + "else (bad transport header)", e.getMessage());
-    }
-    try (NotDafs ssh = new NotDafs(s -> {
-      s.getOutputStream().write("SSH-2.0-OpenSSH_9.6\r\n".getBytes(StandardCharsets.US_ASCII));
-      s.shutdownOutput();
-      drain(s);
-    })) {
-      DafsException e = failsToOpen(ssh.uri(), PATIENT);
-      assertEquals("CONNECTION_LOST (connection lost): " + ssh.server() + " is not a DAFS server: it answered the handshake with something "
-          + "else (bad transport header)", e.getMessage());
+  /** How newFileSystem failed on a peer that treats each connection as {@code behaviour} says. */
+  private record Failure(Status status, String message) {}
+
+  /** newFileSystem's failure on a peer that does {@code behaviour}, its address written HOST:PORT in the message. */
+  private static Failure failureOn(NotDafs.Behaviour behaviour, Map<String, ?> env) throws Exception {
+    try (NotDafs peer = new NotDafs(behaviour)) {
+      DafsException e = failsToOpen(peer.uri(), env);
+      return new Failure(e.status(), e.getMessage().replace(peer.server(), "HOST:PORT"));
     }
   }
 
   @Test
-  void aPeerThatClosesWithoutAnAnswerFailsAtOnce() throws Exception {
-    try (NotDafs closer = new NotDafs(s -> {
+  void aPeerThatAnswersWithSomethingElseIsNotADafsServer() throws Exception {
+    Failure notDafs = new Failure(Status.CONNECTION_LOST,
+        "CONNECTION_LOST (connection lost): HOST:PORT is not a DAFS server: it answered the handshake with something else (bad transport header)");
+    assertEquals(notDafs, failureOn(s -> s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII)), PATIENT),
+        "an HTTP server's error, the connection left open");
+    assertEquals(notDafs, failureOn(s -> {
+      s.getOutputStream().write("SSH-2.0-OpenSSH_9.6\r\n".getBytes(StandardCharsets.US_ASCII));
       s.shutdownOutput();
       drain(s);
-    })) {
-      DafsException e = failsToOpen(closer.uri(), PATIENT);
-      assertEquals("CONNECTION_LOST (connection lost): " + closer.server() + " closed the connection during the handshake: it is not a DAFS "
-          + "server, or it refused this client (the server's log says why)", e.getMessage());
-    }
+    }, PATIENT), "an SSH banner, then the end of the stream");
+  }
+
+  @Test
+  void aPeerThatClosesWithoutAnAnswerFailsAtOnce() throws Exception {
+    assertEquals(new Failure(Status.CONNECTION_LOST, "CONNECTION_LOST (connection lost): HOST:PORT closed the connection during the handshake: "
+        + "it is not a DAFS server, or it refused this client (the server's log says why)"), failureOn(s -> {
+          s.shutdownOutput();
+          drain(s);
+        }, PATIENT));
   }
 
   @Test
   void aPeerThatSaysNothingFailsAtTheConnectTimeout() throws Exception {
     assertEquals(Duration.ofSeconds(10), ClientOptions.defaults().connectTimeout(), "the default, as documented");
-    try (NotDafs silent = new NotDafs(s -> { })) {
-      DafsException e = failsToOpen(silent.uri(), Map.of("connect.timeout", "300ms"));
-      assertEquals(Status.TIMEDOUT, e.status());
-      assertEquals("TIMEDOUT (request timed out): " + silent.server() + " did not answer the handshake within 300 ms: it is not a DAFS "
-          + "server, or it is overloaded", e.getMessage());
-    }
+    assertEquals(new Failure(Status.TIMEDOUT, "TIMEDOUT (request timed out): HOST:PORT did not answer the handshake within 300 ms: "
+        + "it is not a DAFS server, or it is overloaded"), failureOn(s -> { }, Map.of("connect.timeout", "300ms")));
   }
 
   @Test

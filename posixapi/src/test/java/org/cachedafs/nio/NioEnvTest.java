@@ -4,20 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.cachedafs.server.DafsServer;
-import org.cachedafs.server.ServerOptions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 16: the {@code env} of newFileSystem as a new user writes it. A typo in a key, or a value of the
@@ -25,24 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
  * connects; every key works in each of the forms docs/nio.md gives.
  */
 class NioEnvTest {
-  @TempDir Path tmp;
-  DafsServer server;
-  URI uri;
-
-  @BeforeEach
-  void start() throws IOException {
-    server = DafsServer.start(ServerOptions.of(Files.createDirectories(tmp.resolve("export"))));
-    uri = URI.create("dafs://127.0.0.1:" + server.address().getPort() + "/");
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
-  }
+  @RegisterExtension final ServedExport served = new ServedExport();
 
   private String refused(Map<String, ?> env) {
-    String message = assertThrows(IllegalArgumentException.class, () -> FileSystems.newFileSystem(uri, env)).getMessage();
-    assertEquals(0, server.stats().connections(), "refused before connecting");
+    String message = assertThrows(IllegalArgumentException.class, () -> FileSystems.newFileSystem(served.uri(), env)).getMessage();
+    assertEquals(0, served.server().stats().connections(), "refused before connecting");
     return message;
   }
 
@@ -106,7 +87,7 @@ class NioEnvTest {
   }
 
   private void roundTrip(Map<String, ?> env) throws IOException {
-    try (FileSystem fs = FileSystems.newFileSystem(uri, env)) {
+    try (FileSystem fs = FileSystems.newFileSystem(served.uri(), env)) {
       Files.writeString(fs.getPath("/f"), "with " + env.keySet());
       assertEquals("with " + env.keySet(), Files.readString(fs.getPath("/f")));
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystem;
@@ -23,11 +22,10 @@ import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.FileHandle;
-import org.cachedafs.server.DafsServer;
-import org.cachedafs.server.ServerOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,16 +34,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Each failure is made on a local directory too, and must read the same there, the root aside.
  */
 class NioErrorMessagesTest {
-  @TempDir Path tmp;
-  DafsServer server;
+  @TempDir Path local;
+  @RegisterExtension final ServedExport served = new ServedExport();
   FileSystem fs;
-  Path local;
 
   @BeforeEach
-  void start() throws IOException {
-    server = DafsServer.start(ServerOptions.of(Files.createDirectories(tmp.resolve("export"))));
-    fs = FileSystems.newFileSystem(URI.create("dafs://127.0.0.1:" + server.address().getPort() + "/"), Map.of("cache.size", "8m"));
-    local = Files.createDirectories(tmp.resolve("local"));
+  void openFileSystem() throws IOException {
+    fs = FileSystems.newFileSystem(served.uri(), Map.of("cache.size", "8m"));
     for (Path root : new Path[] {fs.getPath("/"), local}) {
       Files.createDirectories(root.resolve("d/sub"));
       Files.writeString(root.resolve("d/f"), "x");
@@ -53,9 +48,8 @@ class NioErrorMessagesTest {
   }
 
   @AfterEach
-  void stop() throws IOException {
+  void closeFileSystem() throws IOException {
     fs.close();
-    server.close();
   }
 
   private interface Call {
@@ -88,7 +82,7 @@ class NioErrorMessagesTest {
 
   @Test
   void theServerNeverTellsAClientItsPaths() throws IOException {
-    try (DafsSession s = DafsClient.connect(server.uri(), ClientOptions.defaults())) {
+    try (DafsSession s = DafsClient.connect(served.server().uri(), ClientOptions.defaults())) {
       FileHandle root = s.root();
       assertEquals("NOENT (no such file or directory)", assertThrows(DafsException.class, () -> s.lookup(root, "nope")).getMessage());
       assertEquals("NOENT (no such file or directory)", assertThrows(DafsException.class, () -> s.lookup(root, "nope/x")).getMessage());

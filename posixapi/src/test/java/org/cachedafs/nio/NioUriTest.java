@@ -16,10 +16,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.cachedafs.server.DafsServer;
 import org.cachedafs.server.ServerOptions;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,20 +29,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NioUriTest {
   @TempDir Path tmp;
-  Path export;
+  @RegisterExtension final ServedExport served = new ServedExport();
   DafsServer server;
   int port;
 
   @BeforeEach
-  void start() throws IOException {
-    export = Files.createDirectories(tmp.resolve("export"));
-    server = DafsServer.start(ServerOptions.of(export));
-    port = server.address().getPort();
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
+  void start() {
+    server = served.server();
+    port = served.port();
   }
 
   @Test

@@ -79,11 +79,11 @@ final class DataOps {
       existing = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (java.nio.file.NoSuchFileException e) {
       if (!create) {
-        throw new OpException(Status.NOENT, r.name());
+        throw new OpException(Status.NOENT, "");
       }
     }
     if (existing != null && exclusive) {
-      throw new OpException(Status.EXIST, r.name());
+      throw new OpException(Status.EXIST, "");
     }
     if (existing != null && existing.isSymbolicLink()) {
       p = export.confine(p); // follow it, as open(2) does, but only inside the export
@@ -96,7 +96,7 @@ final class DataOps {
     boolean budgeted = false;
     if (existing != null && existing.isDirectory()) {
       if (write) {
-        throw new OpException(Status.ISDIR, r.name() + " is a directory");
+        throw new OpException(Status.ISDIR, "a directory cannot be opened for writing");
       }
     } else {
       Set<OpenOption> opts = new HashSet<>();

@@ -59,7 +59,8 @@ final class HandleTable {
       }
     } catch (IOException e) {
       forget(n);
-      throw new OpException(Status.STALE, "the file is gone: " + e.getMessage());
+      String reason = IoErrors.reason(e);
+      throw new OpException(Status.STALE, reason.isEmpty() ? "the file is gone" : "the file is gone: " + reason);
     }
     return n;
   }

@@ -165,7 +165,7 @@ final class NamespaceOps {
       } catch (java.nio.file.FileAlreadyExistsException e) {
         BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (a.isDirectory()) {
-          throw new OpException(Status.ISDIR, r.name() + " is a directory");
+          throw new OpException(Status.ISDIR, "");
         }
       }
     }
@@ -192,7 +192,7 @@ final class NamespaceOps {
     Path p = dir.path().resolve(r.name());
     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (a.isDirectory()) {
-      throw new OpException(Status.ISDIR, r.name() + " is a directory; use rmdir");
+      throw new OpException(Status.ISDIR, "use rmdir for a directory");
     }
     FileNode n = handles.existing(a.fileKey());
     if (n == null) {
@@ -217,7 +217,7 @@ final class NamespaceOps {
     Path p = dir.path().resolve(r.name());
     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (!a.isDirectory()) {
-      throw new OpException(Status.NOTDIR, r.name() + " is not a directory");
+      throw new OpException(Status.NOTDIR, "");
     }
     Files.delete(p);
     forgetIfGone(a.fileKey(), p);
@@ -277,10 +277,10 @@ final class NamespaceOps {
         return; // rename(2): both names are the same file, nothing to do
       }
       if (src.isDirectory() && !dst.isDirectory()) {
-        throw new OpException(Status.NOTDIR, r.toName() + " is not a directory");
+        throw new OpException(Status.NOTDIR, "the target is not a directory");
       }
       if (!src.isDirectory() && dst.isDirectory()) {
-        throw new OpException(Status.ISDIR, r.toName() + " is a directory");
+        throw new OpException(Status.ISDIR, "the target is a directory");
       }
     }
     FileNode moving = handles.existing(src.fileKey());

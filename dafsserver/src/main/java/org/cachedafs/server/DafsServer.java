@@ -238,6 +238,11 @@ public final class DafsServer implements AutoCloseable {
     return fence.active();
   }
 
+  /** The handle table, for tests in this package that race it. */
+  HandleTable handles() {
+    return export.handles();
+  }
+
   /** The local-writer fence, for tests in this package that stop it. */
   LocalFence fence() {
     return fence;

@@ -132,7 +132,15 @@ final class DataOps {
         // has changed yet: DELAY, and the client sends the open again.
         throw new OpException(Status.DELAY, r.name() + " was replaced while it was being opened");
       }
-      FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
+      FileNode node;
+      try {
+        node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // Removed or replaced since the stat above (the table looks again): the channel is a removed
+        // file's, which must get no node, since its inode number may be another file's already.
+        // Nothing has changed yet: DELAY, as above.
+        throw new OpException(Status.DELAY, r.name() + " was removed while it was being opened");
+      }
       o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), openBudget);
       channel = null; // the open owns it, and its descriptor's place in the budget, from here: closing it releases both
       budgeted = false;

@@ -12,15 +12,15 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.FileType;
-import org.cachedafs.protocol.Limits;
 import org.cachedafs.protocol.Status;
 
 /**
- * Maps handles to files. A handle is {@link Limits#HANDLE_BYTES} bytes from a {@link SecureRandom},
+ * Maps handles to files. A handle is {@link #HANDLE_BYTES} bytes from a {@link SecureRandom},
  * so a client cannot forge one; it lives as long as the server process. One node per file identity,
  * so two paths to the same file (hard links, a rename) give the same handle.
  */
 final class HandleTable {
+  static final int HANDLE_BYTES = 16;
   private final SecureRandom random = new SecureRandom();
   private final Map<FileHandle, FileNode> byHandle = new ConcurrentHashMap<>();
   /** Guarded by this. */
@@ -94,7 +94,7 @@ final class HandleTable {
   /** Guarded by this (or called from the constructor). */
   private FileNode newNode(Object key, FileType type, FileNode dir, String name) {
     while (true) {
-      byte[] b = new byte[Limits.HANDLE_BYTES];
+      byte[] b = new byte[HANDLE_BYTES];
       random.nextBytes(b);
       FileHandle h = new FileHandle(b);
       FileNode n = new FileNode(h, key, type, dir, name, rootPath, nextOrder++);

@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 /** Every message survives a round trip, and every truncation or stray byte is a MalformedFrameException, never anything else. */
 class CodecTest {
   static final FileHandle H = new FileHandle(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  /** The shortest and the longest handle the protocol carries. */
+  static final FileHandle SHORT = new FileHandle(new byte[] {7});
+  static final FileHandle LONGEST = new FileHandle(new byte[Limits.MAX_HANDLE_BYTES]);
   static final FileAttributes A = new FileAttributes(FileType.REGULAR, 1234, 0100644, 1, 1000, 1000, 1, 2, 3, 4, 99, 3);
 
   record Sample(FrameHeader header, Body body) {}
@@ -38,6 +41,7 @@ class CodecTest {
     req(s, Opcode.READ_DIRECT_V, new Requests.DirectV(1, 8, List.of(new Requests.Segment(d(0x12, 0x34), 64, 4096), new Requests.Segment(d(-7, 1, 2, 3, 4, 5, 6, 7), 0, 1 << 20))));
     req(s, Opcode.CREATE, new Requests.Entry(H, "n", 0644, true));
     req(s, Opcode.RENAME, new Requests.Rename(H, "x", H, "y"));
+    req(s, Opcode.RENAME, new Requests.Rename(SHORT, "x", LONGEST, "y"));
     req(s, Opcode.READDIR, new Requests.ReadDir(H, 55, 100));
     req(s, Opcode.LOCK, new Requests.Lock(3, H, new LockRange(10, 0, true)));
     req(s, Opcode.DELEGRETURN, new Requests.Delegation(8, H));
@@ -186,8 +190,22 @@ class CodecTest {
     MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> Codec.decode(f));
     assertEquals(true, e.getMessage().contains("outside"));
     ByteBuffer n = Codec.encode(FrameHeader.request(Opcode.LOOKUP, 1, 1, 0, 1), new Requests.Lookup(H, "x"));
-    n.putShort(Codec.HEADER_BYTES + Limits.HANDLE_BYTES, (short) 0xFFFF);
+    n.putShort(Codec.HEADER_BYTES + 1 + H.bytes().length, (short) 0xFFFF);
     assertThrows(MalformedFrameException.class, () -> Codec.decode(n));
+  }
+
+  /** A handle's length byte is checked: 0 and anything past the longest handle are malformed. */
+  @Test
+  void badHandleLengthsAreMalformed() {
+    ByteBuffer ok = Codec.encode(FrameHeader.request(Opcode.GETATTR, 1, 1, 0, 1), new Requests.HandleArg(LONGEST, false));
+    for (int length : new int[] {0, Limits.MAX_HANDLE_BYTES + 1, 255}) {
+      ByteBuffer f = ByteBuffer.allocate(ok.remaining() + 255).put(ok.duplicate()).flip();
+      f.put(Codec.HEADER_BYTES, (byte) length);
+      MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> Codec.decode(f));
+      assertEquals(true, e.getMessage().contains("file handle"), e.getMessage());
+    }
+    assertThrows(IllegalArgumentException.class, () -> new FileHandle(new byte[0]));
+    assertThrows(IllegalArgumentException.class, () -> new FileHandle(new byte[Limits.MAX_HANDLE_BYTES + 1]));
   }
 
   private static RegionDescriptor d(int... b) {

@@ -3,6 +3,7 @@ package org.cachedafs.server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +46,7 @@ public final class DafsServer implements AutoCloseable {
   private final Admission admission;
   private final OpenBudget openBudget;
   private final ExportedCache exported;
+  private final Path stateDir;
   private volatile boolean closed;
 
   private DafsServer(ServerOptions options) throws IOException {
@@ -52,7 +54,10 @@ public final class DafsServer implements AutoCloseable {
     Transport transport = Transports.forScheme(options.transport());
     SecureRandom random = new SecureRandom();
     long rlimit = FileSizeLimit.ofProcess();
-    this.export = new Export(options.export(), Math.min(options.maxFileSize(), rlimit));
+    Path root = options.export().toRealPath();
+    this.stateDir = StateDirectory.prepare(options.stateDir() != null ? options.stateDir() : StateDirectory.defaultFor(root), root);
+    log.info("state directory {}", stateDir);
+    this.export = new Export(root, Math.min(options.maxFileSize(), rlimit));
     if (rlimit < options.maxFileSize()) {
       log.info("the process's file size limit (ulimit -f) caps files at {} bytes", rlimit);
     }
@@ -162,6 +167,11 @@ public final class DafsServer implements AutoCloseable {
 
   public InetSocketAddress address() {
     return (InetSocketAddress) endpoints.get(0).address();
+  }
+
+  /** Where the server keeps what outlives it (the handle key): the option's, or the export's default. */
+  public Path stateDirectory() {
+    return stateDir;
   }
 
   /** The session table, for tests in this package that break a session's connection. */

@@ -1,5 +1,6 @@
 package org.cachedafs.server;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -23,6 +24,11 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--listen", defaultValue = "tcp://127.0.0.1:5450", paramLabel = "TRANSPORT://HOST:PORT",
       description = "Where to listen (default: ${DEFAULT-VALUE}). Port 0 picks a free port.")
   URI listen;
+
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Where the server keeps what outlives it (the key that seals file handles), outside the export."
+          + " Default: the same at every start for the same export, under $XDG_STATE_HOME/cachedafs (else ~/.local/state/cachedafs).")
+  Path stateDir;
 
   @Option(names = "--secret-file", paramLabel = "FILE",
       description = "The shared secret clients must prove they know. Without it only loopback clients are served.")
@@ -132,10 +138,19 @@ public final class ServerMain implements Callable<Integer> {
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
         Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
-        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10);
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, stateDir);
     CountDownLatch stop = new CountDownLatch(1);
-    try (DafsServer server = DafsServer.start(options)) {
+    DafsServer started;
+    try {
+      started = DafsServer.start(options);
+    } catch (IOException e) {
+      // A state directory or key it must not use, an address taken: the reason is the message.
+      System.err.println("dafs-server: cannot start: " + e.getMessage());
+      return 1;
+    }
+    try (DafsServer server = started) {
       SignalStop.install(stop);
+      out.println("state directory " + server.stateDirectory());
       out.println("listening on " + server.uri());
       server.offeredTransports().forEach(t -> out.println("offering " + t + " to clients on this host"));
       stop.await();

@@ -23,10 +23,13 @@ import java.time.Duration;
  * @param exportedCacheBytes the size of the exported block cache that clients read by one-sided reads
  *     (ODAFS, docs/odafs.md); 0 turns it off
  * @param exportedBlockBytes the exported cache's block size: a power of two from 512 bytes to 1 MiB
+ * @param stateDir where the server keeps what outlives it (the key that seals durable file handles),
+ *     outside the export; null for the export's default, the same at every start
+ *     ({@code $XDG_STATE_HOME/cachedafs/NAME-HASH}, else under {@code ~/.local/state}; docs/operations.md)
  */
 public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport,
     Duration handshakeTimeout, ServerLimits limits, long maxFileSize, boolean offerShm,
-    long exportedCacheBytes, int exportedBlockBytes) {
+    long exportedCacheBytes, int exportedBlockBytes, Path stateDir) {
   public ServerOptions {
     secret = secret.clone();
     if (maxCredits < 1 || workers < 1) {
@@ -47,11 +50,14 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   public static final long DEFAULT_EXPORTED_CACHE_BYTES = 64L << 20;
   public static final int DEFAULT_EXPORTED_BLOCK_BYTES = 4096;
 
-  /** Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp, default limits, no file size limit of its own. */
+  /**
+   * Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp, default limits, no
+   * file size limit of its own, the export's default state directory.
+   */
   public static ServerOptions of(Path export) {
     return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10),
         ServerLimits.defaults(), Long.MAX_VALUE, true,
-        DEFAULT_EXPORTED_CACHE_BYTES, DEFAULT_EXPORTED_BLOCK_BYTES);
+        DEFAULT_EXPORTED_CACHE_BYTES, DEFAULT_EXPORTED_BLOCK_BYTES, null);
   }
 
   @Override
@@ -64,44 +70,49 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   }
 
   public ServerOptions withListen(InetSocketAddress a) {
-    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   public ServerOptions withSecret(byte[] s) {
-    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   public ServerOptions withLease(Duration l) {
-    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   public ServerOptions withMaxCredits(int c) {
-    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   public ServerOptions withWorkers(int w) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   public ServerOptions withHandshakeTimeout(Duration d) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   public ServerOptions withLimits(ServerLimits l) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   public ServerOptions withMaxFileSize(long bytes) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes, offerShm, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
   }
 
   /** Whether to offer the {@code shm} transport to clients on this host, beside the main transport. */
   public ServerOptions withShm(boolean offer) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offer, exportedCacheBytes, exportedBlockBytes);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offer, exportedCacheBytes, exportedBlockBytes, stateDir);
+  }
+
+  /** Where the server keeps what outlives it; null: the export's default. */
+  public ServerOptions withStateDir(Path dir) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, dir);
   }
 
   /** The exported block cache's size (0: none) and block size (ODAFS). */
   public ServerOptions withExportedCache(long bytes, int blockBytes) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, bytes, blockBytes);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, bytes, blockBytes, stateDir);
   }
 }

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * <p>Structure: the transport's {@link Listener} accepts connections; the {@link Dispatcher} decodes
  * their frames, authenticates, checks sessions and slots, and hands operations to a worker pool;
  * {@link NamespaceOps} and {@link DataOps} carry them out on the {@link Export}, whose
- * {@link HandleTable} maps random handles to files. Direct I/O moves data through a
+ * {@link HandleTable} maps handles to files: durable ones built from the kernel's file handle
+ * ({@link KernelHandles}, sealed under a key in the {@link StateDirectory}) where the kernel allows,
+ * random ones held in memory where not. Direct I/O moves data through a
  * {@link StagingPool} registered once at start in each transport's domain ({@link Endpoint}). Beside
  * its main transport the server listens on {@code shm} where the machine has it, and offers it to
  * clients on this host once they hold a session ({@link TransportOffers}). A housekeeping thread ends sessions whose lease ran
@@ -57,7 +59,21 @@ public final class DafsServer implements AutoCloseable {
     Path root = options.export().toRealPath();
     this.stateDir = StateDirectory.prepare(options.stateDir() != null ? options.stateDir() : StateDirectory.defaultFor(root), root);
     log.info("state directory {}", stateDir);
-    this.export = new Export(root, Math.min(options.maxFileSize(), rlimit));
+    DurableHandles durable = DisabledDurableHandles.INSTANCE;
+    String volatileReason = "";
+    try {
+      durable = KernelHandles.open(root, stateDir, random);
+      log.info("file handles are the kernel's, sealed under {}: they outlive the server", stateDir.resolve(HandleKey.FILE_NAME));
+    } catch (KernelHandles.Unavailable e) {
+      volatileReason = e.getMessage();
+      log.warn("file handles are held in memory and go stale when the server stops: {}", volatileReason);
+    }
+    try {
+      this.export = new Export(root, Math.min(options.maxFileSize(), rlimit), durable, volatileReason);
+    } catch (IOException | RuntimeException e) {
+      durable.close();
+      throw e;
+    }
     if (rlimit < options.maxFileSize()) {
       log.info("the process's file size limit (ulimit -f) caps files at {} bytes", rlimit);
     }
@@ -114,6 +130,7 @@ public final class DafsServer implements AutoCloseable {
       shutdownThreads();
       exported.close();
       endpoints.forEach(Endpoint::close);
+      export.handles().close();
       throw e;
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
@@ -221,13 +238,15 @@ public final class DafsServer implements AutoCloseable {
   }
 
   public ServerStats stats() {
+    HandleTable handles = export.handles();
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
         delegations.returns.sum(), delegations.revocations.sum(), domainStats(), admission.connections(), admission.evicted.sum(),
         admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum(),
         data.directBytesOut.sum(), data.directBytesIn.sum(),
         new ServerStats.Exported(exported.slots(), exported.resident(), exported.fills.sum(), exported.fillsWithdrawn.sum(),
-            exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()));
+            exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()),
+        new ServerStats.Handles(handles.durable(), handles.volatileReason(), handles.revived.sum(), handles.forged.sum()));
   }
 
   private void expireLeases() {
@@ -253,6 +272,7 @@ public final class DafsServer implements AutoCloseable {
     }
     exported.close();
     endpoints.forEach(Endpoint::close);
+    export.handles().close(); // last: a receive thread may answer a cheap request until its endpoint closes
     log.info("server on {} stopped", where);
   }
 

@@ -150,7 +150,9 @@ public final class ServerMain implements Callable<Integer> {
     }
     try (DafsServer server = started) {
       SignalStop.install(stop);
+      ServerStats.Handles handles = server.stats().handles();
       out.println("state directory " + server.stateDirectory());
+      out.println(handles.durable() ? "file handles outlive the server" : "file handles go stale when the server stops: " + handles.volatileReason());
       out.println("listening on " + server.uri());
       server.offeredTransports().forEach(t -> out.println("offering " + t + " to clients on this host"));
       stop.await();

@@ -25,11 +25,12 @@ import org.cachedafs.transport.DomainStats;
  * @param directBytesOut file bytes moved into clients' memory by one-sided writes (direct reads)
  * @param directBytesIn file bytes taken from clients' memory by one-sided reads (direct writes)
  * @param exported the exported block cache's counters (ODAFS)
+ * @param handles how the server makes file handles, and what became of those it did not know
  */
 public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused,
     long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain, int connections,
     long connectionsEvicted, long connectionsRefused, int openFiles, long descriptorsParked, long descriptorsReopened,
-    long directBytesOut, long directBytesIn, Exported exported) {
+    long directBytesOut, long directBytesIn, Exported exported, Handles handles) {
   /**
    * The exported block cache (ODAFS). A client's valid optimistic read leaves no trace here: it costs
    * the server nothing (on tcp, the transport's receive thread serves it; see {@code DomainStats}).
@@ -43,4 +44,16 @@ public record ServerStats(int sessions, long executed, long replayed, long malfo
    * @param referencesGiven references handed to clients
    */
   public record Exported(int slots, int resident, long fills, long fillsWithdrawn, long evictions, long invalidations, long referencesGiven) {}
+
+  /**
+   * File handles (docs/protocol.md §2.1), decided at start.
+   *
+   * @param durable whether handles are built from the kernel's file handle and sealed, so they outlive
+   *     the server; false where the kernel refused, and then every handle goes stale when it stops
+   * @param volatileReason why they are not durable (the kernel's refusal); empty when they are
+   * @param revived handles this server had not given out, or had forgotten, whose file the kernel found
+   *     inside the export (handles from before a restart)
+   * @param forged handles of the durable form refused because their seal did not verify
+   */
+  public record Handles(boolean durable, String volatileReason, long revived, long forged) {}
 }

@@ -66,8 +66,8 @@ public final class BenchMain implements Callable<Integer> {
   Path nfsScript;
 
   @Option(names = "--configs", split = ",", paramLabel = "NAME",
-      description = "Configurations to measure: local, uncached, cached, nio, uncached-shm, cached-shm, nfs (default: all "
-          + "that --transports allows).")
+      description = "Configurations to measure: local, uncached, cached, nio, uncached-shm, cached-shm, odafs, odafs-shm, nfs "
+          + "(default: all that --transports allows).")
   List<String> configs;
 
   @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "tcp,shm",
@@ -78,7 +78,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--only", split = ",", paramLabel = "NAME",
       description = "Run only these parts: workload names (seq-read-cold, seq-write, rand-read-uniform-large, "
           + "rand-read-uniform-fits, rand-read-zipf-fits, rand-read-zipf-large, rand-write, mix-70r-30w-zipf, multi-client-zipf, "
-          + "recall-pingpong, database-tpcb), hit-path, sweeps, server-cpu (default: everything).")
+          + "recall-pingpong, database-tpcb), hit-path, sweeps, server-cpu, odafs (default: everything).")
   List<String> only;
 
   @Option(names = "--large-mib", defaultValue = "1024", description = "The file many times the cache, MiB (default: ${DEFAULT-VALUE}).")
@@ -111,6 +111,15 @@ public final class BenchMain implements Callable<Integer> {
       description = "4 KiB direct reads per transport for the server's CPU per read, the server in its own process; 0 skips it "
           + "(default: ${DEFAULT-VALUE}).")
   int serverCpuReads;
+
+  @Option(names = "--odafs-clients", defaultValue = "8", paramLabel = "N",
+      description = "Client processes reading at once for the server's throughput with ODAFS against RPC reads, the server "
+          + "pinned to one CPU; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int odafsClients;
+
+  @Option(names = "--odafs-seconds", defaultValue = "2", paramLabel = "S",
+      description = "Timed part of that throughput probe, per transport and read path, s (default: ${DEFAULT-VALUE}).")
+  double odafsSeconds;
 
   @Option(names = "--seconds", defaultValue = "1.0", description = "Timed part of each random-access measurement, s "
       + "(default: ${DEFAULT-VALUE}).")
@@ -197,7 +206,8 @@ public final class BenchMain implements Callable<Integer> {
     return new Settings(largeMib << 20, fitsMib << 20, writeMib << 20, cacheMib << 20, blockKib << 10, hotMib << 20,
         hitLargeMib << 20, hitOps, seconds, seqSeconds, zipf, clients, pingPongTurns, dbSeconds, h2Settings, transportMib << 20,
         sweepBlockKib.stream().filter(k -> k > 0).map(k -> k << 10).toList(),
-        sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed, repeat, serverCpuReads);
+        sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed, repeat, serverCpuReads, odafsClients,
+        odafsSeconds);
   }
 
   /**
@@ -227,6 +237,8 @@ public final class BenchMain implements Callable<Integer> {
     unless.accept("--sweep-cache-mib", () -> sweepCacheMib = List.of(4L, 16L));
     unless.accept("--repeat", () -> repeat = 1);
     unless.accept("--server-cpu-reads", () -> serverCpuReads = 2000);
+    unless.accept("--odafs-clients", () -> odafsClients = 2);
+    unless.accept("--odafs-seconds", () -> odafsSeconds = 0.3);
     if (!nfsRequired) {
       noNfs = true;
     }
@@ -246,14 +258,17 @@ public final class BenchMain implements Callable<Integer> {
     notNegative("--hit-large-mib", hitLargeMib);
     notNegative("--clients", clients);
     notNegative("--pingpong-turns", pingPongTurns);
-    if (!(seconds > 0) || !(seqSeconds > 0) || !(dbSeconds >= 0) || !(zipf > 0)) {
-      throw usage("--seconds, --seq-seconds and --zipf must be above 0, --db-seconds at least 0");
+    notNegative("--server-cpu-reads", serverCpuReads);
+    notNegative("--odafs-clients", odafsClients);
+    if (!(seconds > 0) || !(seqSeconds > 0) || !(dbSeconds >= 0) || !(zipf > 0) || !(odafsSeconds > 0)) {
+      throw usage("--seconds, --seq-seconds, --odafs-seconds and --zipf must be above 0, --db-seconds at least 0");
     }
     if (sweepBlockKib.stream().anyMatch(k -> k < 0) || sweepCacheMib.stream().anyMatch(m -> m < 0)) {
       throw usage("sweep sizes must not be negative (0 skips the sweep)");
     }
     if (only != null) {
-      Set<String> known = new java.util.HashSet<>(List.of(Runner.MULTI, "recall-pingpong", Ratios.DB, "hit-path", "sweeps", "server-cpu"));
+      Set<String> known = new java.util.HashSet<>(List.of(Runner.MULTI, "recall-pingpong", Ratios.DB, "hit-path", "sweeps", "server-cpu",
+          "odafs"));
       Runner.standard(settings()).forEach(w -> known.add(w.name()));
       for (String o : only) {
         if (!known.contains(o)) {
@@ -292,13 +307,14 @@ public final class BenchMain implements Callable<Integer> {
       }
     }
     Set<Config> chosen = EnumSet.noneOf(Config.class);
-    for (String c : configs == null ? List.of("local", "uncached", "cached", "nio", "uncached-shm", "cached-shm", "nfs") : configs) {
+    for (String c : configs == null ? List.of("local", "uncached", "cached", "nio", "uncached-shm", "cached-shm", "odafs", "odafs-shm", "nfs")
+        : configs) {
       Config config;
       try {
         config = Config.of(c.trim());
       } catch (IllegalArgumentException e) {
         throw usage("--configs: no configuration called '" + c.trim() + "'; they are local, uncached, cached, nio, uncached-shm, "
-            + "cached-shm and nfs");
+            + "cached-shm, odafs, odafs-shm and nfs");
       }
       if (config.transport() == null || transports.stream().anyMatch(t -> t.trim().equals(config.transport()))) {
         chosen.add(config);

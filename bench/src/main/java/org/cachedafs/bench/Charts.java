@@ -37,6 +37,9 @@ final class Charts {
       Map.entry("uncached-shm", new Color(0xF0, 0xE4, 0x42)),
       Map.entry("cached-shm", new Color(0x56, 0xB4, 0xE9)),
       Map.entry("nfs", new Color(0xD5, 0x5E, 0x00)),
+      // Okabe-Ito's eight are taken (black is the goal line): ODAFS gets two that no other is near.
+      Map.entry("odafs", new Color(0x44, 0x44, 0x44)),
+      Map.entry("odafs-shm", new Color(0x8C, 0x56, 0x4B)),
       Map.entry("kernel FileChannel.read", new Color(0x00, 0x72, 0xB2)),
       Map.entry("cached facade pread", new Color(0x00, 0x9E, 0x73)),
       Map.entry("floor: map lookup + copy", new Color(0x99, 0x99, 0x99)),

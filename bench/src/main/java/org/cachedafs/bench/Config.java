@@ -19,6 +19,13 @@ enum Config {
   UNCACHED_SHM("uncached-shm", "shm"),
   /** As {@link #CACHED}, over shm. */
   CACHED_SHM("cached-shm", "shm"),
+  /**
+   * As {@link #UNCACHED}, with ODAFS: reads go first to the server's exported cache by one-sided
+   * reads of the slots the session holds references to, validated by the client (docs/odafs.md).
+   */
+  ODAFS("odafs", "tcp"),
+  /** As {@link #ODAFS}, over shm: an accepted read costs the server no CPU at all. */
+  ODAFS_SHM("odafs-shm", "shm"),
   /** NFS-Ganesha exporting the same directory, read by a Java NFSv3 client in its network namespace. */
   NFS("nfs", null);
 
@@ -39,9 +46,18 @@ enum Config {
     return transport;
   }
 
-  /** Whether it reads through the cache. */
+  /** Whether it reads around the cache. */
   boolean uncached() {
-    return this == UNCACHED || this == UNCACHED_SHM;
+    return this == UNCACHED || this == UNCACHED_SHM || optimistic();
+  }
+
+  /**
+   * Whether its session reads the server's exported cache first (ODAFS). Such a configuration runs
+   * only the random-read workloads: ODAFS changes nothing else (writes and sequential reads take the
+   * uncached path, already measured).
+   */
+  boolean optimistic() {
+    return this == ODAFS || this == ODAFS_SHM;
   }
 
   static Config of(String label) {

@@ -98,8 +98,8 @@ final class Fixture implements AutoCloseable {
           throw new IllegalStateException("no local configuration: the export is not on this machine");
         }
         return Targets.local(export);
-      case UNCACHED, UNCACHED_SHM, CACHED, CACHED_SHM:
-        return Targets.facade(server, secret, cache, config.uncached(), config.transport());
+      case UNCACHED, UNCACHED_SHM, CACHED, CACHED_SHM, ODAFS, ODAFS_SHM:
+        return Targets.facade(server, secret, cache, config.uncached(), config.transport(), config.optimistic());
       case NIO:
         return Targets.nio(server, secret, cache, false);
       default:

@@ -82,6 +82,11 @@ final class Runner {
             0.7, true, s.cellSeconds(), false));
   }
 
+  /** Whether configuration {@code c} runs workload {@code w}: ODAFS ones only the random reads (see {@link Config#optimistic}). */
+  static boolean runs(Config c, Workload w) {
+    return !c.optimistic() || (w.op() == Workload.Op.READ && w.access() != Workload.Access.SEQUENTIAL);
+  }
+
   CacheConfig cacheConfig() {
     return CacheConfig.defaults().withCapacity(s.cacheBytes()).withBlockSize(s.blockSize())
         .withSlabBytes(Math.max(s.blockSize(), Math.min(s.cacheBytes(), 64L << 20)));
@@ -90,8 +95,8 @@ final class Runner {
   /** The number of steps {@link #run} reports to the progress bar. */
   int steps() {
     List<Workload> w = standard(s).stream().filter(x -> selected.test(x.name())).toList();
-    int inProcess = (int) configs.stream().filter(c -> c != Config.NFS).count();
-    return 4 + w.size() * inProcess * s.repeat() + 1 + 2 + 3 * s.repeat() + 1
+    long cells = w.stream().mapToLong(x -> configs.stream().filter(c -> c != Config.NFS && runs(c, x)).count()).sum();
+    return 4 + (int) cells * s.repeat() + 1 + 2 + 3 * s.repeat() + 2
         + (s.sweepBlockSizes().size() + s.sweepCacheBytes().size() + (s.sweepReadAhead() ? 2 : 0)) * s.repeat();
   }
 
@@ -141,7 +146,7 @@ final class Runner {
     for (Workload w : workloads) {
       for (int rep = 1; rep <= s.repeat(); rep++) {
         for (Config c : configs) {
-          if (c == Config.NFS) {
+          if (c == Config.NFS || !runs(c, w)) {
             continue;
           }
           step(w.name() + " / " + c.label() + repetition(rep));
@@ -195,8 +200,7 @@ final class Runner {
 
     sweeps();
 
-    step("server cpu per direct read");
-    List<ServerCpuProbe> serverCpu = new ArrayList<>();
+    step("server cpu per read");
     List<String> transports = new ArrayList<>();
     if (configs.contains(Config.UNCACHED)) {
       transports.add("tcp");
@@ -204,15 +208,35 @@ final class Runner {
     if (configs.contains(Config.UNCACHED_SHM) && !unusable.contains(Config.UNCACHED_SHM)) {
       transports.add("shm");
     }
+    List<List<ServerCpuProbe>> serverCpu = new ArrayList<>();
     if (s.serverCpuReads() > 0 && selected.test("server-cpu") && !transports.isEmpty()) {
       try {
         for (int rep = 1; rep <= s.repeat(); rep++) {
-          serverCpu.addAll(ServerCpuProbe.measure(transports, s.serverCpuReads()));
+          serverCpu.add(ServerCpuProbe.measure(transports, s.serverCpuReads()));
         }
       } catch (IOException e) {
-        // The run's other figures stand; this one is reported missing, with why.
+        // The run's other figures stand; these are reported missing, with why.
         serverCpu.clear();
-        skipOnce("server cpu per direct read: " + Failure.describe(e));
+        skipOnce("server cpu per read: " + Failure.describe(e));
+      }
+    }
+    step("odafs: server throughput and staleness");
+    List<List<ServerThroughputProbe>> throughput = new ArrayList<>();
+    List<List<StalenessProbe>> staleness = new ArrayList<>();
+    if (selected.test("odafs") && !transports.isEmpty()) {
+      try {
+        for (int rep = 1; rep <= s.repeat(); rep++) {
+          if (s.odafsClients() > 0) {
+            throughput.add(ServerThroughputProbe.measure(transports, s.odafsClients(), s.odafsSeconds()));
+          }
+          if (s.serverCpuReads() > 0) {
+            staleness.add(StalenessProbe.measure(transports.get(transports.size() - 1), Math.max(200, s.serverCpuReads() / 10)));
+          }
+        }
+      } catch (IOException e) {
+        throughput.clear();
+        staleness.clear();
+        skipOnce("odafs server throughput and staleness: " + Failure.describe(e));
       }
     }
 
@@ -220,12 +244,7 @@ final class Runner {
         fixture.embedded() ? "embedded " + fixture.server() : fixture.server().toString(), Machine.current(), s.asMap(),
         reference, hits, pingPong, List.copyOf(results), null, List.copyOf(skipped));
     Map<String, Ratio> ratios = new LinkedHashMap<>(Ratios.compute(run));
-    for (String t : List.of("tcp", "shm")) {
-      List<Double> each = serverCpu.stream().filter(p -> p.transport().equals(t)).map(ServerCpuProbe::cpuMicrosPerRead).toList();
-      ratios.put(t + "_server_cpu_per_direct_read_us", Ratio.figure(each,
-          "server process CPU µs per 4 KiB READ_DIRECT over " + t + ", the server in its own process (all its threads)",
-          "not measured in this run (needs the uncached" + (t.equals("shm") ? "-shm" : "") + " configuration)"));
-    }
+    ratios.putAll(OdafsRatios.compute(serverCpu, throughput, staleness, s.odafsClients()));
     return run.withRatios(ratios);
   }
 
@@ -270,7 +289,7 @@ final class Runner {
       Workload brief = new Workload(w.name(), w.op(), w.access(), w.zipfSkew(), w.ioSize(), w.writes() ? w.file() : FITS,
           bytes - bytes % w.ioSize(), w.readFraction(), false, 0.1, false);
       for (Config c : configs) {
-        if (c != Config.NFS && (c != Config.LOCAL || fixture.export() != null) && !unusable.contains(c)) {
+        if (c != Config.NFS && runs(c, w) && (c != Config.LOCAL || fixture.export() != null) && !unusable.contains(c)) {
           try {
             cell(c, brief, cacheConfig(), "warm-up");
           } catch (IOException | IllegalArgumentException e) {

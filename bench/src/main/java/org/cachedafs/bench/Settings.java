@@ -28,12 +28,14 @@ import java.util.Map;
  * @param sweepReadAhead whether to sweep read-ahead on and off
  * @param seed the seed of every access pattern
  * @param repeat how many times each measured cell runs, configurations round-robin
- * @param serverCpuReads 4 KiB direct reads per transport for the server-CPU probe (0: none)
+ * @param serverCpuReads 4 KiB direct reads per transport and read path for the server-CPU probe (0: none)
+ * @param odafsClients client processes of the ODAFS server-throughput probe (0: none)
+ * @param odafsSeconds the timed part of the throughput probe, per transport and read path
  */
 record Settings(long largeBytes, long fitsBytes, long writeBytes, long cacheBytes, int blockSize, long hotBytes,
     long hitLargeBytes, int hitOps, double cellSeconds, double seqSeconds, double zipfSkew, int clients, int pingPongTurns,
     double dbSeconds, String h2Settings, long transportBytes, List<Integer> sweepBlockSizes, List<Long> sweepCacheBytes, boolean sweepReadAhead,
-    long seed, int repeat, int serverCpuReads) {
+    long seed, int repeat, int serverCpuReads, int odafsClients, double odafsSeconds) {
 
   /** The values, for the run's record. */
   Map<String, Object> asMap() {

@@ -50,7 +50,11 @@ final class Targets {
   }
 
   static DafsSession connect(URI server, byte[] secret, String clientName, String transport) throws IOException {
-    ClientOptions options = ClientOptions.defaults().withClientName(clientName).withTransport(transport);
+    return connect(server, secret, clientName, transport, false);
+  }
+
+  static DafsSession connect(URI server, byte[] secret, String clientName, String transport, boolean optimistic) throws IOException {
+    ClientOptions options = ClientOptions.defaults().withClientName(clientName).withTransport(transport).withOptimisticReads(optimistic);
     if (secret != null) {
       options = options.withSecret(secret);
     }
@@ -59,13 +63,20 @@ final class Targets {
 
   /** The POSIX facade over its own session and cache, through the cache or around it ({@code O_DIRECT}). */
   static Target facade(URI server, byte[] secret, CacheConfig config, boolean uncached, String transport) throws IOException {
-    DafsSession session = connect(server, secret, (uncached ? "bench-uncached-" : "bench-cached-") + transport, transport);
+    return facade(server, secret, config, uncached, transport, false);
+  }
+
+  /** As above; with {@code optimistic}, the session reads the server's exported cache first (ODAFS). */
+  static Target facade(URI server, byte[] secret, CacheConfig config, boolean uncached, String transport, boolean optimistic)
+      throws IOException {
+    DafsSession session = connect(server, secret,
+        (optimistic ? "bench-odafs-" : uncached ? "bench-uncached-" : "bench-cached-") + transport, transport, optimistic);
     CacheManager cache = null;
     try {
       cache = CacheManager.create(session, config);
       DafsPosix posix = new DafsPosix();
       posix.mount(MOUNT, cache);
-      return new FacadeTarget(posix, cache, session, uncached);
+      return new FacadeTarget(posix, cache, session, uncached, optimistic);
     } catch (RuntimeException e) {
       if (cache != null) {
         cache.close();
@@ -111,18 +122,20 @@ final class Targets {
     private final CacheManager cache;
     private final DafsSession session;
     private final boolean uncached;
+    private final boolean optimistic;
 
-    FacadeTarget(DafsPosix posix, CacheManager cache, DafsSession session, boolean uncached) {
+    FacadeTarget(DafsPosix posix, CacheManager cache, DafsSession session, boolean uncached, boolean optimistic) {
       this.posix = posix;
       this.cache = cache;
       this.session = session;
       this.uncached = uncached;
+      this.optimistic = optimistic;
     }
 
     /** The configuration's label, from where the session really runs: {@code -shm} once it moved. */
     @Override
     public String name() {
-      return (uncached ? "uncached" : "cached") + (session.transport().equals("shm") ? "-shm" : "");
+      return (optimistic ? "odafs" : uncached ? "uncached" : "cached") + (session.transport().equals("shm") ? "-shm" : "");
     }
 
     DafsPosix posix() {

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * {@link StagingPool} registered once at start in each transport's domain ({@link Endpoint}). Beside
  * its main transport the server listens on {@code shm} where the machine has it, and offers it to
  * clients on this host once they hold a session ({@link TransportOffers}). A housekeeping thread ends sessions whose lease ran
- * out, which closes their opens and releases their locks.
+ * out, which closes their opens and releases their locks. The {@link LocalFence} holds other processes'
+ * opens of files the server has state on until their delegations are back and exported blocks wiped.
  */
 public final class DafsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DafsServer.class);
@@ -49,6 +50,7 @@ public final class DafsServer implements AutoCloseable {
   private final OpenBudget openBudget;
   private final ExportedCache exported;
   private final Path stateDir;
+  private final LocalFence fence;
   private volatile boolean closed;
 
   private DafsServer(ServerOptions options) throws IOException {
@@ -96,13 +98,17 @@ public final class DafsServer implements AutoCloseable {
       }
     }
     this.exported = exportedCache(options, random);
-    export.handles().onForget(exported::removed);
     this.sessions = new SessionTable(random);
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
     java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("dafs-housekeeping"));
     timers.setRemoveOnCancelPolicy(true); // a cancelled handshake deadline must not keep its connection reachable
     this.housekeeping = timers;
     this.delegations = new Delegations(options.lease().toNanos(), housekeeping, workers, random);
+    this.fence = LocalFence.start(options.localFence(), delegations, exported, options.lease());
+    export.handles().onForget(n -> {
+      exported.removed(n);
+      fence.forget(n);
+    });
     ServerLimits limits = options.limits();
     long descriptors = OpenBudget.processDescriptorLimit();
     this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit(descriptors));
@@ -110,7 +116,7 @@ public final class DafsServer implements AutoCloseable {
         : connectionsThatFit(descriptors - openBudget.budget(),
             endpoints.stream().mapToInt(e -> e.transport.descriptorsPerConnection()).max().orElse(1));
     this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
-    this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget, exported);
+    this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget, exported, fence);
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations, exported),
         data, delegations, workers, housekeeping, random,
         admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
@@ -127,6 +133,7 @@ public final class DafsServer implements AutoCloseable {
         }
       }
     } catch (IOException | RuntimeException e) {
+      fence.close();
       shutdownThreads();
       exported.close();
       endpoints.forEach(Endpoint::close);
@@ -246,7 +253,23 @@ public final class DafsServer implements AutoCloseable {
         data.directBytesOut.sum(), data.directBytesIn.sum(),
         new ServerStats.Exported(exported.slots(), exported.resident(), exported.fills.sum(), exported.fillsWithdrawn.sum(),
             exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()),
+        fence.stats(),
         new ServerStats.Handles(handles.durable(), handles.volatileReason(), handles.revived.sum(), handles.forged.sum()));
+  }
+
+  /**
+   * Whether local writers are fenced: other processes on this host that open an exported file the
+   * server has state on wait until its delegations are back and its exported blocks are wiped
+   * (docs/consistency.md, "Local writers"). False with {@code --no-local-fence}, without CAP_SYS_ADMIN,
+   * and once the fence's thread has stopped; the log says why.
+   */
+  public boolean localWritersFenced() {
+    return fence.active();
+  }
+
+  /** The local-writer fence, for tests in this package that stop it. */
+  LocalFence fence() {
+    return fence;
   }
 
   private void expireLeases() {
@@ -265,6 +288,7 @@ public final class DafsServer implements AutoCloseable {
     }
     closed = true;
     String where = hostPort(address());
+    fence.close(); // first: a local open waiting on a recall goes on now, not at the lease
     endpoints.forEach(Endpoint::stopAccepting);
     shutdownThreads();
     for (ServerSession s : sessions.removeAll()) {

@@ -48,10 +48,12 @@ final class DataOps {
   private final ServerLimits limits;
   private final OpenBudget openBudget;
   private final ExportedCache exported;
+  private final LocalFence fence;
 
   DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, ServerLimits limits, OpenBudget openBudget,
-      ExportedCache exported) {
+      ExportedCache exported, LocalFence fence) {
     this.exported = exported;
+    this.fence = fence;
     this.limits = limits;
     this.openBudget = openBudget;
     this.export = export;
@@ -123,6 +125,13 @@ final class DataOps {
     boolean added = false;
     try {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (existing != null && !java.util.Objects.equals(existing.fileKey(), a.fileKey())) {
+        // The name went to another file while this open ran (removed and created again, renamed
+        // over): the channel may be the old file's, and must not be filed under the new one's handle
+        // (OdafsStressTest's readers then read a removed file through the current handle). Nothing
+        // has changed yet: DELAY, and the client sends the open again.
+        throw new OpException(Status.DELAY, r.name() + " was replaced while it was being opened");
+      }
       FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
       o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), openBudget);
       channel = null; // the open owns it, and its descriptor's place in the budget, from here: closing it releases both
@@ -131,6 +140,9 @@ final class DataOps {
       // One decision per file: other clients' delegations come back before this open (and its
       // truncation) takes effect, and no other open can slip in between the check and the grant.
       synchronized (node) {
+        // Before anything this open lets clients cache (a delegation, exported blocks): from here on
+        // another process's open of the file waits until that is undone.
+        fence.watch(node);
         delegations.check(node, s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
         for (OpenState other : node.opens()) {
           if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {

@@ -40,6 +40,8 @@ final class Delegations {
   final LongAdder recalls = new LongAdder();
   final LongAdder returns = new LongAdder();
   final LongAdder revocations = new LongAdder();
+  /** Recalls for processes outside the server (counted in {@link #recalls} too). */
+  final LongAdder localRecalls = new LongAdder();
 
   Delegations(long leaseNanos, ScheduledExecutorService housekeeping, java.util.concurrent.Executor workers, SecureRandom random) {
     this.table = new DelegationTable<>(Ticker.system(), leaseNanos, random::nextLong);
@@ -57,18 +59,45 @@ final class Delegations {
     if (node == null) {
       return;
     }
-    Conflict<FileNode, ServerSession> c = table.check(node, s, access);
+    Conflict<FileNode, ServerSession> c = recalled(table.check(node, s, access), false);
     if (c.isNone()) {
       return;
     }
+    throw new RecallPending(c.resolved(), node);
+  }
+
+  /**
+   * A process outside the server is opening {@code node} (the local-writer fence holds its open): every
+   * delegation on the file is recalled, and none granted until {@link #localClosed} balances this.
+   * The open may go on once the returned conflict resolves (a return, or a revocation at the lease).
+   */
+  Conflict<FileNode, ServerSession> localOpened(FileNode node) {
+    return recalled(table.localOpened(node), true);
+  }
+
+  /** {@code closes} of those opens ended; returns how many are left. */
+  int localClosed(FileNode node, int closes) {
+    return table.localClosed(node, closes);
+  }
+
+  /** A process outside the server changed the file or its name already: every delegation on it is recalled, nobody waits. */
+  void localChanged(FileNode node) {
+    recalled(table.localChanged(node), true);
+  }
+
+  /** Sends the recalls a conflict calls for and schedules their deadlines; {@code local}: for a process outside the server. */
+  private Conflict<FileNode, ServerSession> recalled(Conflict<FileNode, ServerSession> c, boolean local) {
     for (Grant<FileNode, ServerSession> g : c.toRecall()) {
       recalls.increment();
+      if (local) {
+        localRecalls.increment();
+      }
       sendRecall(g);
     }
     if (!c.toRecall().isEmpty()) {
       scheduleExpiry();
     }
-    throw new RecallPending(c.resolved(), node);
+    return c;
   }
 
   /** An operation of {@code s} that waited on a recall of {@code node} has run again; grants on it may resume. */

@@ -243,13 +243,13 @@ final class Dispatcher implements ConnectionHandler {
           // waits on this connection's own receive thread (a one-sided transfer only where it is a
           // copy made by this thread).
           try {
-            run(s, slot, h, op, body);
+            run(s, c, slot, h, op, body);
           } finally {
             s.runQueue().inlineDone();
           }
         } else {
           Body decoded = body;
-          s.runQueue().submit(() -> run(s, slot, h, op, decoded));
+          s.runQueue().submit(() -> run(s, c, slot, h, op, decoded));
         }
       }
     }
@@ -304,9 +304,24 @@ final class Dispatcher implements ConnectionHandler {
     }
   }
 
-  private void run(ServerSession s, ReplySlot slot, FrameHeader h, Opcode op, Body body) {
+  /**
+   * Runs a request that arrived on {@code arrived} and answers it on the session's connection.
+   *
+   * <p>A one-sided request is run only while the session is still on the connection it arrived on:
+   * its descriptors name memory the client exposed to that connection, and after a reconnect the new
+   * connection may not know them yet (the client announces them as it settles). Such a request is
+   * abandoned unanswered, and the client sends it again on the connection it is now on. A BAD_REGION
+   * met after the session moved is abandoned the same way: it says nothing about the request, and the
+   * reply cache would keep it for the retransmission.
+   */
+  private void run(ServerSession s, Connection arrived, ReplySlot slot, FrameHeader h, Opcode op, Body body) {
     if (s.ended()) {
       slot.abandon(); // the session is gone (destroyed, expired) while this waited: nobody to answer
+      return;
+    }
+    if (op.oneSided() && s.connection() != arrived) {
+      log.debug("{} from {} not run: it arrived on a connection the session has left", op, s);
+      slot.abandon();
       return;
     }
     Status status = Status.OK;
@@ -323,13 +338,18 @@ final class Dispatcher implements ConnectionHandler {
       // busy meanwhile, so a retransmission gets DELAY.
       e.resolved.thenRun(() -> offReceiveThread(() -> {
         try {
-          run(s, slot, h, op, body);
+          run(s, arrived, slot, h, op, body);
         } finally {
           delegations.waitOver(e.file, s);
         }
       }));
       return;
     } catch (OpException e) {
+      if (e.status() == Status.BAD_REGION && s.connection() != arrived) {
+        log.debug("{} from {} not answered: the session moved during it ({})", op, s, e.getMessage());
+        slot.abandon();
+        return;
+      }
       status = e.status();
       result = new Replies.Error(e.getMessage());
     } catch (IOException e) {

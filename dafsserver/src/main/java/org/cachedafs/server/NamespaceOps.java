@@ -130,6 +130,9 @@ final class NamespaceOps {
     }
     if (a.has(SetAttributes.MODE)) {
       Files.setAttribute(p, "unix:mode", a.mode() & 07777, LinkOption.NOFOLLOW_LINKS);
+      // Who may read the file changed: its exported blocks go, so that they are only there again
+      // once a read through an open made under the new mode brought them back.
+      exported.truncated(n, 0);
     }
     if (a.has(SetAttributes.ATIME) || a.has(SetAttributes.MTIME)) {
       BasicFileAttributeView v = Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);

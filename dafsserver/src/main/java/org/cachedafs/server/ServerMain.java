@@ -96,6 +96,11 @@ public final class ServerMain implements Callable<Integer> {
       description = "Block size of the exported cache, a power of two from 1 to 1024 KiB (default: ${DEFAULT-VALUE}).")
   int exportedBlockKib;
 
+  @Option(names = "--no-local-fence",
+      description = "Do not fence local writers: without the fence, a process on this host that writes, truncates, renames or removes an exported file"
+          + " behind the server's back may leave clients' caches serving old bytes. The fence needs root or CAP_SYS_ADMIN.")
+  boolean noLocalFence;
+
   @Option(names = "--no-shm",
       description = "Do not offer the shm transport (shared memory, for clients on this host) beside the main transport.")
   boolean noShm;
@@ -138,7 +143,7 @@ public final class ServerMain implements Callable<Integer> {
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
         Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
-        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, stateDir);
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, !noLocalFence, stateDir);
     CountDownLatch stop = new CountDownLatch(1);
     DafsServer started;
     try {

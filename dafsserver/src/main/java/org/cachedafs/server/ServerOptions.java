@@ -23,13 +23,16 @@ import java.time.Duration;
  * @param exportedCacheBytes the size of the exported block cache that clients read by one-sided reads
  *     (ODAFS, docs/odafs.md); 0 turns it off
  * @param exportedBlockBytes the exported cache's block size: a power of two from 512 bytes to 1 MiB
+ * @param localFence whether to fence local writers: other processes on this host that open, truncate,
+ *     rename or remove exported files the server has state on (docs/consistency.md, "Local writers";
+ *     it needs root or CAP_SYS_ADMIN, and the server says at start whether it runs)
  * @param stateDir where the server keeps what outlives it (the key that seals durable file handles),
  *     outside the export; null for the export's default, the same at every start
  *     ({@code $XDG_STATE_HOME/cachedafs/NAME-HASH}, else under {@code ~/.local/state}; docs/operations.md)
  */
 public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret, Duration lease, int maxCredits, int workers, String transport,
     Duration handshakeTimeout, ServerLimits limits, long maxFileSize, boolean offerShm,
-    long exportedCacheBytes, int exportedBlockBytes, Path stateDir) {
+    long exportedCacheBytes, int exportedBlockBytes, boolean localFence, Path stateDir) {
   public ServerOptions {
     secret = secret.clone();
     if (maxCredits < 1 || workers < 1) {
@@ -52,12 +55,12 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
 
   /**
    * Loopback on a free port, no secret, a 30 s lease, 64 credits, 16 workers, tcp, default limits, no
-   * file size limit of its own, the export's default state directory.
+   * file size limit of its own, local writers fenced, the export's default state directory.
    */
   public static ServerOptions of(Path export) {
     return new ServerOptions(export, new InetSocketAddress("127.0.0.1", 0), new byte[0], Duration.ofSeconds(30), 64, 16, "tcp", Duration.ofSeconds(10),
         ServerLimits.defaults(), Long.MAX_VALUE, true,
-        DEFAULT_EXPORTED_CACHE_BYTES, DEFAULT_EXPORTED_BLOCK_BYTES, null);
+        DEFAULT_EXPORTED_CACHE_BYTES, DEFAULT_EXPORTED_BLOCK_BYTES, true, null);
   }
 
   @Override
@@ -70,49 +73,54 @@ public record ServerOptions(Path export, InetSocketAddress listen, byte[] secret
   }
 
   public ServerOptions withListen(InetSocketAddress a) {
-    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, a, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   public ServerOptions withSecret(byte[] s) {
-    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, s, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   public ServerOptions withLease(Duration l) {
-    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, l, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   public ServerOptions withMaxCredits(int c) {
-    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, lease, c, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   public ServerOptions withWorkers(int w) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, w, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   public ServerOptions withHandshakeTimeout(Duration d) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, d, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   public ServerOptions withLimits(ServerLimits l) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, l, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   public ServerOptions withMaxFileSize(long bytes) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes, offerShm, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, bytes, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   /** Whether to offer the {@code shm} transport to clients on this host, beside the main transport. */
   public ServerOptions withShm(boolean offer) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offer, exportedCacheBytes, exportedBlockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offer, exportedCacheBytes, exportedBlockBytes, localFence, stateDir);
   }
 
   /** Where the server keeps what outlives it; null: the export's default. */
   public ServerOptions withStateDir(Path dir) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, dir);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, localFence, dir);
   }
 
   /** The exported block cache's size (0: none) and block size (ODAFS). */
   public ServerOptions withExportedCache(long bytes, int blockBytes) {
-    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, bytes, blockBytes, stateDir);
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, bytes, blockBytes, localFence, stateDir);
+  }
+
+  /** Whether to fence local writers (on by default; it runs only as root or with CAP_SYS_ADMIN). */
+  public ServerOptions withLocalFence(boolean on) {
+    return new ServerOptions(export, listen, secret, lease, maxCredits, workers, transport, handshakeTimeout, limits, maxFileSize, offerShm, exportedCacheBytes, exportedBlockBytes, on, stateDir);
   }
 }

@@ -25,12 +25,13 @@ import org.cachedafs.transport.DomainStats;
  * @param directBytesOut file bytes moved into clients' memory by one-sided writes (direct reads)
  * @param directBytesIn file bytes taken from clients' memory by one-sided reads (direct writes)
  * @param exported the exported block cache's counters (ODAFS)
+ * @param localFence the local-writer fence's counters
  * @param handles how the server makes file handles, and what became of those it did not know
  */
 public record ServerStats(int sessions, long executed, long replayed, long malformed, long authFailures, long refused,
     long delegationsGranted, long recalls, long returns, long revocations, DomainStats domain, int connections,
     long connectionsEvicted, long connectionsRefused, int openFiles, long descriptorsParked, long descriptorsReopened,
-    long directBytesOut, long directBytesIn, Exported exported, Handles handles) {
+    long directBytesOut, long directBytesIn, Exported exported, LocalFence localFence, Handles handles) {
   /**
    * The exported block cache (ODAFS). A client's valid optimistic read leaves no trace here: it costs
    * the server nothing (on tcp, the transport's receive thread serves it; see {@code DomainStats}).
@@ -44,6 +45,21 @@ public record ServerStats(int sessions, long executed, long replayed, long malfo
    * @param referencesGiven references handed to clients
    */
   public record Exported(int slots, int resident, long fills, long fillsWithdrawn, long evictions, long invalidations, long referencesGiven) {}
+
+  /**
+   * The local-writer fence (docs/consistency.md, "Local writers").
+   *
+   * @param active whether local writers are fenced now
+   * @param watched files whose local opens the fence sees now
+   * @param localOpens opens of watched files by other processes on the host, each held until the file's delegations were back and its exported blocks wiped
+   * @param localCloses closes of those opens
+   * @param openWaits local opens that had to wait for a recall
+   * @param changesAfterTheFact truncations by path, renames, removals and writes through opens made before the watch, seen after they happened
+   * @param recalls delegations recalled for local processes (counted in the server's recalls too)
+   */
+  public record LocalFence(boolean active, int watched, long localOpens, long localCloses, long openWaits, long changesAfterTheFact, long recalls) {
+    static final LocalFence NONE = new LocalFence(false, 0, 0, 0, 0, 0, 0);
+  }
 
   /**
    * File handles (docs/protocol.md §2.1), decided at start.

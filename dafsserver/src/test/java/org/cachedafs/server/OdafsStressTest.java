@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * ODAFS under fire, every party a process of its own: a server whose exported cache is small (1 MiB,
  * 248 slots, for twice as many blocks: eviction never stops), writer clients that rewrite, truncate,
- * remove and re-create stamped files, and reader clients that read them with ODAFS and check every
+ * remove and re-create stamped files, a local writer that rewrites and truncates its files on the
+ * export directly (seen through the server's local-writer fence), and reader clients that read them with ODAFS and check every
  * byte for tearing and staleness ({@link OdafsStressWorker}). No bad read may ever be accepted. The
  * number of reads is printed; {@code -Psoak} runs ten million and more.
  */
@@ -33,7 +34,7 @@ class OdafsStressTest {
     String transport = System.getProperty("cachedafs.transport", "auto");
     boolean tcp = transport.equals("tcp");
     int readers = 3;
-    int writers = 2;
+    int writers = 3; // the last one a local writer, on the export's files behind the server's back
     long target = SOAK ? 12_000_000 : tcp ? 300_000 : 1_000_000;
     long seconds = SOAK ? 1800 : tcp ? 40 : 60;
     Path export = Files.createDirectories(tmp.resolve("export"));
@@ -42,18 +43,23 @@ class OdafsStressTest {
     Path stop = tmp.resolve("stop");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp = System.getProperty("java.class.path");
-    Process server = new ProcessBuilder(java, "-Xmx256m", "-cp", cp, ServerMain.class.getName(), "--export", export.toString(),
+    Process server = new ProcessBuilder(java, "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-cp", cp, ServerMain.class.getName(), "--export", export.toString(),
         "--listen", "tcp://127.0.0.1:0", "--exported-cache-mib", "1", "--exported-block-kib", "4")
         .redirectError(tmp.resolve("server.stderr").toFile()).start();
     List<Process> clients = new ArrayList<>();
     try {
       String uri = listening(server);
+      // The local writer's changes are seen only through the server's local-writer fence (root).
+      assertEquals(1, Files.readAllLines(tmp.resolve("server.stderr")).stream().filter(l -> l.contains("local writers are fenced")).count(),
+          "the server does not fence local writers (it needs CAP_SYS_ADMIN): " + Files.readString(tmp.resolve("server.stderr")));
       for (int w = 0; w < writers; w++) {
-        clients.add(worker(java, cp, "writer", uri, transport, ledger, stop, seconds + 30, w, writers, 0));
+        boolean local = w == writers - 1;
+        clients.add(worker(java, cp, local ? "local" : "writer", uri, transport, ledger, stop, seconds + 30, w, writers,
+            local ? export.toString() : "0"));
       }
       List<Process> readerProcesses = new ArrayList<>();
       for (int r = 0; r < readers; r++) {
-        Process p = worker(java, cp, "reader", uri, transport, ledger, stop, seconds, r, readers, target / readers);
+        Process p = worker(java, cp, "reader", uri, transport, ledger, stop, seconds, r, readers, Long.toString(target / readers));
         readerProcesses.add(p);
         clients.add(p);
       }
@@ -97,10 +103,10 @@ class OdafsStressTest {
   }
 
   private static Process worker(String java, String cp, String role, String uri, String transport, Path ledger, Path stop, long seconds,
-      int index, int count, long target) throws IOException {
+      int index, int count, String last) throws IOException {
     return new ProcessBuilder(java, "-Xmx128m", "-Xss512k", "-cp", cp, OdafsStressWorker.class.getName(),
         role, uri, transport, ledger.toString(), stop.toString(), Long.toString(seconds), Integer.toString(index), Integer.toString(count),
-        Long.toString(target))
+        last)
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }
 

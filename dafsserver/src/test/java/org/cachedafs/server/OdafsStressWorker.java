@@ -24,8 +24,8 @@ import org.cachedafs.protocol.SetAttributes;
 
 /**
  * One process of {@link OdafsStressTest}: a writer that changes stamped blocks of the files it owns
- * (writes, truncations, removal and re-creation), or a reader that reads them with ODAFS and checks
- * every byte.
+ * (writes, truncations, removal and re-creation) through the server or, as a local writer, directly
+ * on the export's files, or a reader that reads them with ODAFS and checks every byte.
  *
  * <p><b>Stamps.</b> Every 16 bytes of a block written hold {@code file << 56 | incarnation << 32 |
  * unit} (the unit's index in the file) and the write's generation, so a block is whole only if every
@@ -99,7 +99,14 @@ public final class OdafsStressWorker {
 
   // --- the writer --------------------------------------------------------------------------------
 
-  private void write(int writer, int writers, long deadline, Path stop) throws Exception {
+  /**
+   * Changes the files {@code writer} owns until the deadline. With {@code local} (the export
+   * directory), the writes and truncations are made by this process directly on the export's files,
+   * behind the server's back, each through an open of its own, as a local program would: the
+   * server's local-writer fence must make them visible like any other change. Removal and re-creation
+   * still go through the server, which names the new incarnation's handle for the ledger.
+   */
+  private void write(int writer, int writers, long deadline, Path stop, Path local) throws Exception {
     OpenFile[] open = new OpenFile[FILES];
     long gen = 0;
     long inc = 0;
@@ -118,7 +125,15 @@ public final class OdafsStressWorker {
         long g = ++gen;
         set(at(f, 2 + b), state(g, WRITTEN, true));
         stamp(buf, f, incarnation(f), b, g);
-        s.write(open[f], (long) b * BLOCK, buf);
+        if (local == null) {
+          s.write(open[f], (long) b * BLOCK, buf);
+        } else {
+          try (FileChannel ch = FileChannel.open(local.resolve(name(f)), StandardOpenOption.WRITE)) {
+            while (buf.hasRemaining()) {
+              ch.write(buf, (long) b * BLOCK + buf.position());
+            }
+          }
+        }
         set(at(f, 2 + b), state(g, WRITTEN, false));
       } else if (p < 98) {
         int keep = rnd.nextInt(BLOCKS);
@@ -126,7 +141,13 @@ public final class OdafsStressWorker {
         for (int b = keep; b < BLOCKS; b++) {
           set(at(f, 2 + b), state(g, ABSENT, true));
         }
-        s.setattr(open[f].handle(), open[f], SetAttributes.size((long) keep * BLOCK));
+        if (local == null) {
+          s.setattr(open[f].handle(), open[f], SetAttributes.size((long) keep * BLOCK));
+        } else {
+          try (FileChannel ch = FileChannel.open(local.resolve(name(f)), StandardOpenOption.WRITE)) {
+            ch.truncate((long) keep * BLOCK);
+          }
+        }
         for (int b = keep; b < BLOCKS; b++) {
           set(at(f, 2 + b), state(g, ABSENT, false));
         }
@@ -143,7 +164,7 @@ public final class OdafsStressWorker {
       }
       ops++;
     }
-    System.out.println("writer ops=" + ops);
+    System.out.println((local == null ? "writer" : "local writer") + " ops=" + ops);
   }
 
   private static void stamp(ByteBuffer buf, int f, long inc, int b, long gen) {
@@ -277,7 +298,7 @@ public final class OdafsStressWorker {
     return null;
   }
 
-  /** {@code writer|reader URI TRANSPORT LEDGER STOPFILE SECONDS INDEX COUNT [TARGET]}. */
+  /** {@code writer|local|reader URI TRANSPORT LEDGER STOPFILE SECONDS INDEX COUNT [TARGET|EXPORT]}. */
   public static void main(String[] args) throws Exception {
     String role = args[0];
     URI uri = URI.create(args[1]);
@@ -289,7 +310,9 @@ public final class OdafsStressWorker {
     try (DafsSession s = DafsClient.connect(uri, options)) {
       OdafsStressWorker w = new OdafsStressWorker(ledger, s, System.nanoTime() ^ index * 0x9E3779B97F4A7C15L);
       if (role.equals("writer")) {
-        w.write(index, Integer.parseInt(args[7]), deadline, stop);
+        w.write(index, Integer.parseInt(args[7]), deadline, stop, null);
+      } else if (role.equals("local")) {
+        w.write(index, Integer.parseInt(args[7]), deadline, stop, Path.of(args[8]));
       } else {
         w.read(Long.parseLong(args[8]), deadline, stop);
       }

@@ -178,6 +178,11 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     return pipeline;
   }
 
+  /** The reference tables, or null with optimistic reads off: for tests that hand it references as a hostile client could. */
+  OptimisticReads optimisticReads() {
+    return odafs;
+  }
+
   @Override
   public OdafsStats odafsStats() {
     return odafs == null ? new OdafsStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) : odafs.stats();

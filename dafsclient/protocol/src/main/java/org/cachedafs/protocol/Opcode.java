@@ -90,6 +90,11 @@ public enum Opcode {
     return code >= 40;
   }
 
+  /** Whether the server moves its data by one-sided transfers to or from memory the client named in it. */
+  public boolean oneSided() {
+    return this == READ_DIRECT || this == READ_DIRECT_V || this == WRITE_DIRECT;
+  }
+
   /** Whether a connection may send it before it belongs to a session. */
   public boolean beforeSession() {
     return this == AUTH_INIT || this == SESSION_CREATE || this == SESSION_BIND;

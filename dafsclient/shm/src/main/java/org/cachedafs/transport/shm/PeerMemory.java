@@ -3,6 +3,7 @@ package org.cachedafs.transport.shm;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -204,12 +205,19 @@ final class PeerMemory {
    *
    * @throws RemoteAccessException if the descriptor names nothing the peer exposed to this
    *     connection, or the range is outside it, or the access is not allowed
+   * @throws ClosedChannelException if the connection closed and forgot the peer's regions meanwhile
    */
-  Target resolve(Descriptor d, long offset, int length, boolean write) throws RemoteAccessException {
+  Target resolve(Descriptor d, long offset, int length, boolean write) throws RemoteAccessException, ClosedChannelException {
     Region r = regions.get(d.key());
     if (r == null) {
       if (wasClosed(d.key())) {
         return null;
+      }
+      if (closed) {
+        // The connection closed under the operation and forgot the peer's regions: that says nothing
+        // of the descriptor, and must not read as a remote access error (a server would answer the
+        // request BAD_REGION and keep that answer for the client's retransmission).
+        throw new ClosedChannelException();
       }
       throw new RemoteAccessException(d + " names no region the peer exposed to this connection");
     }

@@ -1,0 +1,152 @@
+package org.cachedafs.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.cachedafs.server.ServerMain;
+
+/**
+ * A DAFS server in a process of its own, on a scratch export holding one file {@code f} of {@link
+ * #FILE_BYTES} random bytes, so that the server's CPU is its own to read and, with a CPU given, it
+ * runs pinned there ({@code taskset}). It owns the process, the export and the log: {@link #close}
+ * stops the one and removes the others, on every path; a server that will not start is reported
+ * with the end of its standard error.
+ */
+final class ServerProcess implements AutoCloseable {
+  static final long FILE_BYTES = 64L << 20;
+  static final String FILE = "f";
+
+  private final Path export;
+  private final Path log;
+  private final Process process;
+  private final URI uri;
+
+  private ServerProcess(Path export, Path log, Process process, URI uri) {
+    this.export = export;
+    this.log = log;
+    this.process = process;
+    this.uri = uri;
+  }
+
+  /** Starts one; {@code cpu} pins it to that CPU (null: unpinned). */
+  static ServerProcess start(Integer cpu) throws IOException {
+    Path export = Files.createTempDirectory("dafs-bench-server-");
+    Path log = Files.createTempFile("dafs-bench-server-", ".log");
+    Process server = null;
+    try {
+      byte[] block = new byte[1 << 20];
+      new SplittableRandom(11).nextBytes(block);
+      try (var out = Files.newOutputStream(export.resolve(FILE))) {
+        for (long done = 0; done < FILE_BYTES; done += block.length) {
+          out.write(block);
+        }
+      }
+      List<String> cmd = new ArrayList<>();
+      if (cpu != null) {
+        cmd.addAll(List.of("taskset", "-c", cpu.toString()));
+      }
+      cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
+          "--export", export.toString(), "--listen", "tcp://127.0.0.1:0"));
+      server = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+      ServerProcess p = new ServerProcess(export, log, server, awaitListening(server, log));
+      server = null;
+      return p;
+    } catch (IOException | RuntimeException e) {
+      stop(server);
+      remove(export, log);
+      throw e;
+    }
+  }
+
+  URI uri() {
+    return uri;
+  }
+
+  /** The id of the server's JVM (with {@code taskset} in front, taskset execs it: the same process). */
+  long pid() {
+    return process.pid();
+  }
+
+  /**
+   * The CPU time of the server so far, in ns: user and system time from {@code /proc/PID/stat},
+   * which keeps the time of threads that have ended (the JIT retires compiler threads as it calms
+   * down; summing the live threads' times would lose theirs). Its unit is the kernel's clock tick,
+   * 10 ms (USER_HZ is 100 on Linux), 1% of a probe of a second or more.
+   */
+  long cpuNanos() throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime: fields 14 and 15
+    return ticks * 10_000_000L;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      stop(process);
+    } finally {
+      remove(export, log);
+    }
+  }
+
+  private static void stop(Process p) throws IOException {
+    if (p == null) {
+      return;
+    }
+    p.destroy();
+    try {
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the server process");
+    }
+  }
+
+  private static void remove(Path export, Path log) throws IOException {
+    try (Stream<Path> files = Files.list(export)) {
+      for (Path p : files.toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+    Files.deleteIfExists(export);
+    Files.deleteIfExists(log);
+  }
+
+  private static URI awaitListening(Process p, Path log) throws IOException {
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = out.readLine()) != null) {
+      if (line.startsWith("listening on ")) {
+        Thread drain = new Thread(() -> {
+          try {
+            while (out.readLine() != null) {
+              // The rest of its output is not needed.
+            }
+          } catch (IOException ignored) {
+            // It ended.
+          }
+        }, "server-process-output");
+        drain.setDaemon(true);
+        drain.start();
+        return URI.create(line.substring("listening on ".length()).strip());
+      }
+    }
+    List<String> err = Files.readAllLines(log);
+    throw new IOException("the server process ended without listening"
+        + (err.isEmpty() ? "" : ": " + String.join(" | ", err.subList(Math.max(0, err.size() - 3), err.size()))));
+  }
+}

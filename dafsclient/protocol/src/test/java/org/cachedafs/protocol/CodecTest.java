@@ -24,7 +24,7 @@ class CodecTest {
     byte[] nonce = new byte[Limits.NONCE_BYTES];
     new Random(7).nextBytes(nonce);
     req(s, Opcode.AUTH_INIT, new Requests.AuthInit("client é"));
-    req(s, Opcode.SESSION_CREATE, new Requests.SessionCreate(nonce, nonce, nonce, 32, 30000));
+    req(s, Opcode.SESSION_CREATE, new Requests.SessionCreate(nonce, nonce, nonce, 32, 30000, new byte[Limits.CLIENT_ID_BYTES]));
     req(s, Opcode.SESSION_BIND, new Requests.SessionBind(77, nonce, nonce));
     req(s, Opcode.SESSION_RENEW, Requests.NoArgs.INSTANCE);
     req(s, Opcode.LOOKUP, new Requests.Lookup(H, "a/b/c"));
@@ -45,6 +45,11 @@ class CodecTest {
     req(s, Opcode.READDIR, new Requests.ReadDir(H, 55, 100));
     req(s, Opcode.LOCK, new Requests.Lock(3, H, new LockRange(10, 0, true)));
     req(s, Opcode.DELEGRETURN, new Requests.Delegation(8, H));
+    req(s, Opcode.OPEN_RECLAIM, new Requests.Reclaim(-4, H, 3, 2, Replies.Opened.DELEGATION_WRITE, 99));
+    req(s, Opcode.OPEN_RECLAIM, new Requests.Reclaim(0, LONGEST, 0, 0, Replies.Opened.DELEGATION_READ, -1));
+    req(s, Opcode.LOCK_RECLAIM, new Requests.Lock(3, H, new LockRange(0, 10, false)));
+    req(s, Opcode.RECLAIM_COMPLETE, Requests.NoArgs.INSTANCE);
+    s.add(new Sample(FrameHeader.request(Opcode.AUTH_INIT, 5, 0, -1, 0).reply(Status.OK), new Replies.Challenge(nonce, -17)));
     s.add(new Sample(FrameHeader.callback(Opcode.CB_RECALL, 9, 10), new Requests.Delegation(8, H)));
     FrameHeader r = FrameHeader.request(Opcode.READDIR, 5, 6, 1, 2).reply(Status.OK);
     s.add(new Sample(r, new Replies.DirPage(List.of(new DirEntry("e", H, A, 42)), 42, true)));
@@ -77,6 +82,25 @@ class CodecTest {
       // Records holding arrays or buffers compare by identity, so compare by re-encoding.
       assertEquals(encoded, Codec.encode(f.header(), f.body()), "body of " + s.body());
     }
+  }
+
+  /** A reclaim's modes must fit what it reclaims: an open (access 1..3), or a delegation alone (no modes, a type and an id). */
+  @Test
+  void badReclaimFieldsAreMalformed() {
+    FrameHeader h = FrameHeader.request(Opcode.OPEN_RECLAIM, 1, 2, 3, 4);
+    for (Requests.Reclaim r : List.of(
+        new Requests.Reclaim(5, H, 0, 0, 0, 0), // an open with no access
+        new Requests.Reclaim(5, H, 3, 4, 0, 0), // an unknown deny mode
+        new Requests.Reclaim(5, H, 1, 0, 3, 7), // an unknown delegation type
+        new Requests.Reclaim(5, H, 1, 0, 1, 0), // a delegation without its id
+        new Requests.Reclaim(5, H, 1, 0, 0, 7), // an id without a delegation
+        new Requests.Reclaim(0, H, 0, 0, 0, 0), // neither an open nor a delegation
+        new Requests.Reclaim(0, H, 1, 0, 1, 7))) { // modes without an open
+      assertThrows(MalformedFrameException.class, () -> Codec.decode(Codec.encode(h, r)), r.toString());
+    }
+    ByteBuffer challenge = Codec.encode(FrameHeader.request(Opcode.AUTH_INIT, 1, 0, -1, 0).reply(Status.OK), new Replies.Challenge(new byte[Limits.NONCE_BYTES], 1));
+    challenge.putLong(challenge.limit() - 8, 0); // no boot verifier
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(challenge));
   }
 
   /** Every field of the ODAFS bodies is checked: flags, counts, block sizes, odd generations. */

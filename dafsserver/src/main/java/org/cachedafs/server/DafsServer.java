@@ -50,6 +50,8 @@ public final class DafsServer implements AutoCloseable {
   private final OpenBudget openBudget;
   private final ExportedCache exported;
   private final Path stateDir;
+  private final ClientRecords records;
+  private final Grace grace;
   private final LocalFence fence;
   private volatile boolean closed;
 
@@ -61,6 +63,10 @@ public final class DafsServer implements AutoCloseable {
     Path root = options.export().toRealPath();
     this.stateDir = StateDirectory.prepare(options.stateDir() != null ? options.stateDir() : StateDirectory.defaultFor(root), root);
     log.info("state directory {}", stateDir);
+    // Read before anything listens: the clients recorded when the server stopped are the ones its
+    // grace period waits for.
+    this.records = ClientRecords.open(stateDir);
+    this.grace = new Grace(records, options.graceOrDefault(), System.nanoTime());
     DurableHandles durable = DisabledDurableHandles.INSTANCE;
     String volatileReason = "";
     try {
@@ -74,6 +80,7 @@ public final class DafsServer implements AutoCloseable {
       this.export = new Export(root, Math.min(options.maxFileSize(), rlimit), durable, volatileReason);
     } catch (IOException | RuntimeException e) {
       durable.close();
+      records.close();
       throw e;
     }
     if (rlimit < options.maxFileSize()) {
@@ -119,7 +126,7 @@ public final class DafsServer implements AutoCloseable {
     this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget, exported, fence);
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations, exported),
         data, delegations, workers, housekeeping, random,
-        admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
+        admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random), records, grace);
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
     try {
@@ -138,6 +145,7 @@ public final class DafsServer implements AutoCloseable {
       exported.close();
       endpoints.forEach(Endpoint::close);
       export.handles().close();
+      records.close();
       throw e;
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
@@ -254,7 +262,8 @@ public final class DafsServer implements AutoCloseable {
         new ServerStats.Exported(exported.slots(), exported.resident(), exported.fills.sum(), exported.fillsWithdrawn.sum(),
             exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()),
         fence.stats(),
-        new ServerStats.Handles(handles.durable(), handles.volatileReason(), handles.revived.sum(), handles.forged.sum()));
+        new ServerStats.Handles(handles.durable(), handles.volatileReason(), handles.revived.sum(), handles.forged.sum()),
+        grace.stats(System.nanoTime()));
   }
 
   /**
@@ -275,8 +284,10 @@ public final class DafsServer implements AutoCloseable {
   private void expireLeases() {
     for (ServerSession s : sessions.removeExpired(System.nanoTime())) {
       log.info("{} expired: its lease of {} ran out; releasing its opens, locks and delegations", s, options.lease());
+      records.release(s.identity());
       s.end(export.handles(), delegations);
     }
+    grace.active(System.nanoTime()); // ends it on time, and forgets the clients that did not come back
     delegations.expireSoon();
   }
 
@@ -297,6 +308,8 @@ public final class DafsServer implements AutoCloseable {
     exported.close();
     endpoints.forEach(Endpoint::close);
     export.handles().close(); // last: a receive thread may answer a cheap request until its endpoint closes
+    // Nobody is forgotten: the clients of the sessions just ended reclaim when the server starts again.
+    records.close();
     log.info("server on {} stopped", where);
   }
 

@@ -37,6 +37,11 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--lease-ms", defaultValue = "30000", description = "Session lease in milliseconds (default: ${DEFAULT-VALUE}).")
   long leaseMillis;
 
+  @Option(names = "--grace-ms", paramLabel = "MS",
+      description = "After a restart, how long the clients the server knew may reclaim their opens, locks and delegations while new"
+          + " conflicting requests wait; it ends sooner once they all have. Default: two leases. 0: no grace (nothing can be reclaimed).")
+  Long graceMillis;
+
   @Option(names = "--credits", defaultValue = "64", description = "Most outstanding requests per session (default: ${DEFAULT-VALUE}).")
   int credits;
 
@@ -117,6 +122,9 @@ public final class ServerMain implements Callable<Integer> {
     if (leaseMillis < 100 || leaseMillis > Integer.MAX_VALUE || credits < 1 || workers < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be between 100 and " + Integer.MAX_VALUE + ", --credits and --workers positive");
     }
+    if (graceMillis != null && graceMillis < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--grace-ms cannot be negative");
+    }
     ServerLimits limits;
     try {
       limits = new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession,
@@ -143,7 +151,8 @@ public final class ServerMain implements Callable<Integer> {
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
         Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
-        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, !noLocalFence, stateDir);
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, !noLocalFence, stateDir,
+        graceMillis == null ? null : Duration.ofMillis(graceMillis));
     CountDownLatch stop = new CountDownLatch(1);
     DafsServer started;
     try {

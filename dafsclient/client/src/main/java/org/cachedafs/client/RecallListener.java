@@ -28,4 +28,11 @@ public interface RecallListener {
    * returned within the lease, perhaps because the recall never arrived. May be reported more than once.
    */
   default void revoked(long delegationId) {}
+
+  /**
+   * The server restarted, and the session took back its opens, locks and delegations in the server's
+   * grace period, under their old ids (delegations it could not take back were reported to {@link
+   * #revoked} just before). A cache may write back what it holds dirty now. Called on the callback thread.
+   */
+  default void reclaimed() {}
 }

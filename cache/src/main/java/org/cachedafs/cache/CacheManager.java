@@ -9,12 +9,12 @@ import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.delegation.DelegationTracker;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * cacheDAFS: a block cache in the application's own address space, between it and a DAFS session,
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * lost), and every later operation fails with the session's failure, which names the cause.
  */
 public final class CacheManager implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(CacheManager.class);
+  private static final Logger log = Loggers.get(CacheManager.class);
 
   final DafsSession session;
   final CacheConfig config;

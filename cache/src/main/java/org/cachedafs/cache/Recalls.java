@@ -13,10 +13,10 @@ import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.delegation.DelegationTracker;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A file's delegation life in the cache: grants start caching, recalls write back, drop and return,
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * file's flush lock, then its monitor.
  */
 final class Recalls {
-  private static final Logger log = LoggerFactory.getLogger(Recalls.class);
+  private static final Logger log = Loggers.get(Recalls.class);
 
   private final FileRegistry files;
   private final ExecutorService threads = Executors.newFixedThreadPool(2, CacheManager.daemon("dafs-cache-recall"));

@@ -15,8 +15,8 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import org.cachedafs.logging.Loggers;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The clients that may hold state on this server, on disk in the state directory, so that a restarted
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: every method holds the monitor, so the appends of concurrent handshakes do not mix.
  */
 final class ClientRecords implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(ClientRecords.class);
+  private static final Logger log = Loggers.get(ClientRecords.class);
   static final String FILE_NAME = "clients";
 
   private final Path file;

@@ -12,12 +12,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.ArrayList;
 import java.util.List;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.DomainStats;
 import org.cachedafs.transport.Transport;
 import org.cachedafs.transport.Transports;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A DAFS server exporting one directory.
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * opens of files the server has state on until their delegations are back and exported blocks wiped.
  */
 public final class DafsServer implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(DafsServer.class);
+  private static final Logger log = Loggers.get(DafsServer.class);
   private final ServerOptions options;
   /** The main transport's endpoint, then the ones offered beside it. */
   private final List<Endpoint> endpoints = new ArrayList<>();
@@ -274,6 +274,11 @@ public final class DafsServer implements AutoCloseable {
    */
   public boolean localWritersFenced() {
     return fence.active();
+  }
+
+  /** The handle table, for tests in this package that race it. */
+  HandleTable handles() {
+    return export.handles();
   }
 
   /** The local-writer fence, for tests in this package that stop it. */

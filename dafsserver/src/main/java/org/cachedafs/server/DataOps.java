@@ -79,11 +79,11 @@ final class DataOps {
       existing = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (java.nio.file.NoSuchFileException e) {
       if (!create) {
-        throw new OpException(Status.NOENT, r.name());
+        throw new OpException(Status.NOENT, "");
       }
     }
     if (existing != null && exclusive) {
-      throw new OpException(Status.EXIST, r.name());
+      throw new OpException(Status.EXIST, "");
     }
     if (existing != null && existing.isSymbolicLink()) {
       p = export.confine(p); // follow it, as open(2) does, but only inside the export
@@ -96,7 +96,7 @@ final class DataOps {
     boolean budgeted = false;
     if (existing != null && existing.isDirectory()) {
       if (write) {
-        throw new OpException(Status.ISDIR, r.name() + " is a directory");
+        throw new OpException(Status.ISDIR, "a directory cannot be opened for writing");
       }
     } else {
       Set<OpenOption> opts = options(r.access());
@@ -117,7 +117,15 @@ final class DataOps {
         // has changed yet: DELAY, and the client sends the open again.
         throw new OpException(Status.DELAY, r.name() + " was replaced while it was being opened");
       }
-      FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
+      FileNode node;
+      try {
+        node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // Removed or replaced since the stat above (the table looks again): the channel is a removed
+        // file's, which must get no node, since its inode number may be another file's already.
+        // Nothing has changed yet: DELAY, as above.
+        throw new OpException(Status.DELAY, r.name() + " was removed while it was being opened");
+      }
       o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), openBudget);
       channel = null; // the open owns it, and its descriptor's place in the budget, from here: closing it releases both
       budgeted = false;

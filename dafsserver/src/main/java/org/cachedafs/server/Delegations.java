@@ -14,13 +14,13 @@ import org.cachedafs.delegation.FileAccess;
 import org.cachedafs.delegation.Grant;
 import org.cachedafs.delegation.ReturnResult;
 import org.cachedafs.delegation.Ticker;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.transport.Connection;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The server's side of delegations: the {@link DelegationTable} plus what it cannot do itself, since
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * holder's opens so its later writes fail loudly.
  */
 final class Delegations {
-  private static final Logger log = LoggerFactory.getLogger(Delegations.class);
+  private static final Logger log = Loggers.get(Delegations.class);
 
   private final DelegationTable<FileNode, ServerSession> table;
   private final ScheduledExecutorService housekeeping;

@@ -9,6 +9,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Body;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
@@ -24,7 +25,6 @@ import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.Received;
 import org.cachedafs.transport.ConnectionHandler;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns received frames into operations and their results into replies.
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * not the one the request came in on.
  */
 final class Dispatcher implements ConnectionHandler {
-  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger log = Loggers.get(Dispatcher.class);
 
   private final ServerOptions options;
   private final SessionTable sessions;
@@ -372,11 +372,12 @@ final class Dispatcher implements ConnectionHandler {
       result = new Replies.Error(e.getMessage());
     } catch (IOException e) {
       status = IoErrors.status(e);
-      result = new Replies.Error(e.getMessage());
+      result = new Replies.Error(IoErrors.reason(e));
     } catch (RuntimeException e) {
       log.error("{} from {} failed", op, s, e);
       status = Status.SERVERFAULT;
-      result = new Replies.Error(e.toString());
+      // Not its message, which may name the server's files: the log above has it all.
+      result = new Replies.Error("an unexpected " + e.getClass().getSimpleName() + " on the server; its log has the details");
     }
     ByteBuffer reply = Codec.encode(h.reply(status), result);
     if (status == Status.DELAY) {
@@ -459,7 +460,7 @@ final class Dispatcher implements ConnectionHandler {
     byte[] secret = options.secret();
     byte[] proof = Handshake.clientProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare(), r.clientId());
     if (!Handshake.matches(proof, r.proof())) {
-      refuse(c, peer, h, "wrong secret");
+      refuse(c, peer, h, secretRefusal(serverNonce, r, peer.clientName));
       return;
     }
     KeyPair ephemeral = Handshake.ephemeral();
@@ -536,6 +537,20 @@ final class Dispatcher implements ConnectionHandler {
     admission.authenticated(c);
     reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), new byte[Limits.KEY_SHARE_BYTES],
         Handshake.boundProof(key, serverNonce, r.clientNonce(), s.id()), export.handles().root().handle()));
+  }
+
+  /**
+   * Why a SESSION_CREATE proof failed, in the words a user can act on. A proof made with no secret is
+   * told apart from a wrong one by checking it under the empty secret as well. That tells a prober only
+   * whether this server has a secret, which it could learn anyway: a server without one serves loopback
+   * clients only, and any client without a secret is refused by one that has.
+   */
+  private String secretRefusal(byte[] serverNonce, Requests.SessionCreate r, String clientName) {
+    if (!options.hasSecret()) {
+      return "server has no secret";
+    }
+    byte[] withoutSecret = Handshake.clientProof(new byte[0], serverNonce, r.clientNonce(), clientName, r.clientShare(), r.clientId());
+    return Handshake.matches(withoutSecret, r.proof()) ? "server requires a secret" : "wrong secret";
   }
 
   /** Guarded by peer. Authentication failed: the refusal is sent and the connection closed; nothing more is read. */

@@ -76,10 +76,10 @@ final class Export {
       throw new OpException(Status.NOENT, "empty name");
     }
     if (name.equals(".") || name.equals("..")) {
-      throw new OpException(Status.INVAL, "'" + name + "' cannot be created, removed or renamed");
+      throw new OpException(Status.INVAL, "'.' and '..' cannot be created, removed or renamed");
     }
     if (name.indexOf('/') >= 0) {
-      throw new OpException(Status.INVAL, "a name may not contain '/': " + name);
+      throw new OpException(Status.INVAL, "a name may not contain '/'");
     }
     if (name.getBytes(StandardCharsets.UTF_8).length > Limits.MAX_NAME) {
       throw new OpException(Status.NAMETOOLONG, "name longer than " + Limits.MAX_NAME + " bytes");
@@ -92,7 +92,7 @@ final class Export {
    */
   FileNode lookup(FileNode dir, String path) throws OpException {
     if (path.startsWith("/")) {
-      throw new OpException(Status.ACCES, "absolute paths are refused: " + path);
+      throw new OpException(Status.ACCES, "absolute paths are refused");
     }
     FileNode current = dir;
     for (String component : path.split("/")) {
@@ -106,7 +106,7 @@ final class Export {
         throw new OpException(Status.NAMETOOLONG, "component longer than " + Limits.MAX_NAME + " bytes");
       }
       if (!current.isDirectory()) {
-        throw new OpException(Status.NOTDIR, "not a directory on the way to " + path);
+        throw new OpException(Status.NOTDIR, "a component on the way is not a directory");
       }
       current = step(current, component);
     }

@@ -37,9 +37,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import jnr.ffi.Pointer;
 import org.cachedafs.delegation.Conflict;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileType;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The local-writer fence on fanotify(7).
@@ -76,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * the process has reused.
  */
 final class FanotifyFence implements LocalFence {
-  private static final Logger log = LoggerFactory.getLogger(FanotifyFence.class);
+  private static final Logger log = Loggers.get(FanotifyFence.class);
   private static final long OPEN_EVENTS = FAN_OPEN_PERM | FAN_CLOSE;
   private static final long CHANGE_EVENTS = FAN_MODIFY | FAN_ATTRIB | FAN_MOVE_SELF | FAN_DELETE_SELF;
   private static final int BUFFER_BYTES = 64 << 10;

@@ -87,6 +87,11 @@ final class FileNode {
     this.parent = newParent;
   }
 
+  /** Whether the node's recorded name is {@code name} in {@code dir}. */
+  boolean isNamed(FileNode dir, String name) {
+    return parent == dir && name.equals(this.name);
+  }
+
   boolean isUnder(FileNode ancestor) {
     for (FileNode n = this; n != null; n = n.parent) {
       if (n == ancestor) {

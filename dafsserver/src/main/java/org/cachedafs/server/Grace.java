@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The grace period after a restart (NFSv4's, RFC 8881 section 8.4.2): the clients the server had
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * a volatile flag, read on every OPEN, so that the common case, long after grace, costs one read.
  */
 final class Grace {
-  private static final Logger log = LoggerFactory.getLogger(Grace.class);
+  private static final Logger log = Loggers.get(Grace.class);
 
   private final ClientRecords records;
   private final Set<ClientIdentity> known;

@@ -16,8 +16,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Set;
+import org.cachedafs.logging.Loggers;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The key that seals durable handles: {@link #BYTES} random bytes in the file {@link #FILE_NAME} of
@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 final class HandleKey {
   static final String FILE_NAME = "handle-key";
   static final int BYTES = 32;
-  private static final Logger log = LoggerFactory.getLogger(HandleKey.class);
+  private static final Logger log = Loggers.get(HandleKey.class);
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
   private HandleKey() {}

@@ -3,6 +3,7 @@ package org.cachedafs.server;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
@@ -129,7 +130,7 @@ final class HandleTable {
         return;
       }
     } catch (IOException e) {
-      // Not at its path any more: perhaps moved, which the kernel may know.
+      // Not at its path any more: perhaps moved, which the kernel may know; else gone (below).
     }
     if (at != null && knowsName(at) && at.startsWith(rootPath)) {
       try {
@@ -230,33 +231,58 @@ final class HandleTable {
    * by its file key under another name was renamed there, unless it is now another kind of file: then
    * the old file was removed outside the server and the file system gave its inode number to this
    * one, and the old node is forgotten (its handle goes stale) rather than handed out for the new file.
+   *
+   * <p>Unless the entry's own live node is found, the name is read again under this table's monitor
+   * and must still name the file {@code a} describes, else NoSuchFileException: it was removed or
+   * replaced since. Removals through the server forget their node under the same monitor
+   * ({@link #removeName}), so a node made or moved here is one of a file that has the name, and goes
+   * when the server takes the name away. Without the check, an open or lookup that read the
+   * attributes just before a removal made a live node for the removed file, keyed by an inode number
+   * the file system then gave to the next file created, which got that node (and its watch and
+   * exported blocks) instead of its own.
    */
-  FileNode child(FileNode dir, String name, BasicFileAttributes a) {
-    FileNode n = known(dir, name, a);
+  FileNode child(FileNode dir, String name, BasicFileAttributes a) throws IOException {
+    FileNode n = named(dir, name, a);
     if (n != null) {
       return n;
     }
     // Asked of the kernel outside the table's monitor: every lookup of a new file passes here.
     FileHandle h = durableHandle(dir.path().resolve(name), a.fileKey());
     synchronized (this) {
-      n = known(dir, name, a);
-      return n != null ? n : add(h, a.fileKey(), typeOf(a), dir, name);
+      n = named(dir, name, a);
+      return n != null ? n : placed(dir, name, a, h);
     }
   }
 
-  private synchronized FileNode known(FileNode dir, String name, BasicFileAttributes a) {
+  /** The root, or the live node that has this very name already: no need to read the name again. */
+  private synchronized FileNode named(FileNode dir, String name, BasicFileAttributes a) {
     FileNode n = byFileKey.get(a.fileKey());
-    if (n != null && !n.isRemoved() && n != root && n.type() != typeOf(a)) {
+    if (n == root || (n != null && !n.isRemoved() && n.isNamed(dir, name) && n.type() == typeOf(a))) {
+      return n;
+    }
+    return null;
+  }
+
+  /**
+   * Guarded by this: the name read again, then the node found by its file key moved here (renamed
+   * behind the server's back), or a new one with {@code durableHandle} (null: a random handle).
+   */
+  private FileNode placed(FileNode dir, String name, BasicFileAttributes a, FileHandle durableHandle) throws IOException {
+    Object key = a.fileKey();
+    Path p = dir.path().resolve(name);
+    if (!Objects.equals(Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey(), key)) {
+      throw new NoSuchFileException(p.toString(), null, "removed or replaced while it was looked up");
+    }
+    FileNode n = byFileKey.get(key);
+    if (n != null && !n.isRemoved() && n.type() != typeOf(a)) {
       forget(n);
       n = null;
     }
     if (n != null && !n.isRemoved()) {
-      if (n != root) {
-        n.moveTo(dir, name);
-      }
+      n.moveTo(dir, name);
       return n;
     }
-    return null;
+    return add(durableHandle, key, typeOf(a), dir, name);
   }
 
   /**
@@ -302,6 +328,32 @@ final class HandleTable {
   /** The node of an entry the server is about to change, if it has one. */
   synchronized FileNode existing(Object fileKey) {
     return byFileKey.get(fileKey);
+  }
+
+  /** A change to the file system that takes a name away from a file: an unlink, an rmdir, a rename over it. */
+  interface NameRemoval {
+    void apply() throws IOException;
+  }
+
+  /**
+   * Applies {@code removal}, which takes the name {@code gone} away from the file whose identity was
+   * {@code fileKey}, and forgets that file's node if the name was the node's own: one step under this
+   * table's monitor, so that no {@link #child} comes between them. The moment the file's last link and
+   * last descriptor are gone, the file system may give its inode number to a new file (ext4 gives the
+   * lowest free one, so at once), and {@link #child}, which knows files by device and inode, would
+   * hand the new file the removed file's live node: its handle, its delegations, its exported blocks,
+   * and a local-writer watch whose marks went with the old inode, so that local writes to the new
+   * file went unseen (OdafsStressTest read a local writer's file stale from the exported cache for the
+   * whole incarnation that got a removed file's node). Returns the node forgotten, or null.
+   */
+  synchronized FileNode removeName(Path gone, Object fileKey, NameRemoval removal) throws IOException {
+    removal.apply();
+    FileNode n = byFileKey.get(fileKey);
+    if (n == null || !n.path().equals(gone)) {
+      return null;
+    }
+    forget(n);
+    return n;
   }
 
   synchronized void moved(FileNode n, FileNode newParent, String newName) {

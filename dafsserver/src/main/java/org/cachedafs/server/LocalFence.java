@@ -2,8 +2,8 @@ package org.cachedafs.server;
 
 import java.io.IOException;
 import java.time.Duration;
+import org.cachedafs.logging.Loggers;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The local-writer fence: a process on the server's host that opens an exported file outside the
@@ -43,7 +43,7 @@ interface LocalFence extends AutoCloseable {
    * CAP_SYS_ADMIN), else the disabled one. Says which in one log line.
    */
   static LocalFence start(boolean wanted, Delegations delegations, ExportedCache exported, Duration lease) {
-    Logger log = LoggerFactory.getLogger(LocalFence.class);
+    Logger log = Loggers.get(LocalFence.class);
     String consequence = "a process on this host that writes, truncates, renames or removes an exported file behind the server's back"
         + " may leave clients' caches and the exported cache serving its old bytes";
     if (!wanted) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.cachedafs.client.DafsClient;
 import org.cachedafs.transport.ConnectionLimits;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,7 +22,7 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--export", required = true, paramLabel = "DIR", description = "The directory to export.")
   Path export;
 
-  @Option(names = "--listen", defaultValue = "tcp://127.0.0.1:5450", paramLabel = "TRANSPORT://HOST:PORT",
+  @Option(names = "--listen", defaultValue = "tcp://127.0.0.1:" + DafsClient.DEFAULT_PORT, paramLabel = "TRANSPORT://HOST:PORT",
       description = "Where to listen (default: ${DEFAULT-VALUE}). Port 0 picks a free port.")
   URI listen;
 

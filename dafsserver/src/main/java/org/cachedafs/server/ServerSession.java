@@ -4,17 +4,17 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A client's session on the server: its slots and reply cache, its opens, and its lease. It outlives
  * any one connection; a reconnecting client binds its new connection to it.
  */
 final class ServerSession {
-  private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
+  private static final Logger log = Loggers.get(ServerSession.class);
 
   private final long id;
   private final String clientName;

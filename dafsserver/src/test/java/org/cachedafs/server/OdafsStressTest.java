@@ -22,8 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
  * 248 slots, for twice as many blocks: eviction never stops), writer clients that rewrite, truncate,
  * remove and re-create stamped files, a local writer that rewrites and truncates its files on the
  * export directly (seen through the server's local-writer fence), and reader clients that read them with ODAFS and check every
- * byte for tearing and staleness ({@link OdafsStressWorker}). No bad read may ever be accepted. The
- * number of reads is printed; {@code -Psoak} runs ten million and more.
+ * byte for tearing and staleness ({@link OdafsStressWorker}). No bad read may ever be accepted; the one
+ * torn read allowed is one the server answered by RPC while a local change to the file was under way,
+ * which the file system does not make atomic (counted apart). The number of reads is printed;
+ * {@code -Psoak} runs ten million and more.
  */
 class OdafsStressTest {
   private static final boolean SOAK = Boolean.getBoolean("cachedafs.soak");
@@ -67,17 +69,19 @@ class OdafsStressTest {
       long bad = 0;
       long strict = 0;
       long odafs = 0;
+      long tornByLocal = 0;
       StringBuilder out = new StringBuilder();
       for (Process p : readerProcesses) {
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(seconds + 120, TimeUnit.SECONDS), "a reader did not finish");
         out.append(text);
-        Matcher m = Pattern.compile("reader reads=(\\d+) strict=(\\d+) bad=(\\d+) odafs=(\\d+)").matcher(text);
+        Matcher m = Pattern.compile("reader reads=(\\d+) strict=(\\d+) bad=(\\d+) odafs=(\\d+) tornByLocal=(\\d+)").matcher(text);
         assertTrue(m.find(), "a reader said: " + text + " (exit " + p.exitValue() + ")");
         reads += Long.parseLong(m.group(1));
         strict += Long.parseLong(m.group(2));
         bad += Long.parseLong(m.group(3));
         odafs += Long.parseLong(m.group(4));
+        tornByLocal += Long.parseLong(m.group(5));
       }
       Files.createFile(stop);
       for (Process p : clients) {
@@ -88,8 +92,8 @@ class OdafsStressTest {
           assertEquals(0, p.exitValue(), "a writer failed: " + text + new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
         }
       }
-      System.out.printf("ODAFS stress on %s: %d reads checked (%d against an unchanged ledger state), %d served by one-sided reads, %d bad%n%s",
-          transport, reads, strict, odafs, bad, out);
+      System.out.printf("ODAFS stress on %s: %d reads checked (%d against an unchanged ledger state), %d served by one-sided reads, %d bad"
+          + " (%d RPC reads torn by a local change under way, allowed)%n%s", transport, reads, strict, odafs, bad, tornByLocal, out);
       assertEquals(0, bad, out.toString());
       assertTrue(odafs > 0, "no read was served by the exported cache: " + out);
       assertTrue(strict > 0, out.toString());

@@ -24,7 +24,7 @@ import org.cachedafs.transport.Connection;
  * one-sided transfers.
  */
 final class CallbackDispatcher {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CallbackDispatcher.class);
+  private static final org.slf4j.Logger log = org.cachedafs.logging.Loggers.get(CallbackDispatcher.class);
   private final DafsSession session;
   private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "dafs-callbacks");

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.FsStats;
@@ -34,7 +35,6 @@ import org.cachedafs.transport.Received;
 import org.cachedafs.transport.Region;
 import org.cachedafs.transport.Transport;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The session: each {@link DafsSession} operation as a request, and the parts that carry it.
@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * <p>Replies are converted here, at the API's edge, so no wire record reaches the application.
  */
 final class ClientSession extends DafsSession implements ConnectionHandler {
-  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+  private static final Logger log = Loggers.get(ClientSession.class);
   private static final Duration DESTROY_TIMEOUT = Duration.ofSeconds(5);
 
   private final ClientOptions options;
@@ -87,7 +87,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     });
     this.callbacks = new CallbackDispatcher(this);
     this.pipeline = new RequestPipeline(timer, callbacks);
-    this.handshake = new ClientHandshake(options, pipeline);
+    this.handshake = new ClientHandshake(options, pipeline, Link.name(address));
     this.recovery = new Recovery(pipeline, new Reclaimer(pipeline, held, options.requestTimeout()), callbacks, this::reclaimRefused, this::forgetServerMemory);
     this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer, move, recovery);
     this.lease = new LeaseRenewer(pipeline, callbacks, link, timer, held);

@@ -9,12 +9,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Replies.Opened;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Takes back, in the new session after a server restart, what the session held before it: every open
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * back every other request of the application.
  */
 final class Reclaimer {
-  private static final Logger log = LoggerFactory.getLogger(Reclaimer.class);
+  private static final Logger log = Loggers.get(Reclaimer.class);
 
   /** What a reclaim took back, and the delegations it could not. */
   record Outcome(int opens, int delegations, int locks, List<Long> lostDelegations, int lost) {}

@@ -5,9 +5,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the session does once the server it lived in restarted and it has a new session there (the
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * for reconnects that the timer thread runs: so it runs on none of the session's other threads.
  */
 final class Recovery {
-  private static final Logger log = LoggerFactory.getLogger(Recovery.class);
+  private static final Logger log = Loggers.get(Recovery.class);
 
   private final RequestPipeline pipeline;
   private final Reclaimer reclaimer;

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Body;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
@@ -31,7 +32,6 @@ import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.Received;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every request from its call to its reply: credit slots, encoding, sending, reply matching, DELAY
@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * waiting request, or a completion made a new call) goes to the {@code dafs-sender} thread.
  */
 final class RequestPipeline {
-  private static final Logger log = LoggerFactory.getLogger(RequestPipeline.class);
+  private static final Logger log = Loggers.get(RequestPipeline.class);
 
   private final ScheduledExecutorService timer;
   private final CallbackDispatcher callbacks;
@@ -250,6 +250,9 @@ final class RequestPipeline {
         h = Codec.decodeHeader(message);
       } catch (MalformedFrameException e) {
         log.warn("closing connection to {}: malformed frame from server: {}", c.remoteAddress(), e.getMessage());
+        // Before the close, which would fail them with no reason: a handshake learns that the peer
+        // answered, with something that is not DAFS.
+        failPinned(c, new java.net.ProtocolException("malformed frame: " + e.getMessage()));
         c.close();
         return;
       }
@@ -405,11 +408,7 @@ final class RequestPipeline {
    * connection the session has none until the next {@link #install}. Returns whether it was.
    */
   boolean lost(Connection c, Throwable cause) {
-    for (Outstanding o : outstanding.values()) {
-      if (o.pinned == c && outstanding.remove(o.id, o)) {
-        o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "during " + o.op, cause));
-      }
-    }
+    failPinned(c, cause);
     connectionLock.writeLock().lock();
     try {
       if (connection != c) {
@@ -419,6 +418,15 @@ final class RequestPipeline {
       return true;
     } finally {
       connectionLock.writeLock().unlock();
+    }
+  }
+
+  /** The handshake requests pinned to {@code c} fail with CONNECTION_LOST, caused by {@code cause} (null: a plain close). */
+  private void failPinned(Connection c, Throwable cause) {
+    for (Outstanding o : outstanding.values()) {
+      if (o.pinned == c && outstanding.remove(o.id, o)) {
+        o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "during " + o.op, cause));
+      }
     }
   }
 

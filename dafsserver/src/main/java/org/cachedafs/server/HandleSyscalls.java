@@ -57,27 +57,12 @@ final class HandleSyscalls implements AutoCloseable {
     int close(int fd);
   }
 
-  /** A kernel handle: its type and the file system's bytes, opaque to everyone but that file system. */
-  record KernelHandle(int type, byte[] bytes) {
-    KernelHandle {
-      bytes = bytes.clone();
-    }
-
-    @Override
-    public byte[] bytes() {
-      return bytes.clone();
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof KernelHandle k && k.type == type && Arrays.equals(k.bytes, bytes);
-    }
-
-    @Override
-    public int hashCode() {
-      return 31 * type + Arrays.hashCode(bytes);
-    }
-  }
+  /**
+   * A kernel handle: its type and the file system's bytes, opaque to everyone but that file system.
+   * Passed only between this class and {@link KernelHandles}, which never compare one and never change
+   * its array once made, so it is neither copied nor given an equality of its own.
+   */
+  record KernelHandle(int type, byte[] bytes) {}
 
   /** A handle and the id of the mount the file was reached through. */
   record Named(KernelHandle handle, int mountId) {}

@@ -137,11 +137,7 @@ final class DataOps {
         // another process's open of the file waits until that is undone.
         fence.watch(node);
         delegations.check(node, s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
-        for (OpenState other : node.opens()) {
-          if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {
-            throw new OpException(Status.SHARE_DENIED, "another open denies this access, or has access this open denies");
-          }
-        }
+        checkShares(node, o, Status.SHARE_DENIED);
         // Truncate only once the checks passed, so a refused or waiting open changes nothing.
         if (truncate && !o.isDirectory()) {
           FileChannel ch = o.use();
@@ -154,16 +150,8 @@ final class DataOps {
             o.done();
           }
         }
-        node.opens().add(o);
-        s.addOpen(o);
-        if (s.ended()) {
-          // The session ended while this open waited: it must not outlive it.
-          node.opens().remove(o);
-          s.removeOpenQuietly(o);
-          throw new OpException(Status.BADSESSION, "the session ended");
-        }
+        register(node, s, o);
         added = true;
-        delegations.opened(node, s, o.canRead(), write);
         boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.isDirectory();
         g = delegations.grant(node, s, write, refused);
       }
@@ -268,28 +256,43 @@ final class DataOps {
       }
       synchronized (node) {
         fence.watch(node);
-        for (OpenState other : node.opens()) {
-          if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {
-            throw new OpException(Status.RECLAIM_CONFLICT, "another open denies this access, or has access this open denies");
-          }
-        }
-        if (!s.addOpenIfAbsent(o)) {
-          throw new OpException(Status.RECLAIM_CONFLICT, "this session has another open under that state id");
-        }
-        node.opens().add(o);
-        if (s.ended()) {
-          node.opens().remove(o);
-          s.removeOpenQuietly(o);
-          throw new OpException(Status.BADSESSION, "the session ended");
-        }
+        checkShares(node, o, Status.RECLAIM_CONFLICT);
+        register(node, s, o);
         added = true;
-        delegations.opened(node, s, o.canRead(), write);
       }
     } finally {
       if (!added) {
         o.close();
       }
     }
+  }
+
+  /** Under the file's monitor: fails with {@code conflict} if another open of the file denies this one's access, or has access it denies (NFSv4 share reservations). */
+  private static void checkShares(FileNode node, OpenState o, Status conflict) throws OpException {
+    for (OpenState other : node.opens()) {
+      if ((other.deny() & o.access()) != 0 || (o.deny() & other.access()) != 0) {
+        throw new OpException(conflict, "another open denies this access, or has access this open denies");
+      }
+    }
+  }
+
+  /**
+   * Under the file's monitor, once the checks passed: files the open with the file, its session (under
+   * its state id, which a reclaim brings: RECLAIM_CONFLICT if the session uses it already) and the
+   * delegation table. A session that ended while the open waited gets it taken back (BADSESSION): it
+   * must not outlive the session.
+   */
+  private void register(FileNode node, ServerSession s, OpenState o) throws OpException {
+    if (!s.addOpen(o)) {
+      throw new OpException(Status.RECLAIM_CONFLICT, "this session has another open under that state id");
+    }
+    node.opens().add(o);
+    if (s.ended()) {
+      node.opens().remove(o);
+      s.removeOpenQuietly(o);
+      throw new OpException(Status.BADSESSION, "the session ended");
+    }
+    delegations.opened(node, s, o.canRead(), o.canWrite());
   }
 
   void close(Requests.StateArg r, ServerSession s) throws OpException {

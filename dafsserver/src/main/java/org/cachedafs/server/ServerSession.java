@@ -188,12 +188,11 @@ final class ServerSession {
     }
   }
 
-  void addOpen(OpenState o) {
-    opens.put(o.stateId(), o);
-  }
-
-  /** Adds a reclaimed open under the state id the client kept; false if the session has an open with that id already. */
-  boolean addOpenIfAbsent(OpenState o) {
+  /**
+   * Adds an open under its state id: a new one ({@link #newStateId}), or one reclaimed after a restart
+   * under the id the client kept. False if the session has an open with that id already.
+   */
+  boolean addOpen(OpenState o) {
     return opens.putIfAbsent(o.stateId(), o) == null;
   }
 

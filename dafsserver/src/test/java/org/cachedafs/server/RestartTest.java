@@ -70,6 +70,13 @@ class RestartTest {
     return c;
   }
 
+  /** A session that takes delegations ({@link #listen}). */
+  DafsSession caching(DafsServer server, String name) throws Exception {
+    DafsSession s = connect(server, name);
+    listen(s);
+    return s;
+  }
+
   /** A listener that keeps what it is given (a cache would cache under it) and returns on recall. */
   void listen(DafsSession s) {
     s.setRecallListener(new RecallListener() {
@@ -97,8 +104,7 @@ class RestartTest {
   @Test
   void aSessionRidesThroughARestartWithItsOpenLockAndDelegation() throws Exception {
     DafsServer first = start(Duration.ofSeconds(30));
-    DafsSession a = connect(first, "a");
-    listen(a);
+    DafsSession a = caching(first, "a");
     OpenFile f = a.open(a.root(), "f", OpenMode.readWrite().create(0644));
     assertTrue(f.hasWriteDelegation());
     a.write(f, 0, bytes("hello"));
@@ -135,8 +141,7 @@ class RestartTest {
   @Test
   void aClientThatComesBackAfterGraceIsToldWhy() throws Exception {
     DafsServer first = start(Duration.ofSeconds(30));
-    DafsSession a = connect(first, "late");
-    listen(a);
+    DafsSession a = caching(first, "late");
     OpenFile f = a.open(a.root(), "f", OpenMode.readWrite().create(0644));
     first.close();
     start(Duration.ZERO); // no grace at all: every reclaim is too late

@@ -18,8 +18,9 @@ public interface RecallListener {
   void onRecall(long delegationId, FileHandle handle);
 
   /**
-   * The session is gone for good (the server no longer knows it, after a restart or a lease that ran
-   * out, or it could not reconnect): every delegation it held is gone with it. Called once.
+   * The session is gone for good (the server no longer knows it, after a lease that ran out or a
+   * restart whose reclaim it refused, or it could not reconnect): every delegation it held is gone
+   * with it. Called once.
    */
   default void sessionLost(DafsException cause) {}
 

@@ -25,9 +25,9 @@ import org.slf4j.Logger;
  *
  * <p>A refusal of the whole reclaim (the grace period is over: NO_GRACE; the server never recorded
  * this client: RECLAIM_BAD) ends the session with that cause. Anything else that cannot be taken back
- * (a file removed meanwhile: STALE; a conflict) is lost alone: logged, and a lost delegation is
- * reported to the recall listener as revoked, so that the cache drops the file and reports its
- * unwritten bytes.
+ * (a file removed meanwhile: STALE; a conflict) is lost alone: logged, forgotten from the
+ * {@link HeldState}, and a lost delegation is reported to the recall listener as revoked, so that the
+ * cache drops the file and reports its unwritten bytes.
  *
  * <p>Runs on the session's recovery thread, one reclaim at a time; while it runs, the pipeline holds
  * back every other request of the application.
@@ -89,6 +89,7 @@ final class Reclaimer {
         if (r.delegation() != Opened.DELEGATION_NONE && o.delegation() == Opened.DELEGATION_NONE) {
           log.warn("delegation {} on {} was not taken back: it conflicts with state the server holds now", Long.toHexString(r.delegationId()), r.handle());
           lostDelegations.add(r.delegationId());
+          held.delegationGone(r.delegationId());
         } else if (r.delegation() != Opened.DELEGATION_NONE) {
           delegations++;
         }
@@ -99,6 +100,10 @@ final class Reclaimer {
           r.stateId() != 0 ? "open " + Long.toHexString(r.stateId()) : "delegation " + Long.toHexString(r.delegationId()), r.handle(), failed.getMessage());
       if (r.delegation() != Opened.DELEGATION_NONE) {
         lostDelegations.add(r.delegationId());
+        held.delegationGone(r.delegationId());
+      }
+      if (r.stateId() != 0) {
+        held.closed(r.stateId()); // the server does not know it: operations through it get BAD_STATEID
       }
     }
     int locks = 0;
@@ -111,6 +116,7 @@ final class Reclaimer {
       if (through == null) {
         lost++;
         log.warn("lock {} on {} could not be taken back: no open of the file that allows it was", l.range(), l.handle());
+        held.unlocked(l.handle(), l.range());
         continue;
       }
       lockAsked.add(l);
@@ -123,6 +129,7 @@ final class Reclaimer {
       } else {
         lost++;
         log.warn("lock {} on {} could not be taken back after the server restarted: {}", lockAsked.get(i).range(), lockAsked.get(i).handle(), failed.getMessage());
+        held.unlocked(lockAsked.get(i).handle(), lockAsked.get(i).range());
       }
     }
     DafsException done = outcome(pipeline.call(Opcode.RECLAIM_COMPLETE, Requests.NoArgs.INSTANCE), epoch);

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.cachedafs.client.ClientOptions;
 import org.cachedafs.client.DafsClient;
 import org.cachedafs.client.DafsException;
@@ -278,8 +280,10 @@ class DurableHandlesTest {
       assertArrayEquals(before, Files.readAllBytes(key), "the same key at the next start");
     }
     try (var names = Files.list(state)) {
-      assertEquals(List.of(key.getFileName()), names.map(Path::getFileName).toList(), "no temporary files left");
+      assertEquals(Set.of(key.getFileName(), Path.of(ClientRecords.FILE_NAME)), names.map(Path::getFileName).collect(Collectors.toSet()),
+          "the key and the client records, no temporary files left");
     }
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve(ClientRecords.FILE_NAME))));
     // A state directory the server makes is its user's alone.
     Path fresh = tmp.resolve("fresh/state");
     try (DafsServer s = DafsServer.start(ServerOptions.of(export).withStateDir(fresh))) {

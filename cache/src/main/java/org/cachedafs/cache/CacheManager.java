@@ -99,8 +99,8 @@ public final class CacheManager implements AutoCloseable {
     this.loader = new BlockLoader(session, allocator, index, readAheadBudget, recalls, counters, blockSize, zeros);
     this.prefetcher = new Prefetcher(session, allocator, readAheadBudget, loader, counters, blockSize);
     this.writeBack = new WriteBack(session, bounce, index, invalidation, recalls, counters, blockSize);
-    recalls.wire(invalidation, writeBack);
     this.scheduler = new WriteBackScheduler(files, writeBack, dirtyLimits, counters, config);
+    recalls.wire(invalidation, writeBack, scheduler);
     this.writer = new CachedWriter(allocator, loader, index, readAheadBudget, blockSize, zeros, scheduler);
   }
 

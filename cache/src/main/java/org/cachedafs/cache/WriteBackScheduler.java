@@ -106,6 +106,19 @@ final class WriteBackScheduler {
     }
   }
 
+  /**
+   * Writes back every file's dirty blocks on the write-back thread, now rather than at the next
+   * interval: after a server restart, once the session has its delegations back, so that what the
+   * application wrote reaches the server's disk soon.
+   */
+  void flushAllSoon() {
+    try {
+      flusher.execute(this::flushAllQuietly);
+    } catch (RejectedExecutionException closing) {
+      // The cache is closing, and writes everything back itself.
+    }
+  }
+
   /** Writes back every file's dirty blocks; failures are recorded for the opens, and logged. */
   void flushAllQuietly() {
     for (FileCache fc : files.all()) {

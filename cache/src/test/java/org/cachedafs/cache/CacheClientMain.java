@@ -54,7 +54,8 @@ public final class CacheClientMain {
               }
               yield "data " + new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
             }
-            case "stats" -> "stats dirty=" + cache.stats().dirtyBlocks() + " recalls=" + cache.stats().recalls() + " returns=" + cache.stats().returns();
+            case "stats" -> "stats dirty=" + cache.stats().dirtyBlocks() + " recalls=" + cache.stats().recalls() + " returns=" + cache.stats().returns()
+                + " lost=" + cache.stats().lostBytes() + " restarts=" + s.stats().serverRestarts();
             case "close" -> {
               files.remove(w[1]).close();
               yield "closed";

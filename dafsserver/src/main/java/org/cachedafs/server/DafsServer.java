@@ -3,6 +3,7 @@ package org.cachedafs.server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,7 +25,9 @@ import org.slf4j.Logger;
  * <p>Structure: the transport's {@link Listener} accepts connections; the {@link Dispatcher} decodes
  * their frames, authenticates, checks sessions and slots, and hands operations to a worker pool;
  * {@link NamespaceOps} and {@link DataOps} carry them out on the {@link Export}, whose
- * {@link HandleTable} maps random handles to files. Direct I/O moves data through a
+ * {@link HandleTable} maps handles to files: durable ones built from the kernel's file handle
+ * ({@link KernelHandles}, sealed under a key in the {@link StateDirectory}) where the kernel allows,
+ * random ones held in memory where not. Direct I/O moves data through a
  * {@link StagingPool} registered once at start in each transport's domain ({@link Endpoint}). Beside
  * its main transport the server listens on {@code shm} where the machine has it, and offers it to
  * clients on this host once they hold a session ({@link TransportOffers}). A housekeeping thread ends sessions whose lease ran
@@ -46,6 +49,9 @@ public final class DafsServer implements AutoCloseable {
   private final Admission admission;
   private final OpenBudget openBudget;
   private final ExportedCache exported;
+  private final Path stateDir;
+  private final ClientRecords records;
+  private final Grace grace;
   private final LocalFence fence;
   private volatile boolean closed;
 
@@ -54,7 +60,29 @@ public final class DafsServer implements AutoCloseable {
     Transport transport = Transports.forScheme(options.transport());
     SecureRandom random = new SecureRandom();
     long rlimit = FileSizeLimit.ofProcess();
-    this.export = new Export(options.export(), Math.min(options.maxFileSize(), rlimit));
+    Path root = options.export().toRealPath();
+    this.stateDir = StateDirectory.prepare(options.stateDir() != null ? options.stateDir() : StateDirectory.defaultFor(root), root);
+    log.info("state directory {}", stateDir);
+    // Read before anything listens: the clients recorded when the server stopped are the ones its
+    // grace period waits for.
+    this.records = ClientRecords.open(stateDir);
+    this.grace = new Grace(records, options.graceOrDefault(), System.nanoTime());
+    DurableHandles durable = DisabledDurableHandles.INSTANCE;
+    String volatileReason = "";
+    try {
+      durable = KernelHandles.open(root, stateDir, random);
+      log.info("file handles are the kernel's, sealed under {}: they outlive the server", stateDir.resolve(HandleKey.FILE_NAME));
+    } catch (KernelHandles.Unavailable e) {
+      volatileReason = e.getMessage();
+      log.warn("file handles are held in memory and go stale when the server stops: {}", volatileReason);
+    }
+    try {
+      this.export = new Export(root, Math.min(options.maxFileSize(), rlimit), durable, volatileReason);
+    } catch (IOException | RuntimeException e) {
+      durable.close();
+      records.close();
+      throw e;
+    }
     if (rlimit < options.maxFileSize()) {
       log.info("the process's file size limit (ulimit -f) caps files at {} bytes", rlimit);
     }
@@ -98,7 +126,7 @@ public final class DafsServer implements AutoCloseable {
     this.data = new DataOps(export, this::stagingFor, random, delegations, limits, openBudget, exported, fence);
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations, exported),
         data, delegations, workers, housekeeping, random,
-        admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
+        admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random), records, grace);
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
     try {
@@ -116,6 +144,8 @@ public final class DafsServer implements AutoCloseable {
       shutdownThreads();
       exported.close();
       endpoints.forEach(Endpoint::close);
+      export.handles().close();
+      records.close();
       throw e;
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
@@ -171,6 +201,11 @@ public final class DafsServer implements AutoCloseable {
     return (InetSocketAddress) endpoints.get(0).address();
   }
 
+  /** Where the server keeps what outlives it (the handle key): the option's, or the export's default. */
+  public Path stateDirectory() {
+    return stateDir;
+  }
+
   /** The session table, for tests in this package that break a session's connection. */
   SessionTable sessions() {
     return sessions;
@@ -218,6 +253,7 @@ public final class DafsServer implements AutoCloseable {
   }
 
   public ServerStats stats() {
+    HandleTable handles = export.handles();
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
         delegations.returns.sum(), delegations.revocations.sum(), domainStats(), admission.connections(), admission.evicted.sum(),
@@ -225,7 +261,9 @@ public final class DafsServer implements AutoCloseable {
         data.directBytesOut.sum(), data.directBytesIn.sum(),
         new ServerStats.Exported(exported.slots(), exported.resident(), exported.fills.sum(), exported.fillsWithdrawn.sum(),
             exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()),
-        fence.stats());
+        fence.stats(),
+        new ServerStats.Handles(handles.durable(), handles.volatileReason(), handles.revived.sum(), handles.forged.sum()),
+        grace.stats(System.nanoTime()));
   }
 
   /**
@@ -251,8 +289,10 @@ public final class DafsServer implements AutoCloseable {
   private void expireLeases() {
     for (ServerSession s : sessions.removeExpired(System.nanoTime())) {
       log.info("{} expired: its lease of {} ran out; releasing its opens, locks and delegations", s, options.lease());
+      records.release(s.identity());
       s.end(export.handles(), delegations);
     }
+    grace.active(System.nanoTime()); // ends it on time, and forgets the clients that did not come back
     delegations.expireSoon();
   }
 
@@ -272,6 +312,9 @@ public final class DafsServer implements AutoCloseable {
     }
     exported.close();
     endpoints.forEach(Endpoint::close);
+    export.handles().close(); // last: a receive thread may answer a cheap request until its endpoint closes
+    // Nobody is forgotten: the clients of the sessions just ended reclaim when the server starts again.
+    records.close();
     log.info("server on {} stopped", where);
   }
 

@@ -135,6 +135,11 @@ final class Delegations {
     return g;
   }
 
+  /** A delegation {@code s} held before the server restarted, under its old id; null if it no longer fits (see {@link DelegationTable#reclaim}). */
+  Grant<FileNode, ServerSession> reclaim(FileNode node, ServerSession s, long id, org.cachedafs.delegation.DelegationType type) {
+    return table.localOpens(node) > 0 ? null : table.reclaim(node, s, id, type);
+  }
+
   ReturnResult returned(long id, ServerSession s) {
     ReturnResult r = table.returned(id, s);
     if (r == ReturnResult.RETURNED) {

@@ -48,6 +48,10 @@ final class Dispatcher implements ConnectionHandler {
   private final SecureRandom random;
   private final Admission admission;
   private final TransportOffers offers;
+  private final ClientRecords records;
+  private final Grace grace;
+  /** This run's boot verifier, in every AUTH_INIT reply: a client that sees another one knows the server restarted. */
+  private final long boot;
   final LongAdder executed = new LongAdder();
   final LongAdder replayed = new LongAdder();
   final LongAdder malformed = new LongAdder();
@@ -56,7 +60,14 @@ final class Dispatcher implements ConnectionHandler {
 
   Dispatcher(ServerOptions options, SessionTable sessions, Export export, NamespaceOps namespace, DataOps data,
       Delegations delegations, ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random,
-      Admission admission, TransportOffers offers) {
+      Admission admission, TransportOffers offers, ClientRecords records, Grace grace) {
+    this.records = records;
+    this.grace = grace;
+    long b;
+    do {
+      b = random.nextLong();
+    } while (b == 0);
+    this.boot = b;
     this.admission = admission;
     this.offers = offers;
     this.delegations = delegations;
@@ -207,8 +218,15 @@ final class Dispatcher implements ConnectionHandler {
         reply(c, h, Status.OK, new Replies.Offers(offers.offer(s.id(), c)));
         return;
       }
+      if (op == Opcode.RECLAIM_COMPLETE) {
+        grace.completed(s, System.nanoTime());
+        reply(c, h, Status.OK, (String) null);
+        return;
+      }
       if (op == Opcode.SESSION_DESTROY) {
-        sessions.remove(s);
+        if (sessions.remove(s)) {
+          records.release(s.identity()); // the client let go of everything: nothing to reclaim after a restart
+        }
         ByteBuffer done = Codec.encode(h.reply(Status.OK), Replies.Empty.INSTANCE);
         offReceiveThread(() -> {
           sendNow(c, done);
@@ -376,6 +394,11 @@ final class Dispatcher implements ConnectionHandler {
   private Body execute(ServerSession s, Opcode op, Body body) throws OpException, IOException, TransferInterrupted, RecallPending {
     Replies.Empty ok = Replies.Empty.INSTANCE;
     switch (op) {
+      case OPEN, LOCK, SETATTR, REMOVE, RENAME -> grace.checkNew(op, System.nanoTime());
+      case OPEN_RECLAIM, LOCK_RECLAIM -> grace.checkReclaim(s, System.nanoTime());
+      default -> { }
+    }
+    switch (op) {
       case LOOKUP: return namespace.lookup((Requests.Lookup) body);
       case GETATTR: return namespace.getattr((Requests.HandleArg) body, s);
       case SETATTR: return namespace.setattr((Requests.SetAttr) body, s);
@@ -398,6 +421,8 @@ final class Dispatcher implements ConnectionHandler {
       case LOCK: data.lock((Requests.Lock) body, s); return ok;
       case LOCKT: return data.testLock((Requests.Lock) body, s);
       case LOCKU: data.unlock((Requests.Lock) body, s); return ok;
+      case OPEN_RECLAIM: return data.reclaimOpen((Requests.Reclaim) body, s, grace);
+      case LOCK_RECLAIM: data.reclaimLock((Requests.Lock) body, s, grace); return ok;
       default: throw new OpException(Status.NOTSUPP, op + " is not a session operation");
     }
   }
@@ -409,7 +434,7 @@ final class Dispatcher implements ConnectionHandler {
       if (op == Opcode.AUTH_INIT) {
         peer.serverNonce = Handshake.nonce(random);
         peer.clientName = ((Requests.AuthInit) body).clientName();
-        reply(c, h, Status.OK, new Replies.Challenge(peer.serverNonce));
+        reply(c, h, Status.OK, new Replies.Challenge(peer.serverNonce, boot));
         return;
       }
       byte[] serverNonce = peer.serverNonce;
@@ -433,7 +458,7 @@ final class Dispatcher implements ConnectionHandler {
   /** Guarded by peer. */
   private void createSession(Connection c, Peer peer, FrameHeader h, Requests.SessionCreate r, byte[] serverNonce) {
     byte[] secret = options.secret();
-    byte[] proof = Handshake.clientProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare());
+    byte[] proof = Handshake.clientProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare(), r.clientId());
     if (!Handshake.matches(proof, r.proof())) {
       refuse(c, peer, h, secretRefusal(serverNonce, r, peer.clientName));
       return;
@@ -449,18 +474,31 @@ final class Dispatcher implements ConnectionHandler {
     }
     int credits = Math.min(r.credits(), options.maxCredits());
     byte[] key = Handshake.sessionKey(secret, agreed, serverNonce, r.clientNonce(), peer.clientName);
-    ServerSession s = new ServerSession(sessions.newId(), peer.clientName, key, credits, options.lease().toNanos(),
+    ClientIdentity identity = ClientIdentity.of(r.clientId(), peer.clientName);
+    try {
+      // On the disk before the client can hold anything, so that a restart lets it reclaim. A few
+      // milliseconds on this receive thread, once per new client (a client already recorded, such
+      // as one coming back after a restart, writes nothing).
+      records.record(identity);
+    } catch (IOException e) {
+      log.error("refusing a session for {}: {}", identity, e.getMessage());
+      reply(c, h, Status.IO, "the server cannot record this client in its state directory, so it could not reclaim after a restart");
+      return;
+    }
+    ServerSession s = new ServerSession(sessions.newId(), identity, key, credits, options.lease().toNanos(),
         options.limits().maxRunningPerSession(), workers, c, System.nanoTime());
     ServerSession evicted;
     try {
       evicted = sessions.addWithin(options.limits().maxSessions(), s);
     } catch (OpException e) {
+      records.release(identity);
       log.debug("refusing a session for '{}' from {}: {}", peer.clientName, c.remoteAddress(), e.getMessage());
       reply(c, h, e.status(), e.getMessage());
       return;
     }
     if (evicted != null) {
       log.info("{} ended to make room for a new session: the table was full and it had no connection", evicted);
+      records.release(evicted.identity());
       offReceiveThread(() -> evicted.end(export.handles(), delegations));
     }
     log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
@@ -511,7 +549,7 @@ final class Dispatcher implements ConnectionHandler {
     if (!options.hasSecret()) {
       return "server has no secret";
     }
-    byte[] withoutSecret = Handshake.clientProof(new byte[0], serverNonce, r.clientNonce(), clientName, r.clientShare());
+    byte[] withoutSecret = Handshake.clientProof(new byte[0], serverNonce, r.clientNonce(), clientName, r.clientShare(), r.clientId());
     return Handshake.matches(withoutSecret, r.proof()) ? "server requires a secret" : "wrong secret";
   }
 

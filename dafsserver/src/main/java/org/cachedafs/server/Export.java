@@ -24,13 +24,17 @@ final class Export {
   private final HandleTable handles;
   private final long maxFileSize;
 
-  Export(Path exportDir, long maxFileSize) throws IOException {
+  /**
+   * @param durable how handles are made from the kernel's, {@link DisabledDurableHandles} where not
+   * @param volatileReason why handles do not outlive the server, empty when they do
+   */
+  Export(Path exportDir, long maxFileSize, DurableHandles durable, String volatileReason) throws IOException {
     this.root = exportDir.toRealPath();
     this.maxFileSize = maxFileSize;
     if (!Files.isDirectory(root)) {
       throw new IOException(exportDir + " is not a directory");
     }
-    this.handles = new HandleTable(root);
+    this.handles = new HandleTable(root, durable, volatileReason);
   }
 
   Path root() {
@@ -139,20 +143,7 @@ final class Export {
 
   /** The node for a real path inside the export, built from the root down. */
   FileNode nodeOf(Path real) throws OpException {
-    FileNode n = handles.root();
-    for (Path component : root.relativize(real)) {
-      String name = component.toString();
-      if (name.isEmpty()) {
-        continue;
-      }
-      try {
-        BasicFileAttributes a = Files.readAttributes(n.path().resolve(name), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        n = handles.child(n, name, a);
-      } catch (IOException e) {
-        throw IoErrors.toOp(e);
-      }
-    }
-    return n;
+    return handles.nodeAt(real);
   }
 
   /** A file's attributes, not following a final symlink. */

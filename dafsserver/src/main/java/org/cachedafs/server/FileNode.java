@@ -76,6 +76,11 @@ final class FileNode {
     return p == null ? rootPath : p.path().resolve(name);
   }
 
+  /** The directory the node was last seen in; null for the export root. */
+  FileNode parent() {
+    return parent;
+  }
+
   /** Called under the HandleTable's monitor. */
   void moveTo(FileNode newParent, String newName) {
     this.name = newName;

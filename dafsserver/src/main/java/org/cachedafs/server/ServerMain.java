@@ -1,5 +1,6 @@
 package org.cachedafs.server;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -25,12 +26,22 @@ public final class ServerMain implements Callable<Integer> {
       description = "Where to listen (default: ${DEFAULT-VALUE}). Port 0 picks a free port.")
   URI listen;
 
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Where the server keeps what outlives it (the key that seals file handles), outside the export."
+          + " Default: the same at every start for the same export, under $XDG_STATE_HOME/cachedafs (else ~/.local/state/cachedafs).")
+  Path stateDir;
+
   @Option(names = "--secret-file", paramLabel = "FILE",
       description = "The shared secret clients must prove they know. Without it only loopback clients are served.")
   Path secretFile;
 
   @Option(names = "--lease-ms", defaultValue = "30000", description = "Session lease in milliseconds (default: ${DEFAULT-VALUE}).")
   long leaseMillis;
+
+  @Option(names = "--grace-ms", paramLabel = "MS",
+      description = "After a restart, how long the clients the server knew may reclaim their opens, locks and delegations while new"
+          + " conflicting requests wait; it ends sooner once they all have. Default: two leases. 0: no grace (nothing can be reclaimed).")
+  Long graceMillis;
 
   @Option(names = "--credits", defaultValue = "64", description = "Most outstanding requests per session (default: ${DEFAULT-VALUE}).")
   int credits;
@@ -112,6 +123,9 @@ public final class ServerMain implements Callable<Integer> {
     if (leaseMillis < 100 || leaseMillis > Integer.MAX_VALUE || credits < 1 || workers < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be between 100 and " + Integer.MAX_VALUE + ", --credits and --workers positive");
     }
+    if (graceMillis != null && graceMillis < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--grace-ms cannot be negative");
+    }
     ServerLimits limits;
     try {
       limits = new ServerLimits(maxConnections, maxUnauthenticated, maxSessions, maxRunningPerSession, maxOpensPerSession,
@@ -138,10 +152,22 @@ public final class ServerMain implements Callable<Integer> {
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
         Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
-        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, !noLocalFence);
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, !noLocalFence, stateDir,
+        graceMillis == null ? null : Duration.ofMillis(graceMillis));
     CountDownLatch stop = new CountDownLatch(1);
-    try (DafsServer server = DafsServer.start(options)) {
+    DafsServer started;
+    try {
+      started = DafsServer.start(options);
+    } catch (IOException e) {
+      // A state directory or key it must not use, an address taken: the reason is the message.
+      System.err.println("dafs-server: cannot start: " + e.getMessage());
+      return 1;
+    }
+    try (DafsServer server = started) {
       SignalStop.install(stop);
+      ServerStats.Handles handles = server.stats().handles();
+      out.println("state directory " + server.stateDirectory());
+      out.println(handles.durable() ? "file handles outlive the server" : "file handles go stale when the server stops: " + handles.volatileReason());
       out.println("listening on " + server.uri());
       server.offeredTransports().forEach(t -> out.println("offering " + t + " to clients on this host"));
       stop.await();

@@ -18,6 +18,10 @@ final class ServerSession {
 
   private final long id;
   private final String clientName;
+  /** Who the client is across restarts (its records on disk are kept under it). */
+  private final ClientIdentity identity;
+  /** Set by RECLAIM_COMPLETE: the session has taken back all it will, and reclaims no more. */
+  private volatile boolean reclaimCompleted;
   private final ReplySlot[] slots;
   private final long leaseNanos;
   private final Map<Long, OpenState> opens = new ConcurrentHashMap<>();
@@ -40,12 +44,13 @@ final class ServerSession {
   /** Guarded by itself: delegations revoked from this session, the latest ones, reported in every renewal reply. */
   private final java.util.LinkedHashSet<Long> revoked = new java.util.LinkedHashSet<>();
 
-  ServerSession(long id, String clientName, byte[] sessionKey, int credits, long leaseNanos, int maxRunning,
+  ServerSession(long id, ClientIdentity identity, byte[] sessionKey, int credits, long leaseNanos, int maxRunning,
       java.util.concurrent.Executor workers, Connection connection, long now) {
     this.id = id;
     this.sessionKey = sessionKey.clone();
     this.runQueue = new SessionRunQueue(maxRunning, workers, this::connection);
-    this.clientName = clientName;
+    this.identity = identity;
+    this.clientName = identity.name();
     this.slots = new ReplySlot[credits];
     for (int i = 0; i < credits; i++) {
       slots[i] = new ReplySlot();
@@ -61,6 +66,18 @@ final class ServerSession {
 
   String clientName() {
     return clientName;
+  }
+
+  ClientIdentity identity() {
+    return identity;
+  }
+
+  boolean reclaimCompleted() {
+    return reclaimCompleted;
+  }
+
+  void completeReclaim() {
+    reclaimCompleted = true;
   }
 
   int credits() {
@@ -157,6 +174,11 @@ final class ServerSession {
     return ended;
   }
 
+  /** This session's open with that state id, or null. */
+  OpenState openOrNull(long stateId) {
+    return opens.get(stateId);
+  }
+
   long newStateId(SecureRandom random) {
     while (true) {
       long id = random.nextLong();
@@ -166,8 +188,12 @@ final class ServerSession {
     }
   }
 
-  void addOpen(OpenState o) {
-    opens.put(o.stateId(), o);
+  /**
+   * Adds an open under its state id: a new one ({@link #newStateId}), or one reclaimed after a restart
+   * under the id the client kept. False if the session has an open with that id already.
+   */
+  boolean addOpen(OpenState o) {
+    return opens.putIfAbsent(o.stateId(), o) == null;
   }
 
   /** This session's open for a state id; BAD_STATEID for an unknown id or another session's. */

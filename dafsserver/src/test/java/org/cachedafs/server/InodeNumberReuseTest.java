@@ -146,7 +146,7 @@ class InodeNumberReuseTest {
   void aLookupThatReadAFileJustBeforeItsRemovalMakesItNoNode() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("export"));
     assumeInodeNumbersAreReused(dir);
-    HandleTable handles = new HandleTable(dir);
+    HandleTable handles = new HandleTable(dir, DisabledDurableHandles.INSTANCE, "the test's own table holds its handles in memory");
     Path x = Files.createFile(dir.resolve("x"));
     BasicFileAttributes seen = attributes(x);
     Files.delete(x);

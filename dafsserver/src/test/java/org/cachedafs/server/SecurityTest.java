@@ -116,7 +116,7 @@ class SecurityTest {
   void forgedAndStaleHandlesAreStale() throws Exception {
     try (ServerFixture f = new ServerFixture(tmp)) {
       DafsSession s = f.connect();
-      byte[] random = new byte[Limits.HANDLE_BYTES];
+      byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
       FileHandle forged = new FileHandle(random);
       assertEquals(Status.STALE, statusOf(() -> s.getattr(forged)));

@@ -162,6 +162,34 @@ public final class DelegationTable<F, H> {
   }
 
   /**
+   * Takes back, after the server restarted, a delegation the holder had before it: the same id and
+   * type. Null when that would conflict with what the table holds now: the id in use by another
+   * delegation (or revoked), another delegation of the holder on the file, or another holder's
+   * delegation that this one excludes (a WRITE delegation excludes every other). The same reclaim
+   * again gets the same grant. Grace keeps new state out while holders reclaim, so a conflict means
+   * the state the holders bring back does not fit together, and the newcomer gets no delegation.
+   */
+  public synchronized Grant<F, H> reclaim(F file, H holder, long id, DelegationType type) {
+    Entry<F, H> known = byId.get(id);
+    if (known != null) {
+      Grant<F, H> g = known.grant;
+      return g.holder().equals(holder) && g.file().equals(file) && g.type() == type ? g : null;
+    }
+    if (id == 0 || revoked.containsKey(id)) {
+      return null;
+    }
+    for (Entry<F, H> e : byFile.getOrDefault(file, List.of())) {
+      if (e.grant.holder().equals(holder) || type == DelegationType.WRITE || e.grant.type() == DelegationType.WRITE) {
+        return null;
+      }
+    }
+    Entry<F, H> e = new Entry<>(new Grant<>(id, file, holder, type));
+    byId.put(id, e);
+    byFile.computeIfAbsent(file, f -> new ArrayList<>()).add(e);
+    return e.grant;
+  }
+
+  /**
    * Checks an operation by {@code requester} against the other holders' delegations on the file.
    * Conflicting delegations not yet recalled move to recalling, with the lease as their deadline; the
    * caller must send each one in {@link Conflict#toRecall()} a recall and wait for

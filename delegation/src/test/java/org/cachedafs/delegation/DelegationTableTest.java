@@ -76,6 +76,21 @@ class DelegationTableTest {
   }
 
   @Test
+  void aReclaimKeepsItsIdAndTypeAndIsRefusedWhenItDoesNotFit() {
+    Grant<String, String> a = table.reclaim("f", "A", 7, DelegationType.READ);
+    assertEquals(new Grant<>(7L, "f", "A", DelegationType.READ), a);
+    assertSame(a, table.reclaim("f", "A", 7, DelegationType.READ), "the same reclaim again gets the same grant");
+    assertNull(table.reclaim("f", "A", 7, DelegationType.WRITE), "not with another type");
+    assertNull(table.reclaim("g", "B", 7, DelegationType.READ), "an id is one delegation's");
+    assertNull(table.reclaim("f", "A", 8, DelegationType.READ), "one delegation per holder and file");
+    assertEquals(DelegationType.READ, table.reclaim("f", "B", 9, DelegationType.READ).type(), "READ delegations share a file");
+    assertNull(table.reclaim("f", "C", 10, DelegationType.WRITE), "a WRITE delegation excludes the others");
+    assertEquals(DelegationType.WRITE, table.reclaim("g", "C", 10, DelegationType.WRITE).type());
+    assertNull(table.reclaim("g", "D", 11, DelegationType.READ), "and is excluded by them");
+    assertSame(table.held("f", "A"), table.grant("f", "A", false, false), "a reclaimed delegation is held as a granted one");
+  }
+
+  @Test
   void aClientMayRefuse() {
     table.opened("f", "A", true, false);
     assertNull(table.grant("f", "A", false, true));

@@ -110,6 +110,20 @@ final class CallbackDispatcher {
     }
   }
 
+  /**
+   * The session took back its state after a server restart: the delegations it could not are reported
+   * revoked, then the listener hears of the reclaim; both on the callback thread.
+   */
+  void reclaimed(List<Long> lostDelegations) {
+    RecallListener l = listener;
+    if (l != null) {
+      run(() -> {
+        lostDelegations.forEach(l::revoked);
+        l.reclaimed();
+      });
+    }
+  }
+
   /** The session died without being closed; the listener hears it on the thread that found out. */
   void sessionLost(DafsException cause) {
     RecallListener l = listener;

@@ -28,6 +28,12 @@ import org.cachedafs.transport.Connection;
  * time is up; a refusal of the session carries the server's reason ("wrong secret", "server requires
  * a secret", "server has no secret", see docs/protocol.md §5).
  *
+ * <p>The client's identity outlives its sessions: a random id chosen once here, sent (with the name)
+ * in every SESSION_CREATE, which the server records before it grants anything. AUTH_INIT's reply
+ * carries the server's boot verifier; a reconnect that finds another one than the session was created
+ * under knows the server restarted and the session is gone, and creates a new one under the same
+ * identity ({@link #resume}), in which the session then reclaims what it held.
+ *
  * <p>Runs on one thread at a time: {@link DafsClient#connect} first, then the timer's reconnect.
  */
 final class ClientHandshake {
@@ -37,13 +43,17 @@ final class ClientHandshake {
   /** The server as the application named it, host and port, for messages. */
   private final String server;
   private final SecureRandom random = new SecureRandom();
+  /** This client's id, for all its sessions (see the class comment). */
+  private final byte[] clientId = new byte[Limits.CLIENT_ID_BYTES];
 
-  /** Written once by {@link #create}; a bind proves it. */
+  /** Written by {@link #create}; a bind proves it. */
   private volatile byte[] sessionKey;
-  /** Written once by {@link #create}. */
+  /** Written by {@link #create}. */
   private volatile FileHandle root;
   /** The lease asked for until {@link #create}, then as last granted (create and each bind). */
   private volatile int leaseMillis;
+  /** The boot verifier of the server run the session was created in. */
+  private volatile long boot;
 
   ClientHandshake(ClientOptions options, RequestPipeline pipeline, String server) {
     this.options = options;
@@ -51,6 +61,7 @@ final class ClientHandshake {
     this.pipeline = pipeline;
     this.server = server;
     this.leaseMillis = (int) Math.min(Integer.MAX_VALUE, options.lease().toMillis());
+    random.nextBytes(clientId);
   }
 
   /** The moment, on {@link System#nanoTime}'s scale, by which a handshake starting now must be done. */
@@ -60,14 +71,36 @@ final class ClientHandshake {
 
   /** Creates the session on {@code c} by {@code deadline} and opens the pipeline with what the server granted. */
   void create(Connection c, long deadline) throws DafsException {
+    SessionGranted granted = create(c, challenge(c, options.clientName(), deadline), deadline);
+    pipeline.open(granted.sessionId(), granted.credits());
+  }
+
+  /**
+   * Makes {@code c} the session's after a reconnect, by {@code deadline}: binds it, or, if the server
+   * restarted since the session was created (another boot verifier), creates a new session on it
+   * under the same identity and restarts the pipeline in it ({@link RequestPipeline#restart}).
+   * Returns whether it did that.
+   */
+  boolean resume(Connection c, long deadline) throws DafsException {
+    Challenge challenge = challenge(c, options.clientName(), deadline);
+    if (challenge.boot() == boot) {
+      bind(c, challenge, deadline);
+      return false;
+    }
+    SessionGranted granted = create(c, challenge, deadline);
+    pipeline.restart(granted.sessionId(), granted.credits());
+    return true;
+  }
+
+  private SessionGranted create(Connection c, Challenge challenge, long deadline) throws DafsException {
     String name = options.clientName();
-    byte[] serverNonce = challenge(c, name, deadline);
+    byte[] serverNonce = challenge.serverNonce();
     byte[] clientNonce = Handshake.nonce(random);
     KeyPair ephemeral = Handshake.ephemeral();
     byte[] clientShare = Handshake.share(ephemeral);
-    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, name, clientShare);
+    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, name, clientShare, clientId);
     SessionGranted granted = (SessionGranted) exchange(c, Opcode.SESSION_CREATE,
-        new Requests.SessionCreate(clientNonce, clientShare, proof, Math.min(options.credits(), Limits.MAX_CREDITS), leaseMillis), deadline);
+        new Requests.SessionCreate(clientNonce, clientShare, proof, Math.min(options.credits(), Limits.MAX_CREDITS), leaseMillis, clientId), deadline);
     byte[] expected = Handshake.serverProof(secret, serverNonce, clientNonce, name, clientShare, granted.serverShare());
     if (!Handshake.matches(expected, granted.serverProof())) {
       throw new DafsException(Status.AUTH_FAILED, server + " did not prove it knows the secret");
@@ -79,14 +112,24 @@ final class ClientHandshake {
       throw new DafsException(Status.AUTH_FAILED, server + " sent an unusable key share: " + e.getMessage());
     }
     sessionKey = Handshake.sessionKey(secret, agreed, serverNonce, clientNonce, name);
-    pipeline.open(granted.sessionId(), granted.credits());
     root = granted.root();
     leaseMillis = granted.leaseMillis();
+    boot = challenge.boot();
+    return granted;
   }
 
-  /** Binds {@code c} to the session {@link #create} made, by {@code deadline}. */
+  /** Binds {@code c} to the session {@link #create} made, by {@code deadline} (a connection the session moves to). */
   void bind(Connection c, long deadline) throws DafsException {
-    byte[] serverNonce = challenge(c, options.clientName(), deadline);
+    Challenge challenge = challenge(c, options.clientName(), deadline);
+    if (challenge.boot() != boot) {
+      // Not the server the session lives in: the next reconnect finds out and starts again there.
+      throw new DafsException(Status.CONNECTION_LOST, server + " restarted before the session could bind there");
+    }
+    bind(c, challenge, deadline);
+  }
+
+  private void bind(Connection c, Challenge challenge, long deadline) throws DafsException {
+    byte[] serverNonce = challenge.serverNonce();
     byte[] clientNonce = Handshake.nonce(random);
     byte[] key = sessionKey;
     long sessionId = pipeline.sessionId();
@@ -100,12 +143,13 @@ final class ClientHandshake {
   }
 
   /**
-   * AUTH_INIT: the server's nonce, which both proofs cover so that neither can be replayed. This is the
-   * first thing the peer is asked, so it is where a peer that is not a DAFS server shows itself.
+   * AUTH_INIT: the server's nonce, which both proofs cover so that neither can be replayed, and its
+   * boot verifier. This is the first thing the peer is asked, so it is where a peer that is not a DAFS
+   * server shows itself.
    */
-  private byte[] challenge(Connection c, String name, long deadline) throws DafsException {
+  private Challenge challenge(Connection c, String name, long deadline) throws DafsException {
     try {
-      return ((Challenge) pipeline.exchange(c, Opcode.AUTH_INIT, new Requests.AuthInit(name), left(deadline))).serverNonce();
+      return (Challenge) pipeline.exchange(c, Opcode.AUTH_INIT, new Requests.AuthInit(name), left(deadline));
     } catch (DafsException e) {
       if (e.status() == Status.CONNECTION_LOST) {
         Throwable cause = e.getCause();

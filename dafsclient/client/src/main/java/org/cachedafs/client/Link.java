@@ -25,10 +25,12 @@ import org.slf4j.Logger;
  * there. Where {@link TransportMove} allows, the session then moves to shm, and from then on its
  * memory lives in the shm domain, so every reconnect moves it again before anything is resent.
  *
- * <p>A loss is repaired on the timer thread: connect, {@link ClientHandshake#bind}, the move if the
- * session made it, then {@link RequestPipeline#install}, which resends what was outstanding. Back-off doubles from 10 ms to 1 s. A
- * server that no longer knows the session (BADSESSION, EXPIRED) or fails its proof (AUTH_FAILED) ends
- * it at once, since trying again cannot help.
+ * <p>A loss is repaired on the timer thread: connect, {@link ClientHandshake#resume} (a bind), the
+ * move if the session made it, then {@link RequestPipeline#install}, which resends what was
+ * outstanding. Back-off doubles from 10 ms to 1 s. A server that no longer knows the session
+ * (BADSESSION, EXPIRED) or fails its proof (AUTH_FAILED) ends it at once, since trying again cannot
+ * help. A server that restarted (another boot verifier) gets a new session instead, which the
+ * {@link Recovery} then fills with what the old one held.
  */
 final class Link {
   private static final Logger log = Loggers.get(Link.class);
@@ -43,7 +45,15 @@ final class Link {
   private final CallbackDispatcher callbacks;
   private final ScheduledExecutorService timer;
   private final TransportMove move;
+  private final Recovery recovery;
   private final LongAdder reconnects = new LongAdder();
+  /**
+   * Touched by the timer thread only: set when a reconnect found the server restarted and made a new
+   * session, until that session's connection is installed and its reclaim started.
+   */
+  private boolean reclaimDue;
+  /** When the restart was found (nanoTime), for the reclaim's duration. */
+  private long restartFoundAt;
   /** Set once by {@link #open} when the session moved: its memory is then in the move's domain. */
   private volatile boolean moved;
   /**
@@ -54,8 +64,9 @@ final class Link {
 
   Link(Transport transport, SocketAddress address, MemoryDomain domain, ClientOptions options, ConnectionHandler handler,
       ClientHandshake handshake, RequestPipeline pipeline, CallbackDispatcher callbacks, ScheduledExecutorService timer,
-      TransportMove move) {
+      TransportMove move, Recovery recovery) {
     this.move = move;
+    this.recovery = recovery;
     this.transport = transport;
     this.address = address;
     this.domain = domain;
@@ -215,7 +226,13 @@ final class Link {
       try {
         c = connect();
         long handshakeDeadline = handshake.deadline();
-        handshake.bind(c, handshakeDeadline);
+        long old = pipeline.sessionId();
+        if (handshake.resume(c, handshakeDeadline)) {
+          reclaimDue = true;
+          restartFoundAt = System.nanoTime();
+          log.info("the server at {} restarted: session {} is gone; reclaiming its state in new session {}", address, Long.toHexString(old),
+              Long.toHexString(pipeline.sessionId()));
+        }
         // A moved session's memory is in the shm domain, which tcp cannot reach: it must move again
         // before anything is resent (the server abandons, without answering, a direct request it
         // would have to run over this bootstrap meanwhile; see DataOps).
@@ -227,6 +244,10 @@ final class Link {
           c.close();
         }
         log.info("reconnected to {} and bound session {}{}", address, Long.toHexString(pipeline.sessionId()), moved ? " (on shm)" : "");
+        if (reclaimDue) {
+          reclaimDue = false;
+          recovery.start(restartFoundAt);
+        }
         return;
       } catch (DafsException e) {
         close(c, data);

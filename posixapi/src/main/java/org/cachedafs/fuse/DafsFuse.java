@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.Optional;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.Fcntl;
-import jnr.constants.platform.OpenFlags;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -54,12 +53,6 @@ import ru.serce.jnrfuse.struct.Timespec;
 final class DafsFuse extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(DafsFuse.class);
 
-  private static final int O_ACCMODE = OpenFlags.O_ACCMODE.intValue();
-  private static final int O_WRONLY = OpenFlags.O_WRONLY.intValue();
-  private static final int O_RDWR = OpenFlags.O_RDWR.intValue();
-  private static final int O_EXCL = OpenFlags.O_EXCL.intValue();
-  private static final int O_TRUNC = OpenFlags.O_TRUNC.intValue();
-  private static final int O_APPEND = OpenFlags.O_APPEND.intValue();
   private static final int F_GETLK = Fcntl.F_GETLK.intValue();
   private static final int F_SETLKW = Fcntl.F_SETLKW.intValue();
   /** utimensat(2)'s markers in {@code tv_nsec}: "now" and "leave as it is". */
@@ -152,6 +145,19 @@ final class DafsFuse extends FuseStubFS {
     int run() throws IOException;
   }
 
+  private interface OnOpen {
+    int run(OpenFiles.Opened o) throws IOException;
+  }
+
+  /** Runs {@code body} on the open {@code fi} names; EBADF if there is none (it was released). */
+  private int onOpen(String operation, String path, FuseFileInfo fi, OnOpen body) {
+    OpenFiles.Opened o = files.get(fi.fh.get());
+    if (o == null) {
+      return Errors.negative(Errno.EBADF);
+    }
+    return call(operation, path, () -> body.run(o));
+  }
+
   /** Runs {@code call}; a failure is minus its errno. */
   private static int call(String operation, String path, Call call) {
     try {
@@ -218,31 +224,32 @@ final class DafsFuse extends FuseStubFS {
     });
   }
 
-  @Override
-  public int mkdir(String path, @jnr.ffi.types.mode_t long mode) {
-    return call("mkdir", path, () -> {
+  private interface OnEntry {
+    void run(FileHandle dir, String name) throws IOException;
+  }
+
+  /** Runs {@code body} on the path's directory and last name. */
+  private int onEntry(String operation, String path, OnEntry body) {
+    return call(operation, path, () -> {
       Entry e = entry(path);
-      session.mkdir(e.dir(), e.name(), (int) mode & 07777);
+      body.run(e.dir(), e.name());
       return 0;
     });
+  }
+
+  @Override
+  public int mkdir(String path, @jnr.ffi.types.mode_t long mode) {
+    return onEntry("mkdir", path, (dir, name) -> session.mkdir(dir, name, (int) mode & 07777));
   }
 
   @Override
   public int rmdir(String path) {
-    return call("rmdir", path, () -> {
-      Entry e = entry(path);
-      session.rmdir(e.dir(), e.name());
-      return 0;
-    });
+    return onEntry("rmdir", path, session::rmdir);
   }
 
   @Override
   public int unlink(String path) {
-    return call("unlink", path, () -> {
-      Entry e = entry(path);
-      cache.remove(e.dir(), e.name());
-      return 0;
-    });
+    return onEntry("unlink", path, cache::remove);
   }
 
   @Override
@@ -423,10 +430,10 @@ final class DafsFuse extends FuseStubFS {
   // --- open files -------------------------------------------------------------------------------
 
   private static OpenMode mode(int flags) {
-    int acc = flags & O_ACCMODE;
-    OpenMode m = acc == O_WRONLY ? OpenMode.write() : acc == O_RDWR ? OpenMode.readWrite() : OpenMode.read();
+    int acc = flags & DafsPosix.O_ACCMODE;
+    OpenMode m = acc == DafsPosix.O_WRONLY ? OpenMode.write() : acc == DafsPosix.O_RDWR ? OpenMode.readWrite() : OpenMode.read();
     // With atomic_o_trunc the kernel leaves O_TRUNC to the open, so the cache drops what it held at once.
-    return (flags & O_TRUNC) != 0 && m.canWrite() ? m.truncate() : m;
+    return (flags & DafsPosix.O_TRUNC) != 0 && m.canWrite() ? m.truncate() : m;
   }
 
   private int open(String operation, String path, FuseFileInfo fi, OpenMode mode) {
@@ -448,7 +455,7 @@ final class DafsFuse extends FuseStubFS {
   public int create(String path, @jnr.ffi.types.mode_t long mode, FuseFileInfo fi) {
     int flags = fi.flags.get();
     OpenMode m = mode(flags).create((int) mode & 07777);
-    return open("create", path, fi, (flags & O_EXCL) != 0 ? m.exclusive() : m);
+    return open("create", path, fi, (flags & DafsPosix.O_EXCL) != 0 ? m.exclusive() : m);
   }
 
   private byte[] buffer(int size) {
@@ -466,11 +473,7 @@ final class DafsFuse extends FuseStubFS {
    */
   @Override
   public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    OpenFiles.Opened o = files.get(fi.fh.get());
-    if (o == null) {
-      return Errors.negative(Errno.EBADF);
-    }
-    return call("read", path, () -> {
+    return onOpen("read", path, fi, o -> {
       byte[] b = buffer((int) size);
       ByteBuffer dst = ByteBuffer.wrap(b, 0, (int) size);
       int total = 0;
@@ -492,15 +495,11 @@ final class DafsFuse extends FuseStubFS {
    */
   @Override
   public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-    OpenFiles.Opened o = files.get(fi.fh.get());
-    if (o == null) {
-      return Errors.negative(Errno.EBADF);
-    }
-    return call("write", path, () -> {
+    return onOpen("write", path, fi, o -> {
       byte[] b = buffer((int) size);
       buf.get(0, b, 0, (int) size);
       ByteBuffer src = ByteBuffer.wrap(b, 0, (int) size);
-      if ((o.flags() & O_APPEND) != 0) {
+      if ((o.flags() & DafsPosix.O_APPEND) != 0) {
         o.file().append(src);
         return (int) size;
       }
@@ -511,11 +510,7 @@ final class DafsFuse extends FuseStubFS {
   /** At each close(2) of a descriptor: write back, so a write-back error is reported to close(2), as on NFS. */
   @Override
   public int flush(String path, FuseFileInfo fi) {
-    OpenFiles.Opened o = files.get(fi.fh.get());
-    if (o == null) {
-      return Errors.negative(Errno.EBADF);
-    }
-    return call("flush", path, () -> {
+    return onOpen("flush", path, fi, o -> {
       o.file().flush();
       return 0;
     });
@@ -523,11 +518,7 @@ final class DafsFuse extends FuseStubFS {
 
   @Override
   public int fsync(String path, int datasync, FuseFileInfo fi) {
-    OpenFiles.Opened o = files.get(fi.fh.get());
-    if (o == null) {
-      return Errors.negative(Errno.EBADF);
-    }
-    return call("fsync", path, () -> {
+    return onOpen("fsync", path, fi, o -> {
       o.file().sync(datasync != 0);
       return 0;
     });
@@ -575,11 +566,7 @@ final class DafsFuse extends FuseStubFS {
    */
   @Override
   public int lock(String path, FuseFileInfo fi, int cmd, Flock flock) {
-    OpenFiles.Opened o = files.get(fi.fh.get());
-    if (o == null) {
-      return Errors.negative(Errno.EBADF);
-    }
-    return call("lock", path, () -> {
+    return onOpen("lock", path, fi, o -> {
       long owner = fi.lock_owner.get();
       long start = flock.l_start.get();
       long len = flock.l_len.get();

@@ -88,7 +88,10 @@ public final class MountMain implements Callable<Integer> {
     try {
       return new Mount(URI.create("dafs://" + server.getAuthority() + "/"), mountPoint.toAbsolutePath(), options, config, out).run();
     } catch (LinkageError e) {
-      System.err.println("dafs-mount: libfuse 2 cannot be loaded (apt-get install libfuse2 fuse): " + e.getMessage());
+      spec.commandLine().getErr().println("dafs-mount: libfuse 2 cannot be loaded (apt-get install libfuse2 fuse): " + e.getMessage());
+      return 1;
+    } catch (java.io.IOException e) {
+      spec.commandLine().getErr().println("dafs-mount: cannot reach " + server + ": " + e.getMessage());
       return 1;
     }
   }

@@ -203,6 +203,34 @@ public final class CacheManager implements AutoCloseable {
     }
   }
 
+  /**
+   * Removes {@code name} from {@code dir} on the server and tells the cache ({@link #removed}), so a
+   * door that removes names cannot forget the second half.
+   */
+  public void remove(FileHandle dir, String name) throws IOException {
+    FileHandle gone = session.lookup(dir, name).handle();
+    session.remove(dir, name);
+    removed(gone);
+  }
+
+  /**
+   * Renames on the server, as rename(2): a file the new name held before is {@link #removed} from
+   * the cache (this client's own rename recalls nothing, so the cache must be told).
+   */
+  public void rename(FileHandle fromDir, String fromName, FileHandle toDir, String toName) throws IOException {
+    FileHandle moving = session.lookup(fromDir, fromName).handle();
+    FileHandle replaced = null;
+    try {
+      replaced = session.lookup(toDir, toName).handle();
+    } catch (DafsException e) {
+      // No target: a plain rename.
+    }
+    session.rename(fromDir, fromName, toDir, toName);
+    if (replaced != null && !replaced.equals(moving)) {
+      removed(replaced);
+    }
+  }
+
   /** The delegation this client caches the file under now, or 0. */
   public long cachingDelegation(FileHandle handle) {
     FileCache fc = files.get(handle);

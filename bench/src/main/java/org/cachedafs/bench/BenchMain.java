@@ -121,6 +121,11 @@ public final class BenchMain implements Callable<Integer> {
       description = "Timed part of that throughput probe, per transport and read path, s (default: ${DEFAULT-VALUE}).")
   double odafsSeconds;
 
+  @Option(names = "--restarts", defaultValue = "3", paramLabel = "N",
+      description = "Server restarts (kill -9, the server in its own process) an application's pause is timed across, once per run; "
+          + "the time to reclaim is timed with 1, 4 and 16 clients after it. 0 skips both (default: ${DEFAULT-VALUE}).")
+  int restarts;
+
   @Option(names = "--seconds", defaultValue = "1.0", description = "Timed part of each random-access measurement, s "
       + "(default: ${DEFAULT-VALUE}).")
   double seconds;
@@ -207,7 +212,7 @@ public final class BenchMain implements Callable<Integer> {
         hitLargeMib << 20, hitOps, seconds, seqSeconds, zipf, clients, pingPongTurns, dbSeconds, h2Settings, transportMib << 20,
         sweepBlockKib.stream().filter(k -> k > 0).map(k -> k << 10).toList(),
         sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed, repeat, serverCpuReads, odafsClients,
-        odafsSeconds);
+        odafsSeconds, restarts);
   }
 
   /**
@@ -239,6 +244,7 @@ public final class BenchMain implements Callable<Integer> {
     unless.accept("--server-cpu-reads", () -> serverCpuReads = 2000);
     unless.accept("--odafs-clients", () -> odafsClients = 2);
     unless.accept("--odafs-seconds", () -> odafsSeconds = 0.3);
+    unless.accept("--restarts", () -> restarts = 1);
     if (!nfsRequired) {
       noNfs = true;
     }
@@ -260,6 +266,7 @@ public final class BenchMain implements Callable<Integer> {
     notNegative("--pingpong-turns", pingPongTurns);
     notNegative("--server-cpu-reads", serverCpuReads);
     notNegative("--odafs-clients", odafsClients);
+    notNegative("--restarts", restarts);
     if (!(seconds > 0) || !(seqSeconds > 0) || !(dbSeconds >= 0) || !(zipf > 0) || !(odafsSeconds > 0)) {
       throw usage("--seconds, --seq-seconds, --odafs-seconds and --zipf must be above 0, --db-seconds at least 0");
     }
@@ -268,7 +275,7 @@ public final class BenchMain implements Callable<Integer> {
     }
     if (only != null) {
       Set<String> known = new java.util.HashSet<>(List.of(Runner.MULTI, "recall-pingpong", Ratios.DB, "hit-path", "sweeps", "server-cpu",
-          "odafs"));
+          "odafs", "restart"));
       Runner.standard(settings()).forEach(w -> known.add(w.name()));
       for (String o : only) {
         if (!known.contains(o)) {

@@ -96,7 +96,7 @@ final class Runner {
   int steps() {
     List<Workload> w = standard(s).stream().filter(x -> selected.test(x.name())).toList();
     long cells = w.stream().mapToLong(x -> configs.stream().filter(c -> c != Config.NFS && runs(c, x)).count()).sum();
-    return 4 + (int) cells * s.repeat() + 1 + 2 + 3 * s.repeat() + 2
+    return 4 + (int) cells * s.repeat() + 1 + 2 + 3 * s.repeat() + 3
         + (s.sweepBlockSizes().size() + s.sweepCacheBytes().size() + (s.sweepReadAhead() ? 2 : 0)) * s.repeat();
   }
 
@@ -240,11 +240,22 @@ final class Runner {
       }
     }
 
+    step("server restart");
+    List<RestartProbe> restarts = new ArrayList<>();
+    if (s.restarts() > 0 && selected.test("restart")) {
+      try {
+        restarts.add(RestartProbe.measure(s.restarts()));
+      } catch (IOException e) {
+        skipOnce("server restart: " + Failure.describe(e));
+      }
+    }
+
     RunRecord run = new RunRecord(RunRecord.SCHEMA, started, (System.nanoTime() - t0) / 1e9, command,
         fixture.embedded() ? "embedded " + fixture.server() : fixture.server().toString(), Machine.current(), s.asMap(),
         reference, hits, pingPong, List.copyOf(results), null, List.copyOf(skipped));
     Map<String, Ratio> ratios = new LinkedHashMap<>(Ratios.compute(run));
     ratios.putAll(OdafsRatios.compute(serverCpu, throughput, staleness, s.odafsClients()));
+    ratios.putAll(RestartRatios.compute(restarts));
     return run.withRatios(ratios);
   }
 

@@ -17,29 +17,41 @@ import org.cachedafs.server.ServerMain;
 /**
  * A DAFS server in a process of its own, on a scratch export holding one file {@code f} of {@link
  * #FILE_BYTES} random bytes, so that the server's CPU is its own to read and, with a CPU given, it
- * runs pinned there ({@code taskset}). It owns the process, the export and the log: {@link #close}
- * stops the one and removes the others, on every path; a server that will not start is reported
- * with the end of its standard error.
+ * runs pinned there ({@code taskset}); {@link #restart} kills it with -9 and starts it again on the
+ * same export, address and state directory. It owns the process, the export, the state directory and
+ * the log: {@link #close} stops the one and removes the others, on every path; a server that will not
+ * start is reported with the end of its standard error.
  */
 final class ServerProcess implements AutoCloseable {
   static final long FILE_BYTES = 64L << 20;
   static final String FILE = "f";
 
   private final Path export;
+  private final Path state;
   private final Path log;
-  private final Process process;
+  /** How it was started, and is started again by {@link #restart}. */
+  private final List<String> command;
+  private volatile Process process;
   private final URI uri;
 
-  private ServerProcess(Path export, Path log, Process process, URI uri) {
+  private ServerProcess(Path export, Path state, Path log, List<String> command, Process process, URI uri) {
     this.export = export;
+    this.state = state;
     this.log = log;
+    this.command = command;
     this.process = process;
     this.uri = uri;
   }
 
   /** Starts one; {@code cpu} pins it to that CPU (null: unpinned). */
   static ServerProcess start(Integer cpu) throws IOException {
+    return start(cpu, List.of());
+  }
+
+  /** Starts one with more server options ({@code --lease-ms}, {@code --grace-ms}). */
+  static ServerProcess start(Integer cpu, List<String> options) throws IOException {
     Path export = Files.createTempDirectory("dafs-bench-server-");
+    Path state = Files.createTempDirectory("dafs-bench-state-");
     Path log = Files.createTempFile("dafs-bench-server-", ".log");
     Process server = null;
     try {
@@ -56,16 +68,45 @@ final class ServerProcess implements AutoCloseable {
       }
       cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
           "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"), ServerMain.class.getName(),
-          "--export", export.toString(), "--listen", "tcp://127.0.0.1:0"));
-      server = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
-      ServerProcess p = new ServerProcess(export, log, server, awaitListening(server, log));
+          "--export", export.toString(), "--state-dir", state.toString()));
+      cmd.addAll(options);
+      List<String> first = new ArrayList<>(cmd);
+      first.addAll(List.of("--listen", "tcp://127.0.0.1:0"));
+      server = new ProcessBuilder(first).redirectError(log.toFile()).start();
+      URI uri = awaitListening(server, log);
+      // A restart listens where the first start did, as a restarted server must for its clients.
+      cmd.addAll(List.of("--listen", "tcp://" + uri.getHost() + ":" + uri.getPort()));
+      ServerProcess p = new ServerProcess(export, state, log, List.copyOf(cmd), server, uri);
       server = null;
       return p;
     } catch (IOException | RuntimeException e) {
       stop(server);
-      remove(export, log);
+      remove(export, state, log);
       throw e;
     }
+  }
+
+  /**
+   * Kills the server with SIGKILL (nothing written, nothing said to its clients) and starts it again
+   * on the same export, address and state directory; returns once it listens.
+   */
+  void restart() throws IOException {
+    Process old = process;
+    old.destroyForcibly();
+    try {
+      old.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while killing the server process");
+    }
+    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    try {
+      awaitListening(p, log);
+    } catch (IOException | RuntimeException e) {
+      stop(p);
+      throw e;
+    }
+    process = p;
   }
 
   URI uri() {
@@ -96,7 +137,7 @@ final class ServerProcess implements AutoCloseable {
     try {
       stop(process);
     } finally {
-      remove(export, log);
+      remove(export, state, log);
     }
   }
 
@@ -116,13 +157,15 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  private static void remove(Path export, Path log) throws IOException {
-    try (Stream<Path> files = Files.list(export)) {
-      for (Path p : files.toList()) {
-        Files.deleteIfExists(p);
+  private static void remove(Path export, Path state, Path log) throws IOException {
+    for (Path dir : List.of(export, state)) {
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path p : files.toList()) {
+          Files.deleteIfExists(p);
+        }
       }
+      Files.deleteIfExists(dir);
     }
-    Files.deleteIfExists(export);
     Files.deleteIfExists(log);
   }
 

@@ -31,11 +31,13 @@ import java.util.Map;
  * @param serverCpuReads 4 KiB direct reads per transport and read path for the server-CPU probe (0: none)
  * @param odafsClients client processes of the ODAFS server-throughput probe (0: none)
  * @param odafsSeconds the timed part of the throughput probe, per transport and read path
+ * @param restarts server restarts (kill -9) the restart probe times an application's pause across,
+ *     once per run; 0 skips the probe, the time to reclaim with it
  */
 record Settings(long largeBytes, long fitsBytes, long writeBytes, long cacheBytes, int blockSize, long hotBytes,
     long hitLargeBytes, int hitOps, double cellSeconds, double seqSeconds, double zipfSkew, int clients, int pingPongTurns,
     double dbSeconds, String h2Settings, long transportBytes, List<Integer> sweepBlockSizes, List<Long> sweepCacheBytes, boolean sweepReadAhead,
-    long seed, int repeat, int serverCpuReads, int odafsClients, double odafsSeconds) {
+    long seed, int repeat, int serverCpuReads, int odafsClients, double odafsSeconds, int restarts) {
 
   /** The values, for the run's record. */
   Map<String, Object> asMap() {

@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.cachedafs.client.DafsSession;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.Region;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The cache's memory: a few large direct slabs allocated once, each registered once with the
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * the cache has stopped all transfers.
  */
 final class BlockPool implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(BlockPool.class);
+  private static final Logger log = Loggers.get(BlockPool.class);
 
   private final int blockSize;
   private final Block[] blocks;

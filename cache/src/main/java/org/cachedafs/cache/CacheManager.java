@@ -9,12 +9,12 @@ import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.delegation.DelegationTracker;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * cacheDAFS: a block cache in the application's own address space, between it and a DAFS session,
@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * lost), and every later operation fails with the session's failure, which names the cause.
  */
 public final class CacheManager implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(CacheManager.class);
+  private static final Logger log = Loggers.get(CacheManager.class);
 
   final DafsSession session;
   final CacheConfig config;
@@ -102,8 +102,8 @@ public final class CacheManager implements AutoCloseable {
     this.loader = new BlockLoader(session, allocator, index, readAheadBudget, recalls, counters, blockSize, zeros);
     this.prefetcher = new Prefetcher(session, allocator, readAheadBudget, loader, counters, blockSize);
     this.writeBack = new WriteBack(session, bounce, index, invalidation, recalls, counters, blockSize);
-    recalls.wire(invalidation, writeBack);
     this.scheduler = new WriteBackScheduler(files, writeBack, dirtyLimits, counters, config);
+    recalls.wire(invalidation, writeBack, scheduler);
     this.writer = new CachedWriter(allocator, loader, index, readAheadBudget, blockSize, zeros, scheduler);
   }
 
@@ -203,6 +203,34 @@ public final class CacheManager implements AutoCloseable {
     } else {
       invalidation.removed(fc);
       files.forgetIfUnused(fc);
+    }
+  }
+
+  /**
+   * Removes {@code name} from {@code dir} on the server and tells the cache ({@link #removed}), so a
+   * door that removes names cannot forget the second half.
+   */
+  public void remove(FileHandle dir, String name) throws IOException {
+    FileHandle gone = session.lookup(dir, name).handle();
+    session.remove(dir, name);
+    removed(gone);
+  }
+
+  /**
+   * Renames on the server, as rename(2): a file the new name held before is {@link #removed} from
+   * the cache (this client's own rename recalls nothing, so the cache must be told).
+   */
+  public void rename(FileHandle fromDir, String fromName, FileHandle toDir, String toName) throws IOException {
+    FileHandle moving = session.lookup(fromDir, fromName).handle();
+    FileHandle replaced = null;
+    try {
+      replaced = session.lookup(toDir, toName).handle();
+    } catch (DafsException e) {
+      // No target: a plain rename.
+    }
+    session.rename(fromDir, fromName, toDir, toName);
+    if (replaced != null && !replaced.equals(moving)) {
+      removed(replaced);
     }
   }
 

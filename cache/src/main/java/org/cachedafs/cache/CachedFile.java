@@ -312,6 +312,23 @@ public final class CachedFile implements AutoCloseable {
   }
 
   /**
+   * Writes back what this client cached for the file, as {@link #close} does first, without closing
+   * it or asking the server to force it to disk: close(2)'s part, for a door whose descriptors close
+   * one by one while the open lives on (a FUSE flush). A write-back failure this open has not reported
+   * yet is thrown, once. Nothing to do for an open that may not write.
+   */
+  public void flush() throws IOException {
+    check();
+    if (mode.canWrite()) {
+      m.writeBack.flush(fc, open);
+      DafsException failure = unreportedWriteBackFailure();
+      if (failure != null) {
+        throw failure;
+      }
+    }
+  }
+
+  /**
    * Writes back what is dirty, then closes the open on the server. A write-back failure (this close's
    * or an earlier one this open has not reported) is thrown after the file is closed, as close(2) on
    * NFS reports it. The delegation, and the clean cached blocks, outlive the
@@ -324,11 +341,7 @@ public final class CachedFile implements AutoCloseable {
     }
     IOException failure = null;
     try {
-      check();
-      if (mode.canWrite()) {
-        m.writeBack.flush(fc, open);
-        failure = unreportedWriteBackFailure();
-      }
+      flush();
     } catch (IOException e) {
       failure = e;
     }

@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.SetAttributes;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Everything that takes cached bytes away or changes them behind the cache's back: drops (recall,
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * flush lock, taken first.
  */
 final class Invalidation {
-  private static final Logger log = LoggerFactory.getLogger(Invalidation.class);
+  private static final Logger log = Loggers.get(Invalidation.class);
 
   private final DafsSession session;
   private final BlockIndex index;

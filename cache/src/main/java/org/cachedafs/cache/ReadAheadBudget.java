@@ -5,8 +5,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import org.cachedafs.logging.Loggers;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What read-ahead may use: half the session's credits for its requests, and a quarter of the cache
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * under the file's monitor, against a cached write of the same block.
  */
 final class ReadAheadBudget {
-  private static final Logger log = LoggerFactory.getLogger(ReadAheadBudget.class);
+  private static final Logger log = Loggers.get(ReadAheadBudget.class);
 
   private final BlockIndex index;
   private final Counters counters;

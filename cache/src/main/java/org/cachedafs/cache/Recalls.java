@@ -13,10 +13,10 @@ import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
 import org.cachedafs.delegation.DelegationTracker;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A file's delegation life in the cache: grants start caching, recalls write back, drop and return,
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * file's flush lock, then its monitor.
  */
 final class Recalls {
-  private static final Logger log = LoggerFactory.getLogger(Recalls.class);
+  private static final Logger log = Loggers.get(Recalls.class);
 
   private final FileRegistry files;
   private final ExecutorService threads = Executors.newFixedThreadPool(2, CacheManager.daemon("dafs-cache-recall"));
@@ -41,9 +41,12 @@ final class Recalls {
   /** Set once by {@link #wire}, in the manager's constructor, before any file is cached. */
   private volatile Invalidation invalidation;
   private volatile WriteBack writeBack;
+  private volatile WriteBackScheduler scheduler;
+  private final DafsSession session;
 
   Recalls(DafsSession session, FileRegistry files) {
     this.files = files;
+    this.session = session;
     this.delegations = new SessionDelegations(session, new DelegationTracker.Listener<>() {
       @Override
       public CompletableFuture<Void> onRecall(DelegationTracker.Held<FileHandle> d) {
@@ -82,13 +85,25 @@ final class Recalls {
           }
         }
       }
-    });
+    }, org.cachedafs.delegation.Ticker.system(), this::reclaimed);
   }
 
-  /** The two it hands work to, which need it in turn for failures: set once, before any use. */
-  void wire(Invalidation invalidation, WriteBack writeBack) {
+  /** The ones it hands work to, which need it in turn for failures: set once, before any use. */
+  void wire(Invalidation invalidation, WriteBack writeBack, WriteBackScheduler scheduler) {
     this.invalidation = invalidation;
     this.writeBack = writeBack;
+    this.scheduler = scheduler;
+  }
+
+  /**
+   * The server restarted and the session took its delegations back: what is cached under them stays,
+   * and the dirty blocks go to the server now, through the reclaimed opens.
+   */
+  private void reclaimed() {
+    WriteBackScheduler s = scheduler;
+    if (s != null) {
+      s.flushAllSoon();
+    }
   }
 
   SessionDelegations delegations() {
@@ -184,7 +199,10 @@ final class Recalls {
     }
     fc.flushLock.lock();
     try {
-      invalidation.drop(fc, id, "the server revoked this client's delegation on the file before its writes were written back");
+      // The session's end names its cause: a lease that ran out, a restart whose grace was over.
+      String why = session.failure().map(f -> "the session ended before they were written back: " + f.getMessage())
+          .orElse("the server revoked this client's delegation on the file before its writes were written back");
+      invalidation.drop(fc, id, why);
     } finally {
       fc.flushLock.unlock();
     }

@@ -26,10 +26,15 @@ public final class SessionDelegations {
   private final DelegationTracker<FileHandle> tracker;
 
   public SessionDelegations(DafsSession session, DelegationTracker.Listener<FileHandle> listener) {
-    this(session, listener, Ticker.system());
+    this(session, listener, Ticker.system(), () -> { });
   }
 
-  public SessionDelegations(DafsSession session, DelegationTracker.Listener<FileHandle> listener, Ticker ticker) {
+  /**
+   * @param reclaimed run (on the session's callback thread) when the server restarted and the session
+   *     took its delegations back under their old ids: what is cached under them is still good, and
+   *     what is dirty may be written back
+   */
+  public SessionDelegations(DafsSession session, DelegationTracker.Listener<FileHandle> listener, Ticker ticker, Runnable reclaimed) {
     this.session = session;
     // A recall that overtakes its grant is remembered for a lease: by then the server has revoked it.
     long ttl = TimeUnit.MILLISECONDS.toNanos(session.lease().toMillis());
@@ -60,6 +65,11 @@ public final class SessionDelegations {
       @Override
       public void revoked(long id) {
         tracker.revoked(id);
+      }
+
+      @Override
+      public void reclaimed() {
+        reclaimed.run();
       }
     });
   }

@@ -14,10 +14,10 @@ import java.util.function.Supplier;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.OpenFile;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.Status;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Writes one file's dirty blocks back: each as a direct transfer out of the block's own memory, or, for
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * transfers, and the file's monitor only to take its jobs and to mark them clean.
  */
 final class WriteBack {
-  private static final Logger log = LoggerFactory.getLogger(WriteBack.class);
+  private static final Logger log = Loggers.get(WriteBack.class);
 
   private final DafsSession session;
   private final BounceBuffers bounce;

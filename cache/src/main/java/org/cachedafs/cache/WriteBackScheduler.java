@@ -8,8 +8,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.cachedafs.client.OpenFile;
+import org.cachedafs.logging.Loggers;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * When dirty blocks are written back, besides sync, close and recall: every flush interval, in the
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * write-back takes its file's locks.
  */
 final class WriteBackScheduler {
-  private static final Logger log = LoggerFactory.getLogger(WriteBackScheduler.class);
+  private static final Logger log = Loggers.get(WriteBackScheduler.class);
   /** The longest pause of a throttled writer, at the hard limit. */
   private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
@@ -103,6 +103,19 @@ final class WriteBackScheduler {
       }
     } finally {
       running.set(false);
+    }
+  }
+
+  /**
+   * Writes back every file's dirty blocks on the write-back thread, now rather than at the next
+   * interval: after a server restart, once the session has its delegations back, so that what the
+   * application wrote reaches the server's disk soon.
+   */
+  void flushAllSoon() {
+    try {
+      flusher.execute(this::flushAllQuietly);
+    } catch (RejectedExecutionException closing) {
+      // The cache is closing, and writes everything back itself.
     }
   }
 

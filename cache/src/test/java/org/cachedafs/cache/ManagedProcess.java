@@ -60,12 +60,22 @@ final class ManagedProcess implements AutoCloseable {
 
   /** The server from its built jar, with the given lease; returns once it listens. */
   static ManagedProcess server(Path export, long leaseMillis) throws Exception {
+    return server(List.of("--export", export.toString(), "--listen", "tcp://127.0.0.1:0", "--lease-ms", Long.toString(leaseMillis)));
+  }
+
+  /** The server from its built jar with these arguments (at least the export and where to listen); returns once it listens. */
+  static ManagedProcess server(List<String> args) throws Exception {
     Path jar = Path.of(System.getProperty("dafs.server.jar", "../dafsserver/target/dafs-server.jar"));
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("the server jar is built before integration tests: " + jar.toAbsolutePath());
     }
-    ManagedProcess p = new ManagedProcess(List.of(java(), "-jar", jar.toString(), "--export", export.toString(),
-        "--listen", "tcp://127.0.0.1:0", "--lease-ms", Long.toString(leaseMillis)), false);
+    // These tests read the export directly to see what reached the server and what is still only in
+    // a client's cache: a local reader the local-writer fence would otherwise hold and serve coherently
+    // (recalling the delegation first), which is the fence's job and not what they check.
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString()));
+    command.addAll(args);
+    command.add("--no-local-fence");
+    ManagedProcess p = new ManagedProcess(command, false);
     p.awaitReply("listening on ");
     return p;
   }
@@ -77,7 +87,21 @@ final class ManagedProcess implements AutoCloseable {
 
   /** A client process running {@code main} (which prints "ready", then answers commands) against {@code uri}. */
   static ManagedProcess client(Class<?> main, URI uri) throws Exception {
-    ManagedProcess p = new ManagedProcess(List.of(java(), transportProperty(), "-cp", System.getProperty("java.class.path"), main.getName(), uri.toString()), true);
+    return client(main, List.of(uri.toString()));
+  }
+
+  /** A client process running {@code main} with {@code args} (which prints "ready", then answers commands). */
+  static ManagedProcess client(Class<?> main, List<String> args) throws Exception {
+    return client(main, List.of(), args);
+  }
+
+  /** A client process as {@link #client(Class, List)}, with these JVM options too. */
+  static ManagedProcess client(Class<?> main, List<String> jvmOptions, List<String> args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(java(), transportProperty()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+    command.addAll(args);
+    ManagedProcess p = new ManagedProcess(command, true);
     p.awaitReply("ready");
     return p;
   }
@@ -87,6 +111,23 @@ final class ManagedProcess implements AutoCloseable {
     ManagedProcess p = new ManagedProcess(started, true);
     p.awaitReply("ready");
     return p;
+  /** Its threads' stacks (jstack), for a test that gives up waiting on it. */
+  String threads() {
+    try {
+      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(), Long.toString(process.pid()))
+          .redirectErrorStream(true).start();
+      return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "no thread dump: " + e;
+    }
+  }
+
+  /** Sends the process a signal by name ({@code STOP}, {@code CONT}), as kill(1) does. */
+  void signal(String name) throws Exception {
+    int exit = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+    if (exit != 0) {
+      throw new IllegalStateException("kill -" + name + " " + process.pid() + " exited with " + exit);
+    }
   }
 
   String awaitReply(String prefix) throws InterruptedException {

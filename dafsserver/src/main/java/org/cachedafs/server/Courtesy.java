@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.cachedafs.logging.Loggers;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Courtesy sessions, as in the Linux NFS server's "courteous server" (5.19): a session whose lease ran
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * <p>A request from the session makes it an ordinary session again ({@link ServerSession#renew}).
  */
 final class Courtesy {
-  private static final Logger log = LoggerFactory.getLogger(Courtesy.class);
+  private static final Logger log = Loggers.get(Courtesy.class);
 
   /** The longest a courtesy session is kept: a day, as on Linux. */
   static final Duration LIMIT = Duration.ofHours(24);
@@ -37,8 +37,10 @@ final class Courtesy {
   private final Delegations delegations;
   private final Executor workers;
   private final Duration lease;
+  private final ClientRecords records;
 
-  Courtesy(SessionTable sessions, HandleTable handles, Delegations delegations, Executor workers, Duration lease) {
+  Courtesy(SessionTable sessions, HandleTable handles, Delegations delegations, Executor workers, Duration lease, ClientRecords records) {
+    this.records = records;
     this.sessions = sessions;
     this.handles = handles;
     this.delegations = delegations;
@@ -53,6 +55,7 @@ final class Courtesy {
     }
     for (ServerSession s : sessions.removeCourtesyOlderThan(now, LIMIT.toNanos())) {
       log.info("{} ended: a courtesy session for {} h", s, TimeUnit.NANOSECONDS.toHours(now - s.courtesySince()));
+      records.release(s.identity());
       s.end(handles, delegations);
     }
   }
@@ -73,6 +76,7 @@ final class Courtesy {
     }
     if (removed) {
       log.info("{} ended: a courtesy session, and another client needs {}", holder, what);
+      records.release(holder.identity());
       try {
         workers.execute(() -> holder.end(handles, delegations));
       } catch (RejectedExecutionException shuttingDown) {

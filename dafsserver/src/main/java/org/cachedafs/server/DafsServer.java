@@ -3,6 +3,7 @@ package org.cachedafs.server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -11,12 +12,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.ArrayList;
 import java.util.List;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.DomainStats;
 import org.cachedafs.transport.Transport;
 import org.cachedafs.transport.Transports;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A DAFS server exporting one directory.
@@ -24,15 +25,18 @@ import org.slf4j.LoggerFactory;
  * <p>Structure: the transport's {@link Listener} accepts connections; the {@link Dispatcher} decodes
  * their frames, authenticates, checks sessions and slots, and hands operations to a worker pool;
  * {@link NamespaceOps} and {@link DataOps} carry them out on the {@link Export}, whose
- * {@link HandleTable} maps random handles to files. Direct I/O moves data through a
+ * {@link HandleTable} maps handles to files: durable ones built from the kernel's file handle
+ * ({@link KernelHandles}, sealed under a key in the {@link StateDirectory}) where the kernel allows,
+ * random ones held in memory where not. Direct I/O moves data through a
  * {@link StagingPool} registered once at start in each transport's domain ({@link Endpoint}). Beside
  * its main transport the server listens on {@code shm} where the machine has it, and offers it to
  * clients on this host once they hold a session ({@link TransportOffers}). A housekeeping thread sweeps the leases: a session whose
  * lease ran out is kept as a courtesy session until another client needs what it holds
- * ({@link Courtesy}).
+ * ({@link Courtesy}). The {@link LocalFence} holds other processes'
+ * opens of files the server has state on until their delegations are back and exported blocks wiped.
  */
 public final class DafsServer implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(DafsServer.class);
+  private static final Logger log = Loggers.get(DafsServer.class);
   private final ServerOptions options;
   /** The main transport's endpoint, then the ones offered beside it. */
   private final List<Endpoint> endpoints = new ArrayList<>();
@@ -47,6 +51,10 @@ public final class DafsServer implements AutoCloseable {
   private final Admission admission;
   private final OpenBudget openBudget;
   private final ExportedCache exported;
+  private final Path stateDir;
+  private final ClientRecords records;
+  private final Grace grace;
+  private final LocalFence fence;
   private volatile boolean closed;
 
   private DafsServer(ServerOptions options) throws IOException {
@@ -54,7 +62,29 @@ public final class DafsServer implements AutoCloseable {
     Transport transport = Transports.forScheme(options.transport());
     SecureRandom random = new SecureRandom();
     long rlimit = FileSizeLimit.ofProcess();
-    this.export = new Export(options.export(), Math.min(options.maxFileSize(), rlimit));
+    Path root = options.export().toRealPath();
+    this.stateDir = StateDirectory.prepare(options.stateDir() != null ? options.stateDir() : StateDirectory.defaultFor(root), root);
+    log.info("state directory {}", stateDir);
+    // Read before anything listens: the clients recorded when the server stopped are the ones its
+    // grace period waits for.
+    this.records = ClientRecords.open(stateDir);
+    this.grace = new Grace(records, options.graceOrDefault(), System.nanoTime());
+    DurableHandles durable = DisabledDurableHandles.INSTANCE;
+    String volatileReason = "";
+    try {
+      durable = KernelHandles.open(root, stateDir, random);
+      log.info("file handles are the kernel's, sealed under {}: they outlive the server", stateDir.resolve(HandleKey.FILE_NAME));
+    } catch (KernelHandles.Unavailable e) {
+      volatileReason = e.getMessage();
+      log.warn("file handles are held in memory and go stale when the server stops: {}", volatileReason);
+    }
+    try {
+      this.export = new Export(root, Math.min(options.maxFileSize(), rlimit), durable, volatileReason);
+    } catch (IOException | RuntimeException e) {
+      durable.close();
+      records.close();
+      throw e;
+    }
     if (rlimit < options.maxFileSize()) {
       log.info("the process's file size limit (ulimit -f) caps files at {} bytes", rlimit);
     }
@@ -77,13 +107,17 @@ public final class DafsServer implements AutoCloseable {
       }
     }
     this.exported = exportedCache(options, random);
-    export.handles().onForget(exported::removed);
     this.sessions = new SessionTable(random);
     this.workers = Executors.newFixedThreadPool(options.workers(), named("dafs-worker"));
     java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, named("dafs-housekeeping"));
     timers.setRemoveOnCancelPolicy(true); // a cancelled handshake deadline must not keep its connection reachable
     this.housekeeping = timers;
     this.delegations = new Delegations(options.lease().toNanos(), housekeeping, workers, random);
+    this.fence = LocalFence.start(options.localFence(), delegations, exported, options.lease());
+    export.handles().onForget(n -> {
+      exported.removed(n);
+      fence.forget(n);
+    });
     ServerLimits limits = options.limits();
     long descriptors = OpenBudget.processDescriptorLimit();
     this.openBudget = new OpenBudget(limits.maxOpenFiles() > 0 ? limits.maxOpenFiles() : OpenBudget.fromProcessLimit(descriptors));
@@ -91,11 +125,11 @@ public final class DafsServer implements AutoCloseable {
         : connectionsThatFit(descriptors - openBudget.budget(),
             endpoints.stream().mapToInt(e -> e.transport.descriptorsPerConnection()).max().orElse(1));
     this.admission = new Admission(maxConnections, limits.maxUnauthenticated());
-    this.courtesy = new Courtesy(sessions, export.handles(), delegations, workers, options.lease());
-    this.data = new DataOps(export, this::stagingFor, random, delegations, courtesy, limits, openBudget, exported);
+    this.courtesy = new Courtesy(sessions, export.handles(), delegations, workers, options.lease(), records);
+    this.data = new DataOps(export, this::stagingFor, random, delegations, courtesy, limits, openBudget, exported, fence);
     this.dispatcher = new Dispatcher(options, sessions, export, new NamespaceOps(export, delegations, exported),
         data, delegations, workers, housekeeping, random,
-        admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random));
+        admission, new TransportOffers(endpoints.subList(1, endpoints.size()), random), records, grace);
     long period = Math.max(20, options.lease().toMillis() / 4);
     housekeeping.scheduleAtFixedRate(this::expireLeases, period, period, TimeUnit.MILLISECONDS);
     try {
@@ -109,9 +143,12 @@ public final class DafsServer implements AutoCloseable {
         }
       }
     } catch (IOException | RuntimeException e) {
+      fence.close();
       shutdownThreads();
       exported.close();
       endpoints.forEach(Endpoint::close);
+      export.handles().close();
+      records.close();
       throw e;
     }
     log.info("exporting {} on {}://{}; of the process's {} descriptors, {} for open files and {} connections", export.root(),
@@ -167,6 +204,11 @@ public final class DafsServer implements AutoCloseable {
     return (InetSocketAddress) endpoints.get(0).address();
   }
 
+  /** Where the server keeps what outlives it (the handle key): the option's, or the export's default. */
+  public Path stateDirectory() {
+    return stateDir;
+  }
+
   /** The session table, for tests in this package that break a session's connection. */
   SessionTable sessions() {
     return sessions;
@@ -214,17 +256,42 @@ public final class DafsServer implements AutoCloseable {
   }
 
   public ServerStats stats() {
+    HandleTable handles = export.handles();
     return new ServerStats(sessions.size(), dispatcher.executed.sum(), dispatcher.replayed.sum(), dispatcher.malformed.sum(),
         dispatcher.authFailures.sum(), dispatcher.refused.sum(), delegations.granted.sum(), delegations.recalls.sum(),
         delegations.returns.sum(), delegations.revocations.sum(), domainStats(), admission.connections(), admission.evicted.sum(),
         admission.refused.sum(), openBudget.used(), openBudget.parked.sum(), openBudget.reopened.sum(),
         data.directBytesOut.sum(), data.directBytesIn.sum(),
         new ServerStats.Exported(exported.slots(), exported.resident(), exported.fills.sum(), exported.fillsWithdrawn.sum(),
-            exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()));
+            exported.evictions.sum(), exported.invalidations.sum(), exported.referencesGiven.sum()),
+        fence.stats(),
+        new ServerStats.Handles(handles.durable(), handles.volatileReason(), handles.revived.sum(), handles.forged.sum()),
+        grace.stats(System.nanoTime()));
+  }
+
+  /**
+   * Whether local writers are fenced: other processes on this host that open an exported file the
+   * server has state on wait until its delegations are back and its exported blocks are wiped
+   * (docs/consistency.md, "Local writers"). False with {@code --no-local-fence}, without CAP_SYS_ADMIN,
+   * and once the fence's thread has stopped; the log says why.
+   */
+  public boolean localWritersFenced() {
+    return fence.active();
+  }
+
+  /** The handle table, for tests in this package that race it. */
+  HandleTable handles() {
+    return export.handles();
+  }
+
+  /** The local-writer fence, for tests in this package that stop it. */
+  LocalFence fence() {
+    return fence;
   }
 
   private void expireLeases() {
     courtesy.sweep(System.nanoTime());
+    grace.active(System.nanoTime()); // ends it on time, and forgets the clients that did not come back
     delegations.expireSoon();
   }
 
@@ -236,6 +303,7 @@ public final class DafsServer implements AutoCloseable {
     }
     closed = true;
     String where = hostPort(address());
+    fence.close(); // first: a local open waiting on a recall goes on now, not at the lease
     endpoints.forEach(Endpoint::stopAccepting);
     shutdownThreads();
     for (ServerSession s : sessions.removeAll()) {
@@ -243,6 +311,9 @@ public final class DafsServer implements AutoCloseable {
     }
     exported.close();
     endpoints.forEach(Endpoint::close);
+    export.handles().close(); // last: a receive thread may answer a cheap request until its endpoint closes
+    // Nobody is forgotten: the clients of the sessions just ended reclaim when the server starts again.
+    records.close();
     log.info("server on {} stopped", where);
   }
 

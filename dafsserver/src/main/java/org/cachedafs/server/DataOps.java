@@ -49,11 +49,13 @@ final class DataOps {
   private final ServerLimits limits;
   private final OpenBudget openBudget;
   private final ExportedCache exported;
+  private final LocalFence fence;
 
   DataOps(Export export, java.util.function.Function<Connection, StagingPool> stagingFor, SecureRandom random, Delegations delegations, Courtesy courtesy,
-      ServerLimits limits, OpenBudget openBudget, ExportedCache exported) {
+      ServerLimits limits, OpenBudget openBudget, ExportedCache exported, LocalFence fence) {
     this.courtesy = courtesy;
     this.exported = exported;
+    this.fence = fence;
     this.limits = limits;
     this.openBudget = openBudget;
     this.export = export;
@@ -79,11 +81,11 @@ final class DataOps {
       existing = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (java.nio.file.NoSuchFileException e) {
       if (!create) {
-        throw new OpException(Status.NOENT, r.name());
+        throw new OpException(Status.NOENT, "");
       }
     }
     if (existing != null && exclusive) {
-      throw new OpException(Status.EXIST, r.name());
+      throw new OpException(Status.EXIST, "");
     }
     if (existing != null && existing.isSymbolicLink()) {
       p = export.confine(p); // follow it, as open(2) does, but only inside the export
@@ -96,36 +98,36 @@ final class DataOps {
     boolean budgeted = false;
     if (existing != null && existing.isDirectory()) {
       if (write) {
-        throw new OpException(Status.ISDIR, r.name() + " is a directory");
+        throw new OpException(Status.ISDIR, "a directory cannot be opened for writing");
       }
     } else {
-      Set<OpenOption> opts = new HashSet<>();
-      opts.add(LinkOption.NOFOLLOW_LINKS);
-      if ((r.access() & Requests.Open.ACCESS_READ) != 0) {
-        opts.add(StandardOpenOption.READ);
-      }
-      if (write) {
-        opts.add(StandardOpenOption.WRITE);
-      }
+      Set<OpenOption> opts = options(r.access());
       if (create) {
         opts.add(exclusive ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE);
       }
-      openBudget.acquire();
+      channel = existing == null && create ? openCounted(p, opts, NamespaceOps.permissions(r.mode())) : openCounted(p, opts);
       budgeted = true;
-      try {
-        channel = existing == null && create
-            ? FileChannel.open(p, opts, NamespaceOps.permissions(r.mode()))
-            : FileChannel.open(p, opts);
-      } catch (IOException | RuntimeException e) {
-        openBudget.release();
-        throw e;
-      }
     }
     OpenState o = null;
     boolean added = false;
     try {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      FileNode node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
+      if (existing != null && !java.util.Objects.equals(existing.fileKey(), a.fileKey())) {
+        // The name went to another file while this open ran (removed and created again, renamed
+        // over): the channel may be the old file's, and must not be filed under the new one's handle
+        // (OdafsStressTest's readers then read a removed file through the current handle). Nothing
+        // has changed yet: DELAY, and the client sends the open again.
+        throw new OpException(Status.DELAY, r.name() + " was replaced while it was being opened");
+      }
+      FileNode node;
+      try {
+        node = p.getParent().equals(dir.path()) ? handles.child(dir, p.getFileName().toString(), a) : export.nodeOf(p);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // Removed or replaced since the stat above (the table looks again): the channel is a removed
+        // file's, which must get no node, since its inode number may be another file's already.
+        // Nothing has changed yet: DELAY, as above.
+        throw new OpException(Status.DELAY, r.name() + " was removed while it was being opened");
+      }
       o = new OpenState(s.newStateId(random), s, node, channel, r.access(), r.deny(), openBudget);
       channel = null; // the open owns it, and its descriptor's place in the budget, from here: closing it releases both
       budgeted = false;
@@ -133,16 +135,12 @@ final class DataOps {
       // One decision per file: other clients' delegations come back before this open (and its
       // truncation) takes effect, and no other open can slip in between the check and the grant.
       synchronized (node) {
+        // Before anything this open lets clients cache (a delegation, exported blocks): from here on
+        // another process's open of the file waits until that is undone.
+        fence.watch(node);
         delegations.check(node, s, write ? FileAccess.OPEN_WRITE : FileAccess.OPEN_READ);
-        for (OpenState other : node.opens()) {
-          if ((other.deny() & r.access()) != 0 || (r.deny() & other.access()) != 0) {
-            RecallPending wait = other.owner().courtesy() ? courtesy.makeWay(other.owner(), "its share reservation on " + node) : null;
-            if (wait != null) {
-              throw wait;
-            }
-            throw new OpException(Status.SHARE_DENIED, "another open denies this access, or has access this open denies");
-          }
-        }
+        makeWayForShares(node, o);
+        checkShares(node, o, Status.SHARE_DENIED);
         // Truncate only once the checks passed, so a refused or waiting open changes nothing.
         if (truncate && !o.isDirectory()) {
           FileChannel ch = o.use();
@@ -155,16 +153,8 @@ final class DataOps {
             o.done();
           }
         }
-        node.opens().add(o);
-        s.addOpen(o);
-        if (s.ended()) {
-          // The session ended while this open waited: it must not outlive it.
-          node.opens().remove(o);
-          s.removeOpenQuietly(o);
-          throw new OpException(Status.BADSESSION, "the session ended");
-        }
+        register(node, s, o);
         added = true;
-        delegations.opened(node, s, o.canRead(), write);
         boolean refused = (r.flags() & Requests.Open.NO_DELEGATION) != 0 || o.isDirectory();
         g = delegations.grant(node, s, write, refused);
       }
@@ -184,6 +174,144 @@ final class DataOps {
         }
       }
     }
+  }
+
+  /** The options of a channel for an open with {@code access}: never following a final symlink. */
+  private static Set<OpenOption> options(int access) {
+    Set<OpenOption> opts = new HashSet<>();
+    opts.add(LinkOption.NOFOLLOW_LINKS);
+    if ((access & Requests.Open.ACCESS_READ) != 0) {
+      opts.add(StandardOpenOption.READ);
+    }
+    if ((access & Requests.Open.ACCESS_WRITE) != 0) {
+      opts.add(StandardOpenOption.WRITE);
+    }
+    return opts;
+  }
+
+  /** A channel whose descriptor is taken from the open-files budget: closing its open gives both back. */
+  private FileChannel openCounted(Path p, Set<OpenOption> opts, java.nio.file.attribute.FileAttribute<?>... attrs) throws OpException, IOException {
+    openBudget.acquire();
+    try {
+      return FileChannel.open(p, opts, attrs);
+    } catch (IOException | RuntimeException e) {
+      openBudget.release();
+      throw e;
+    }
+  }
+
+  /**
+   * OPEN_RECLAIM, in grace, from a client the server knew before its restart (the dispatcher checked
+   * both): the open it had, under the state id it kept, with its share modes, and the delegation it
+   * held on the file, under its old id. The file is found by its handle, which outlived the server.
+   * The same reclaim again (a retransmission after a reconnect) finds it done. An open that would
+   * not fit what the server holds now (share modes, a state id in use) is RECLAIM_CONFLICT; a
+   * delegation that would not is left out of the reply (NONE), and the open is reclaimed without it.
+   */
+  Opened reclaimOpen(Requests.Reclaim r, ServerSession s, Grace grace) throws OpException, IOException {
+    FileNode node = handles.resolve(r.handle());
+    Path p = node.path();
+    if (r.stateId() != 0) {
+      OpenState had = s.openOrNull(r.stateId());
+      if (had == null) {
+        reclaimedOpen(r, s, node, p);
+        grace.opensReclaimed.increment();
+      } else if (had.node() != node || had.access() != r.access() || had.deny() != r.deny()) {
+        grace.reclaimsRefused.increment();
+        throw new OpException(Status.RECLAIM_CONFLICT, "this session has another open under that state id");
+      }
+    }
+    int type = Opened.DELEGATION_NONE;
+    if (r.delegation() != Opened.DELEGATION_NONE) {
+      DelegationType wanted = r.delegation() == Opened.DELEGATION_WRITE ? DelegationType.WRITE : DelegationType.READ;
+      Grant<FileNode, ServerSession> g;
+      synchronized (node) {
+        fence.watch(node); // before the client caches again: a local process's open now waits for the delegation
+        g = delegations.reclaim(node, s, r.delegationId(), wanted);
+      }
+      if (g != null) {
+        type = r.delegation();
+        grace.delegationsReclaimed.increment();
+      } else if (r.stateId() == 0) {
+        grace.reclaimsRefused.increment();
+        throw new OpException(Status.RECLAIM_CONFLICT, "the delegation conflicts with one the server holds now");
+      }
+    }
+    return new Opened(r.stateId(), node.handle(), Export.attributes(p), type, type == Opened.DELEGATION_NONE ? 0 : r.delegationId());
+  }
+
+  /** Opens the reclaimed file again and files the open under its old state id, as {@link #open} files a new one. */
+  private void reclaimedOpen(Requests.Reclaim r, ServerSession s, FileNode node, Path p) throws OpException, IOException {
+    boolean write = (r.access() & Requests.Open.ACCESS_WRITE) != 0;
+    if (s.openCount() >= limits.maxOpensPerSession()) {
+      throw new OpException(Status.RESOURCE, "this session holds " + s.openCount() + " open files, the most one session may (--max-opens-per-session)");
+    }
+    if (node.isDirectory() && write) {
+      throw new OpException(Status.ISDIR, "a directory is opened for reading only");
+    }
+    FileChannel channel = node.isDirectory() ? null : openCounted(p, options(r.access()));
+    OpenState o = new OpenState(r.stateId(), s, node, channel, r.access(), r.deny(), openBudget);
+    boolean added = false;
+    try {
+      if (channel != null && !java.util.Objects.equals(node.fileKey(),
+          Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
+        throw new OpException(Status.DELAY, "the file was replaced while it was being opened"); // as in open: the client sends it again
+      }
+      synchronized (node) {
+        fence.watch(node);
+        checkShares(node, o, Status.RECLAIM_CONFLICT);
+        register(node, s, o);
+        added = true;
+      }
+    } finally {
+      if (!added) {
+        o.close();
+      }
+    }
+  }
+
+  /** Under the file's monitor: fails with {@code conflict} if another open of the file denies this one's access, or has access it denies (NFSv4 share reservations). */
+  private static void checkShares(FileNode node, OpenState o, Status conflict) throws OpException {
+    for (OpenState other : node.opens()) {
+      if (sharesConflict(other, o)) {
+        throw new OpException(conflict, "another open denies this access, or has access this open denies");
+      }
+    }
+  }
+
+  /** A courtesy session whose share reservation is in the way ends first; the open runs again once it has. */
+  private void makeWayForShares(FileNode node, OpenState o) throws RecallPending {
+    for (OpenState other : node.opens()) {
+      if (sharesConflict(other, o) && other.owner().courtesy()) {
+        RecallPending wait = courtesy.makeWay(other.owner(), "its share reservation on " + node);
+        if (wait != null) {
+          throw wait;
+        }
+      }
+    }
+  }
+
+  private static boolean sharesConflict(OpenState other, OpenState o) {
+    return (other.deny() & o.access()) != 0 || (o.deny() & other.access()) != 0;
+  }
+
+  /**
+   * Under the file's monitor, once the checks passed: files the open with the file, its session (under
+   * its state id, which a reclaim brings: RECLAIM_CONFLICT if the session uses it already) and the
+   * delegation table. A session that ended while the open waited gets it taken back (BADSESSION): it
+   * must not outlive the session.
+   */
+  private void register(FileNode node, ServerSession s, OpenState o) throws OpException {
+    if (!s.addOpen(o)) {
+      throw new OpException(Status.RECLAIM_CONFLICT, "this session has another open under that state id");
+    }
+    node.opens().add(o);
+    if (s.ended()) {
+      node.opens().remove(o);
+      s.removeOpenQuietly(o);
+      throw new OpException(Status.BADSESSION, "the session ended");
+    }
+    delegations.opened(node, s, o.canRead(), o.canWrite());
   }
 
   void close(Requests.StateArg r, ServerSession s) throws OpException {
@@ -666,15 +794,48 @@ final class DataOps {
     if (o.isDirectory()) {
       throw new OpException(Status.ISDIR, "cannot lock a directory");
     }
+    take(o, s, r.range(), Status.DENIED);
+  }
+
+  /**
+   * LOCK_RECLAIM, in grace, from a client the server knew: the byte range it held before the
+   * restart, through an open it has reclaimed. Nothing is recalled (the delegations on the file are
+   * being reclaimed too, and were consistent with the lock before). A range another session holds
+   * now is RECLAIM_CONFLICT; the same reclaim again changes nothing.
+   */
+  void reclaimLock(Requests.Lock r, ServerSession s, Grace grace) throws OpException, RecallPending {
+    OpenState o = s.open(r.stateId());
+    if (!o.node().handle().equals(r.handle())) {
+      throw new OpException(Status.BAD_STATEID, "the state id belongs to another file");
+    }
+    if (o.isDirectory()) {
+      throw new OpException(Status.ISDIR, "cannot lock a directory");
+    }
     if (r.range().exclusive() ? !o.canWrite() : !o.canRead()) {
       throw new OpException(Status.ACCES, "a " + (r.range().exclusive() ? "write" : "read") + " lock needs the open to allow it");
     }
+    try {
+      take(o, s, r.range(), Status.RECLAIM_CONFLICT);
+    } catch (OpException e) {
+      if (e.status() == Status.RECLAIM_CONFLICT) {
+        grace.reclaimsRefused.increment();
+      }
+      throw e;
+    }
+    grace.locksReclaimed.increment();
+  }
+
+  /**
+   * Takes {@code range} for {@code s} on the open's file within the session's limit; a conflict fails with
+   * {@code onConflict}, unless its holder is a courtesy session, which ends first (the request runs again).
+   */
+  private void take(OpenState o, ServerSession s, LockRange range, Status onConflict) throws OpException, RecallPending {
     // Reserve the most one lock can add first, so that concurrent locks cannot pass the limit together.
     if (!s.changeLockedRanges(ByteRangeLocks.MAX_RANGES_ADDED, limits.maxLocksPerSession())) {
       throw new OpException(Status.RESOURCE, "this session holds the most locked byte ranges one session may: "
           + limits.maxLocksPerSession() + " (--max-locks-per-session)");
     }
-    ByteRangeLocks.Change change = o.node().locks().lock(s, r.range());
+    ByteRangeLocks.Change change = o.node().locks().lock(s, range);
     s.changeLockedRanges(change.rangesAdded() - ByteRangeLocks.MAX_RANGES_ADDED, Integer.MAX_VALUE);
     if (change.conflict() != null) {
       LockRange conflict = change.conflict();
@@ -682,7 +843,7 @@ final class DataOps {
       if (wait != null) {
         throw wait;
       }
-      throw new OpException(Status.DENIED, "held by another session: " + conflict.offset() + "+" + conflict.length());
+      throw new OpException(onConflict, "held by another session: " + conflict.offset() + "+" + conflict.length());
     }
   }
 

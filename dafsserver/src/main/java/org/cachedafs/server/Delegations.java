@@ -14,13 +14,13 @@ import org.cachedafs.delegation.FileAccess;
 import org.cachedafs.delegation.Grant;
 import org.cachedafs.delegation.ReturnResult;
 import org.cachedafs.delegation.Ticker;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Requests;
 import org.cachedafs.transport.Connection;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The server's side of delegations: the {@link DelegationTable} plus what it cannot do itself, since
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * holder's opens so its later writes fail loudly.
  */
 final class Delegations {
-  private static final Logger log = LoggerFactory.getLogger(Delegations.class);
+  private static final Logger log = Loggers.get(Delegations.class);
 
   private final DelegationTable<FileNode, ServerSession> table;
   private final ScheduledExecutorService housekeeping;
@@ -40,6 +40,8 @@ final class Delegations {
   final LongAdder recalls = new LongAdder();
   final LongAdder returns = new LongAdder();
   final LongAdder revocations = new LongAdder();
+  /** Recalls for processes outside the server (counted in {@link #recalls} too). */
+  final LongAdder localRecalls = new LongAdder();
 
   Delegations(long leaseNanos, ScheduledExecutorService housekeeping, java.util.concurrent.Executor workers, SecureRandom random) {
     this.table = new DelegationTable<>(Ticker.system(), leaseNanos, random::nextLong);
@@ -57,12 +59,39 @@ final class Delegations {
     if (node == null) {
       return;
     }
-    Conflict<FileNode, ServerSession> c = table.check(node, s, access);
+    Conflict<FileNode, ServerSession> c = recalled(table.check(node, s, access), false);
     if (c.isNone()) {
       return;
     }
+    throw new RecallPending(c.resolved(), node);
+  }
+
+  /**
+   * A process outside the server is opening {@code node} (the local-writer fence holds its open): every
+   * delegation on the file is recalled, and none granted until {@link #localClosed} balances this.
+   * The open may go on once the returned conflict resolves (a return, or a revocation at the lease).
+   */
+  Conflict<FileNode, ServerSession> localOpened(FileNode node) {
+    return recalled(table.localOpened(node), true);
+  }
+
+  /** {@code closes} of those opens ended; returns how many are left. */
+  int localClosed(FileNode node, int closes) {
+    return table.localClosed(node, closes);
+  }
+
+  /** A process outside the server changed the file or its name already: every delegation on it is recalled, nobody waits. */
+  void localChanged(FileNode node) {
+    recalled(table.localChanged(node), true);
+  }
+
+  /** Sends the recalls a conflict calls for and schedules their deadlines; {@code local}: for a process outside the server. */
+  private Conflict<FileNode, ServerSession> recalled(Conflict<FileNode, ServerSession> c, boolean local) {
     for (Grant<FileNode, ServerSession> g : c.toRecall()) {
       recalls.increment();
+      if (local) {
+        localRecalls.increment();
+      }
       sendRecall(g);
     }
     if (!c.toRecall().isEmpty()) {
@@ -72,7 +101,7 @@ final class Delegations {
     if (next != Long.MAX_VALUE && next - System.nanoTime() <= 0) {
       expireSoon(); // a courtesy holder's: it cannot return it, so it is revoked now
     }
-    throw new RecallPending(c.resolved(), node);
+    return c;
   }
 
   /** An operation of {@code s} that waited on a recall of {@code node} has run again; grants on it may resume. */
@@ -108,6 +137,11 @@ final class Delegations {
       granted.increment();
     }
     return g;
+  }
+
+  /** A delegation {@code s} held before the server restarted, under its old id; null if it no longer fits (see {@link DelegationTable#reclaim}). */
+  Grant<FileNode, ServerSession> reclaim(FileNode node, ServerSession s, long id, org.cachedafs.delegation.DelegationType type) {
+    return table.localOpens(node) > 0 ? null : table.reclaim(node, s, id, type);
   }
 
   ReturnResult returned(long id, ServerSession s) {

@@ -9,6 +9,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Body;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
@@ -24,7 +25,6 @@ import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.Received;
 import org.cachedafs.transport.ConnectionHandler;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns received frames into operations and their results into replies.
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * not the one the request came in on.
  */
 final class Dispatcher implements ConnectionHandler {
-  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger log = Loggers.get(Dispatcher.class);
 
   private final ServerOptions options;
   private final SessionTable sessions;
@@ -48,6 +48,10 @@ final class Dispatcher implements ConnectionHandler {
   private final SecureRandom random;
   private final Admission admission;
   private final TransportOffers offers;
+  private final ClientRecords records;
+  private final Grace grace;
+  /** This run's boot verifier, in every AUTH_INIT reply: a client that sees another one knows the server restarted. */
+  private final long boot;
   final LongAdder executed = new LongAdder();
   final LongAdder replayed = new LongAdder();
   final LongAdder malformed = new LongAdder();
@@ -56,7 +60,14 @@ final class Dispatcher implements ConnectionHandler {
 
   Dispatcher(ServerOptions options, SessionTable sessions, Export export, NamespaceOps namespace, DataOps data,
       Delegations delegations, ExecutorService workers, ScheduledExecutorService housekeeping, SecureRandom random,
-      Admission admission, TransportOffers offers) {
+      Admission admission, TransportOffers offers, ClientRecords records, Grace grace) {
+    this.records = records;
+    this.grace = grace;
+    long b;
+    do {
+      b = random.nextLong();
+    } while (b == 0);
+    this.boot = b;
     this.admission = admission;
     this.offers = offers;
     this.delegations = delegations;
@@ -209,8 +220,15 @@ final class Dispatcher implements ConnectionHandler {
         reply(c, h, Status.OK, new Replies.Offers(offers.offer(s.id(), c)));
         return;
       }
+      if (op == Opcode.RECLAIM_COMPLETE) {
+        grace.completed(s, System.nanoTime());
+        reply(c, h, Status.OK, (String) null);
+        return;
+      }
       if (op == Opcode.SESSION_DESTROY) {
-        sessions.remove(s);
+        if (sessions.remove(s)) {
+          records.release(s.identity()); // the client let go of everything: nothing to reclaim after a restart
+        }
         ByteBuffer done = Codec.encode(h.reply(Status.OK), Replies.Empty.INSTANCE);
         offReceiveThread(() -> {
           sendNow(c, done);
@@ -358,11 +376,12 @@ final class Dispatcher implements ConnectionHandler {
       result = new Replies.Error(e.getMessage());
     } catch (IOException e) {
       status = IoErrors.status(e);
-      result = new Replies.Error(e.getMessage());
+      result = new Replies.Error(IoErrors.reason(e));
     } catch (RuntimeException e) {
       log.error("{} from {} failed", op, s, e);
       status = Status.SERVERFAULT;
-      result = new Replies.Error(e.toString());
+      // Not its message, which may name the server's files: the log above has it all.
+      result = new Replies.Error("an unexpected " + e.getClass().getSimpleName() + " on the server; its log has the details");
     }
     ByteBuffer reply = Codec.encode(h.reply(status), result);
     if (status == Status.DELAY) {
@@ -378,6 +397,11 @@ final class Dispatcher implements ConnectionHandler {
 
   private Body execute(ServerSession s, Opcode op, Body body) throws OpException, IOException, TransferInterrupted, RecallPending {
     Replies.Empty ok = Replies.Empty.INSTANCE;
+    switch (op) {
+      case OPEN, LOCK, SETATTR, REMOVE, RENAME -> grace.checkNew(op, System.nanoTime());
+      case OPEN_RECLAIM, LOCK_RECLAIM -> grace.checkReclaim(s, System.nanoTime());
+      default -> { }
+    }
     switch (op) {
       case LOOKUP: return namespace.lookup((Requests.Lookup) body);
       case GETATTR: return namespace.getattr((Requests.HandleArg) body, s);
@@ -401,6 +425,8 @@ final class Dispatcher implements ConnectionHandler {
       case LOCK: data.lock((Requests.Lock) body, s); return ok;
       case LOCKT: return data.testLock((Requests.Lock) body, s);
       case LOCKU: data.unlock((Requests.Lock) body, s); return ok;
+      case OPEN_RECLAIM: return data.reclaimOpen((Requests.Reclaim) body, s, grace);
+      case LOCK_RECLAIM: data.reclaimLock((Requests.Lock) body, s, grace); return ok;
       default: throw new OpException(Status.NOTSUPP, op + " is not a session operation");
     }
   }
@@ -412,7 +438,7 @@ final class Dispatcher implements ConnectionHandler {
       if (op == Opcode.AUTH_INIT) {
         peer.serverNonce = Handshake.nonce(random);
         peer.clientName = ((Requests.AuthInit) body).clientName();
-        reply(c, h, Status.OK, new Replies.Challenge(peer.serverNonce));
+        reply(c, h, Status.OK, new Replies.Challenge(peer.serverNonce, boot));
         return;
       }
       byte[] serverNonce = peer.serverNonce;
@@ -436,9 +462,9 @@ final class Dispatcher implements ConnectionHandler {
   /** Guarded by peer. */
   private void createSession(Connection c, Peer peer, FrameHeader h, Requests.SessionCreate r, byte[] serverNonce) {
     byte[] secret = options.secret();
-    byte[] proof = Handshake.clientProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare());
+    byte[] proof = Handshake.clientProof(secret, serverNonce, r.clientNonce(), peer.clientName, r.clientShare(), r.clientId());
     if (!Handshake.matches(proof, r.proof())) {
-      refuse(c, peer, h, "wrong secret");
+      refuse(c, peer, h, secretRefusal(serverNonce, r, peer.clientName));
       return;
     }
     KeyPair ephemeral = Handshake.ephemeral();
@@ -452,12 +478,24 @@ final class Dispatcher implements ConnectionHandler {
     }
     int credits = Math.min(r.credits(), options.maxCredits());
     byte[] key = Handshake.sessionKey(secret, agreed, serverNonce, r.clientNonce(), peer.clientName);
-    ServerSession s = new ServerSession(sessions.newId(), peer.clientName, key, credits, options.lease().toNanos(),
+    ClientIdentity identity = ClientIdentity.of(r.clientId(), peer.clientName);
+    try {
+      // On the disk before the client can hold anything, so that a restart lets it reclaim. A few
+      // milliseconds on this receive thread, once per new client (a client already recorded, such
+      // as one coming back after a restart, writes nothing).
+      records.record(identity);
+    } catch (IOException e) {
+      log.error("refusing a session for {}: {}", identity, e.getMessage());
+      reply(c, h, Status.IO, "the server cannot record this client in its state directory, so it could not reclaim after a restart");
+      return;
+    }
+    ServerSession s = new ServerSession(sessions.newId(), identity, key, credits, options.lease().toNanos(),
         options.limits().maxRunningPerSession(), workers, c, System.nanoTime());
     ServerSession evicted;
     try {
       evicted = sessions.addWithin(options.limits().maxSessions(), s);
     } catch (OpException e) {
+      records.release(identity);
       log.debug("refusing a session for '{}' from {}: {}", peer.clientName, c.remoteAddress(), e.getMessage());
       reply(c, h, e.status(), e.getMessage());
       return;
@@ -465,6 +503,7 @@ final class Dispatcher implements ConnectionHandler {
     if (evicted != null) {
       log.info("{} ended to make room for a new session: the table was full and it {}", evicted,
           evicted.courtesy() ? "was a courtesy session" : "had no connection");
+      records.release(evicted.identity());
       offReceiveThread(() -> evicted.end(export.handles(), delegations));
     }
     log.debug("{} created from {} with {} credits", s, c.remoteAddress(), credits);
@@ -505,6 +544,20 @@ final class Dispatcher implements ConnectionHandler {
     admission.authenticated(c);
     reply(c, h, Status.OK, new Replies.SessionGranted(s.id(), s.credits(), (int) options.lease().toMillis(), new byte[Limits.KEY_SHARE_BYTES],
         Handshake.boundProof(key, serverNonce, r.clientNonce(), s.id()), export.handles().root().handle()));
+  }
+
+  /**
+   * Why a SESSION_CREATE proof failed, in the words a user can act on. A proof made with no secret is
+   * told apart from a wrong one by checking it under the empty secret as well. That tells a prober only
+   * whether this server has a secret, which it could learn anyway: a server without one serves loopback
+   * clients only, and any client without a secret is refused by one that has.
+   */
+  private String secretRefusal(byte[] serverNonce, Requests.SessionCreate r, String clientName) {
+    if (!options.hasSecret()) {
+      return "server has no secret";
+    }
+    byte[] withoutSecret = Handshake.clientProof(new byte[0], serverNonce, r.clientNonce(), clientName, r.clientShare(), r.clientId());
+    return Handshake.matches(withoutSecret, r.proof()) ? "server requires a secret" : "wrong secret";
   }
 
   /** Guarded by peer. Authentication failed: the refusal is sent and the connection closed; nothing more is read. */

@@ -24,13 +24,17 @@ final class Export {
   private final HandleTable handles;
   private final long maxFileSize;
 
-  Export(Path exportDir, long maxFileSize) throws IOException {
+  /**
+   * @param durable how handles are made from the kernel's, {@link DisabledDurableHandles} where not
+   * @param volatileReason why handles do not outlive the server, empty when they do
+   */
+  Export(Path exportDir, long maxFileSize, DurableHandles durable, String volatileReason) throws IOException {
     this.root = exportDir.toRealPath();
     this.maxFileSize = maxFileSize;
     if (!Files.isDirectory(root)) {
       throw new IOException(exportDir + " is not a directory");
     }
-    this.handles = new HandleTable(root);
+    this.handles = new HandleTable(root, durable, volatileReason);
   }
 
   Path root() {
@@ -72,10 +76,10 @@ final class Export {
       throw new OpException(Status.NOENT, "empty name");
     }
     if (name.equals(".") || name.equals("..")) {
-      throw new OpException(Status.INVAL, "'" + name + "' cannot be created, removed or renamed");
+      throw new OpException(Status.INVAL, "'.' and '..' cannot be created, removed or renamed");
     }
     if (name.indexOf('/') >= 0) {
-      throw new OpException(Status.INVAL, "a name may not contain '/': " + name);
+      throw new OpException(Status.INVAL, "a name may not contain '/'");
     }
     if (name.getBytes(StandardCharsets.UTF_8).length > Limits.MAX_NAME) {
       throw new OpException(Status.NAMETOOLONG, "name longer than " + Limits.MAX_NAME + " bytes");
@@ -88,7 +92,7 @@ final class Export {
    */
   FileNode lookup(FileNode dir, String path) throws OpException {
     if (path.startsWith("/")) {
-      throw new OpException(Status.ACCES, "absolute paths are refused: " + path);
+      throw new OpException(Status.ACCES, "absolute paths are refused");
     }
     FileNode current = dir;
     for (String component : path.split("/")) {
@@ -102,7 +106,7 @@ final class Export {
         throw new OpException(Status.NAMETOOLONG, "component longer than " + Limits.MAX_NAME + " bytes");
       }
       if (!current.isDirectory()) {
-        throw new OpException(Status.NOTDIR, "not a directory on the way to " + path);
+        throw new OpException(Status.NOTDIR, "a component on the way is not a directory");
       }
       current = step(current, component);
     }
@@ -139,20 +143,7 @@ final class Export {
 
   /** The node for a real path inside the export, built from the root down. */
   FileNode nodeOf(Path real) throws OpException {
-    FileNode n = handles.root();
-    for (Path component : root.relativize(real)) {
-      String name = component.toString();
-      if (name.isEmpty()) {
-        continue;
-      }
-      try {
-        BasicFileAttributes a = Files.readAttributes(n.path().resolve(name), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        n = handles.child(n, name, a);
-      } catch (IOException e) {
-        throw IoErrors.toOp(e);
-      }
-    }
-    return n;
+    return handles.nodeAt(real);
   }
 
   /** A file's attributes, not following a final symlink. */

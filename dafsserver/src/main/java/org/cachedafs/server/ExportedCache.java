@@ -53,6 +53,12 @@ import org.cachedafs.transport.Region;
  * if the epoch is unchanged after publication (else it withdraws the slot), so a fill racing a write
  * can never leave the old bytes behind.
  *
+ * <p><b>Local writers.</b> While processes on the host have the file open outside the server (the
+ * local-writer fence counts them: {@link LocalFence}), the file is {@link #fenced}: its slots were
+ * wiped, through the same epoch bump and sweep as a write, before the first such open went on, and
+ * nothing is filled until it is {@link #unfenced}. A fill reads the epoch before the fence flag, and
+ * the fence sets the flag before it bumps the epoch, so a fill either sees the flag or is withdrawn.
+ *
  * <p><b>File ids</b> are the run's random 64-bit boot prefix and a counter: a file removed, or an old
  * run's file, never has the id of a live one, so its references never validate.
  */
@@ -70,6 +76,8 @@ final class ExportedCache implements AutoCloseable {
     final AtomicLong epoch = new AtomicLong();
     final ConcurrentSkipListMap<Long, Integer> slots = new ConcurrentSkipListMap<>();
     volatile boolean dropped;
+    /** Processes outside the server have the file open: it is not filled. Set and cleared by the fence's thread. */
+    volatile boolean fenced;
 
     FileEntry(long id) {
       this.id = id;
@@ -211,13 +219,23 @@ final class ExportedCache implements AutoCloseable {
     if (slots == 0 || node.isRemoved()) {
       return -1;
     }
-    FileEntry f = files.computeIfAbsent(node, n -> new FileEntry(nextFileId.getAndIncrement()));
-    if (node.isRemoved()) {
-      // Removed since the check above, and perhaps swept already: this entry must not live on.
-      removed(node);
+    FileEntry f = entry(node);
+    if (f == null) {
       return -1;
     }
-    return f.dropped ? -1 : f.epoch.get();
+    long epoch = f.epoch.get();
+    return f.dropped || f.fenced ? -1 : epoch; // the flag after the epoch: see the class comment
+  }
+
+  /** The node's entry, made if it has none; null if the node is removed (then it must have none). */
+  private FileEntry entry(FileNode node) {
+    FileEntry f = files.computeIfAbsent(node, n -> new FileEntry(nextFileId.getAndIncrement()));
+    if (node.isRemoved()) {
+      // Removed since the caller looked, and perhaps swept already: this entry must not live on.
+      removed(node);
+      return null;
+    }
+    return f;
   }
 
   /**
@@ -314,6 +332,29 @@ final class ExportedCache implements AutoCloseable {
     long last = offset > Long.MAX_VALUE - length ? Long.MAX_VALUE : (offset + length - 1) / blockSize;
     for (Long b : f.slots.subMap(first, true, last, true).keySet()) {
       drop(f, b);
+    }
+  }
+
+  /**
+   * A process outside the server is opening the file: every slot of it is wiped (as by a write of the
+   * whole file), and it is filled no more until {@link #unfenced}. Called before that open may go on.
+   */
+  void fenced(FileNode node) {
+    if (slots == 0 || node.isRemoved()) {
+      return;
+    }
+    FileEntry f = entry(node);
+    if (f != null) {
+      f.fenced = true; // before the epoch moves: a fill that sees the new epoch sees this too
+      changed(node, 0, Long.MAX_VALUE);
+    }
+  }
+
+  /** No process outside the server has the file open any more: it may be filled again. */
+  void unfenced(FileNode node) {
+    FileEntry f = files.get(node);
+    if (f != null) {
+      f.fenced = false;
     }
   }
 

@@ -76,10 +76,20 @@ final class FileNode {
     return p == null ? rootPath : p.path().resolve(name);
   }
 
+  /** The directory the node was last seen in; null for the export root. */
+  FileNode parent() {
+    return parent;
+  }
+
   /** Called under the HandleTable's monitor. */
   void moveTo(FileNode newParent, String newName) {
     this.name = newName;
     this.parent = newParent;
+  }
+
+  /** Whether the node's recorded name is {@code name} in {@code dir}. */
+  boolean isNamed(FileNode dir, String name) {
+    return parent == dir && name.equals(this.name);
   }
 
   boolean isUnder(FileNode ancestor) {

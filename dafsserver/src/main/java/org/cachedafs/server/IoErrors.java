@@ -40,7 +40,17 @@ final class IoErrors {
   private IoErrors() {}
 
   static OpException toOp(IOException e) {
-    return new OpException(status(e), e.getMessage());
+    return new OpException(status(e), reason(e));
+  }
+
+  /**
+   * What a client is told of {@code e}: a {@link FileSystemException}'s reason (strerror's words, or
+   * nothing), never its files. Those are the server's absolute paths, which are none of a client's
+   * business, and the client knows which names it asked about.
+   */
+  static String reason(IOException e) {
+    String text = e instanceof FileSystemException fse ? fse.getReason() : e.getMessage();
+    return text == null ? "" : text;
   }
 
   static Status status(IOException e) {

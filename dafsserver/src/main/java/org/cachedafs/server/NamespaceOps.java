@@ -165,7 +165,7 @@ final class NamespaceOps {
       } catch (java.nio.file.FileAlreadyExistsException e) {
         BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (a.isDirectory()) {
-          throw new OpException(Status.ISDIR, r.name() + " is a directory");
+          throw new OpException(Status.ISDIR, "");
         }
       }
     }
@@ -192,19 +192,19 @@ final class NamespaceOps {
     Path p = dir.path().resolve(r.name());
     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (a.isDirectory()) {
-      throw new OpException(Status.ISDIR, r.name() + " is a directory; use rmdir");
+      throw new OpException(Status.ISDIR, "use rmdir for a directory");
     }
     FileNode n = handles.existing(a.fileKey());
     if (n == null) {
-      Files.delete(p); // never handed out, so no delegation can be held on it
+      // Never handed out, so no delegation can be held on it (a node made for it meanwhile goes with it).
+      removeName(p, a.fileKey(), () -> Files.delete(p));
       return;
     }
     synchronized (n) {
       delegations.check(n, s, FileAccess.NAMESPACE);
       List<OpenState> held = holdOpens(n);
       try {
-        Files.delete(p);
-        forgetIfGone(a.fileKey(), p);
+        removeName(p, a.fileKey(), () -> Files.delete(p));
       } finally {
         letGo(held);
       }
@@ -217,10 +217,9 @@ final class NamespaceOps {
     Path p = dir.path().resolve(r.name());
     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     if (!a.isDirectory()) {
-      throw new OpException(Status.NOTDIR, r.name() + " is not a directory");
+      throw new OpException(Status.NOTDIR, "");
     }
-    Files.delete(p);
-    forgetIfGone(a.fileKey(), p);
+    removeName(p, a.fileKey(), () -> Files.delete(p));
   }
 
   /**
@@ -249,11 +248,14 @@ final class NamespaceOps {
     }
   }
 
-  /** After a name went away: if no other link keeps the file, its handle goes stale and its delegations go. */
-  private void forgetIfGone(Object fileKey, Path removedPath) {
-    FileNode n = handles.existing(fileKey);
-    if (n != null && n.path().equals(removedPath)) {
-      handles.forget(n);
+  /**
+   * Takes a name away ({@code removal}) from the file that was {@code fileKey}: if the name was its
+   * node's, the node is forgotten in the same step ({@link HandleTable#removeName}: the file's inode
+   * number may go to a new file at once) and its delegations go.
+   */
+  private void removeName(Path gone, Object fileKey, HandleTable.NameRemoval removal) throws IOException {
+    FileNode n = handles.removeName(gone, fileKey, removal);
+    if (n != null) {
       delegations.fileGone(n);
     }
   }
@@ -277,10 +279,10 @@ final class NamespaceOps {
         return; // rename(2): both names are the same file, nothing to do
       }
       if (src.isDirectory() && !dst.isDirectory()) {
-        throw new OpException(Status.NOTDIR, r.toName() + " is not a directory");
+        throw new OpException(Status.NOTDIR, "the target is not a directory");
       }
       if (!src.isDirectory() && dst.isDirectory()) {
-        throw new OpException(Status.ISDIR, r.toName() + " is a directory");
+        throw new OpException(Status.ISDIR, "the target is a directory");
       }
     }
     FileNode moving = handles.existing(src.fileKey());
@@ -308,9 +310,10 @@ final class NamespaceOps {
         }
         List<OpenState> held = replaced == null ? List.of() : holdOpens(replaced);
         try {
-          Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
           if (dst != null) {
-            forgetIfGone(dst.fileKey(), to);
+            removeName(to, dst.fileKey(), () -> Files.move(from, to, StandardCopyOption.ATOMIC_MOVE));
+          } else {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
           }
         } finally {
           letGo(held);

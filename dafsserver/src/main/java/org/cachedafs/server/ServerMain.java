@@ -1,5 +1,6 @@
 package org.cachedafs.server;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.cachedafs.client.DafsClient;
 import org.cachedafs.transport.ConnectionLimits;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,9 +22,14 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--export", required = true, paramLabel = "DIR", description = "The directory to export.")
   Path export;
 
-  @Option(names = "--listen", defaultValue = "tcp://127.0.0.1:5450", paramLabel = "TRANSPORT://HOST:PORT",
+  @Option(names = "--listen", defaultValue = "tcp://127.0.0.1:" + DafsClient.DEFAULT_PORT, paramLabel = "TRANSPORT://HOST:PORT",
       description = "Where to listen (default: ${DEFAULT-VALUE}). Port 0 picks a free port.")
   URI listen;
+
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Where the server keeps what outlives it (the key that seals file handles), outside the export."
+          + " Default: the same at every start for the same export, under $XDG_STATE_HOME/cachedafs (else ~/.local/state/cachedafs).")
+  Path stateDir;
 
   @Option(names = "--secret-file", paramLabel = "FILE",
       description = "The shared secret clients must prove they know. Without it only loopback clients are served.")
@@ -30,6 +37,11 @@ public final class ServerMain implements Callable<Integer> {
 
   @Option(names = "--lease-ms", defaultValue = "30000", description = "Session lease in milliseconds (default: ${DEFAULT-VALUE}).")
   long leaseMillis;
+
+  @Option(names = "--grace-ms", paramLabel = "MS",
+      description = "After a restart, how long the clients the server knew may reclaim their opens, locks and delegations while new"
+          + " conflicting requests wait; it ends sooner once they all have. Default: two leases. 0: no grace (nothing can be reclaimed).")
+  Long graceMillis;
 
   @Option(names = "--credits", defaultValue = "64", description = "Most outstanding requests per session (default: ${DEFAULT-VALUE}).")
   int credits;
@@ -90,6 +102,11 @@ public final class ServerMain implements Callable<Integer> {
       description = "Block size of the exported cache, a power of two from 1 to 1024 KiB (default: ${DEFAULT-VALUE}).")
   int exportedBlockKib;
 
+  @Option(names = "--no-local-fence",
+      description = "Do not fence local writers: without the fence, a process on this host that writes, truncates, renames or removes an exported file"
+          + " behind the server's back may leave clients' caches serving old bytes. The fence needs root or CAP_SYS_ADMIN.")
+  boolean noLocalFence;
+
   @Option(names = "--no-shm",
       description = "Do not offer the shm transport (shared memory, for clients on this host) beside the main transport.")
   boolean noShm;
@@ -105,6 +122,9 @@ public final class ServerMain implements Callable<Integer> {
     }
     if (leaseMillis < 100 || leaseMillis > Integer.MAX_VALUE || credits < 1 || workers < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--lease-ms must be between 100 and " + Integer.MAX_VALUE + ", --credits and --workers positive");
+    }
+    if (graceMillis != null && graceMillis < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--grace-ms cannot be negative");
     }
     ServerLimits limits;
     try {
@@ -132,10 +152,22 @@ public final class ServerMain implements Callable<Integer> {
     }
     ServerOptions options = new ServerOptions(export, new InetSocketAddress(listen.getHost(), listen.getPort()), secret,
         Duration.ofMillis(leaseMillis), credits, workers, listen.getScheme(), Duration.ofSeconds(10), limits,
-        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10);
+        maxFileSize == null ? Long.MAX_VALUE : maxFileSize, !noShm, exportedCacheMib << 20, exportedBlockKib << 10, !noLocalFence, stateDir,
+        graceMillis == null ? null : Duration.ofMillis(graceMillis));
     CountDownLatch stop = new CountDownLatch(1);
-    try (DafsServer server = DafsServer.start(options)) {
+    DafsServer started;
+    try {
+      started = DafsServer.start(options);
+    } catch (IOException e) {
+      // A state directory or key it must not use, an address taken: the reason is the message.
+      System.err.println("dafs-server: cannot start: " + e.getMessage());
+      return 1;
+    }
+    try (DafsServer server = started) {
       SignalStop.install(stop);
+      ServerStats.Handles handles = server.stats().handles();
+      out.println("state directory " + server.stateDirectory());
+      out.println(handles.durable() ? "file handles outlive the server" : "file handles go stale when the server stops: " + handles.volatileReason());
       out.println("listening on " + server.uri());
       server.offeredTransports().forEach(t -> out.println("offering " + t + " to clients on this host"));
       stop.await();

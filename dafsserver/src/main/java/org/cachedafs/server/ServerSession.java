@@ -5,10 +5,10 @@ import java.security.SecureRandom;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A client's session on the server: its slots and reply cache, its opens, and its lease. It outlives
@@ -22,10 +22,14 @@ import org.slf4j.LoggerFactory;
  * request that races with the lapse either stops it or sees it and undoes it after it is complete.
  */
 final class ServerSession {
-  private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
+  private static final Logger log = Loggers.get(ServerSession.class);
 
   private final long id;
   private final String clientName;
+  /** Who the client is across restarts (its records on disk are kept under it). */
+  private final ClientIdentity identity;
+  /** Set by RECLAIM_COMPLETE: the session has taken back all it will, and reclaims no more. */
+  private volatile boolean reclaimCompleted;
   private final ReplySlot[] slots;
   private final long leaseNanos;
   private final Map<Long, OpenState> opens = new ConcurrentHashMap<>();
@@ -61,12 +65,13 @@ final class ServerSession {
   /** Guarded by itself: delegations revoked from this session, the latest ones, reported in every renewal reply. */
   private final java.util.LinkedHashSet<Long> revoked = new java.util.LinkedHashSet<>();
 
-  ServerSession(long id, String clientName, byte[] sessionKey, int credits, long leaseNanos, int maxRunning,
+  ServerSession(long id, ClientIdentity identity, byte[] sessionKey, int credits, long leaseNanos, int maxRunning,
       java.util.concurrent.Executor workers, Connection connection, long now) {
     this.id = id;
     this.sessionKey = sessionKey.clone();
     this.runQueue = new SessionRunQueue(maxRunning, workers, this::connection);
-    this.clientName = clientName;
+    this.identity = identity;
+    this.clientName = identity.name();
     this.slots = new ReplySlot[credits];
     for (int i = 0; i < credits; i++) {
       slots[i] = new ReplySlot();
@@ -84,6 +89,18 @@ final class ServerSession {
 
   String clientName() {
     return clientName;
+  }
+
+  ClientIdentity identity() {
+    return identity;
+  }
+
+  boolean reclaimCompleted() {
+    return reclaimCompleted;
+  }
+
+  void completeReclaim() {
+    reclaimCompleted = true;
   }
 
   int credits() {
@@ -242,6 +259,11 @@ final class ServerSession {
     return ended;
   }
 
+  /** This session's open with that state id, or null. */
+  OpenState openOrNull(long stateId) {
+    return opens.get(stateId);
+  }
+
   long newStateId(SecureRandom random) {
     while (true) {
       long id = random.nextLong();
@@ -251,8 +273,12 @@ final class ServerSession {
     }
   }
 
-  void addOpen(OpenState o) {
-    opens.put(o.stateId(), o);
+  /**
+   * Adds an open under its state id: a new one ({@link #newStateId}), or one reclaimed after a restart
+   * under the id the client kept. False if the session has an open with that id already.
+   */
+  boolean addOpen(OpenState o) {
+    return opens.putIfAbsent(o.stateId(), o) == null;
   }
 
   /** This session's open for a state id; BAD_STATEID for an unknown id or another session's. */

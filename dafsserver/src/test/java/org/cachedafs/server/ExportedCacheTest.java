@@ -210,4 +210,19 @@ class ExportedCacheTest {
     assertEquals(0, bad);
     assertTrue(valid > 0);
   }
+
+  @Test
+  void aFencedFileLosesItsSlotsAndIsNotFilledUntilUnfenced() {
+    FileNode n = node();
+    Reference ref = fill(n, 0, block(1, BLOCK));
+    long epoch = cache.epochBeforeRead(n); // a fill under way when the local open comes
+    cache.fenced(n);
+    assertEquals(Verdict.CHANGED, check(ref, 0, BLOCK), "the local open wiped the slot before it went on");
+    assertFalse(cache.fill(n, 1, block(2, BLOCK), epoch), "the fill under way is withdrawn");
+    assertTrue(cache.epochBeforeRead(n) < 0, "no fill starts while a local open is counted");
+    assertNull(cache.reference(n, 1, domain));
+    cache.unfenced(n);
+    fill(n, 0, block(3, BLOCK));
+  }
 }
+

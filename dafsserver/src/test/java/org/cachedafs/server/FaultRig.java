@@ -185,11 +185,16 @@ public final class FaultRig implements AutoCloseable {
 
   /**
    * Starts the server CLI on the server host, listening on {@link #serverUri} with the rig's secret,
-   * exporting {@code export} with {@code leaseMillis}; returns once it listens.
+   * exporting {@code export} with {@code leaseMillis} and a state directory in the rig's work
+   * directory (so that a restart finds its handle key and client records, and nothing of the rig's
+   * stays behind); returns once it listens. Local writers are not fenced: the tests read the export
+   * directly to see what reached the server, which the fence would otherwise serve coherently by
+   * recalling delegations first.
    */
   public Server startServer(Path export, long leaseMillis, String... options) throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of("--export", export.toString(), "--listen", "tcp://" + server.address() + ":" + SERVER_PORT,
-        "--secret-file", secretFile.toString(), "--lease-ms", Long.toString(leaseMillis), "--no-shm"));
+        "--secret-file", secretFile.toString(), "--lease-ms", Long.toString(leaseMillis), "--no-shm",
+        "--state-dir", work.resolve("server-state").toString(), "--no-local-fence"));
     args.addAll(List.of(options));
     Server s = new Server(args);
     s.start();

@@ -41,7 +41,7 @@ class MalformedFrameTest {
     RANDOM_BYTES, HUGE_LENGTH, NEGATIVE_LENGTH, BAD_TRANSPORT_TYPE, BAD_RESERVED, TRUNCATED, BAD_MAGIC, BAD_VERSION,
     BAD_KIND, UNKNOWN_OPCODE, STRING_PAST_FRAME, DATA_LENGTH_HUGE, NEGATIVE_OFFSET, COUNT_OVER_LIMIT, TRAILING_BYTES,
     BIT_FLIP, WRITE_TO_UNKNOWN_REGION, READ_FROM_UNKNOWN_REGION, READ_RESPONSE_UNSOLICITED, REQUEST_BEFORE_SESSION,
-    SCATTER_LIST_OUT_OF_BOUNDS
+    SCATTER_LIST_OUT_OF_BOUNDS, HANDLE_LENGTH_OUT_OF_RANGE
   }
 
   /** A probe: its bytes, and whether they form whole frames (else the test half-closes after sending). */
@@ -55,7 +55,8 @@ class MalformedFrameTest {
       Kind.NEGATIVE_OFFSET, Status.BADXDR,
       Kind.COUNT_OVER_LIMIT, Status.BADXDR,
       Kind.TRAILING_BYTES, Status.BADXDR,
-      Kind.SCATTER_LIST_OUT_OF_BOUNDS, Status.BADXDR);
+      Kind.SCATTER_LIST_OUT_OF_BOUNDS, Status.BADXDR,
+      Kind.HANDLE_LENGTH_OUT_OF_RANGE, Status.BADXDR);
 
   @TempDir Path tmp;
 
@@ -202,7 +203,7 @@ class MalformedFrameTest {
       }
       case STRING_PAST_FRAME: {
         ByteBuffer f = raw.request(Opcode.LOOKUP, new Requests.Lookup(h, "abc"), 0, 1);
-        f.putShort(Codec.HEADER_BYTES + Limits.HANDLE_BYTES, (short) (4 + rnd.nextInt(60000)));
+        f.putShort(Codec.HEADER_BYTES + 1 + h.bytes().length, (short) (4 + rnd.nextInt(60000)));
         return new Probe(kind, RawClient.msg(f), true);
       }
       case DATA_LENGTH_HUGE: {
@@ -227,11 +228,16 @@ class MalformedFrameTest {
       }
       case COUNT_OVER_LIMIT: {
         ByteBuffer f = raw.request(Opcode.READDIR, new Requests.ReadDir(h, 0, 1), 0, 1);
-        f.putInt(Codec.HEADER_BYTES + Limits.HANDLE_BYTES + 8, rnd.nextBoolean() ? Limits.MAX_READDIR_ENTRIES + 1 + rnd.nextInt(1 << 20) : -rnd.nextInt(100));
+        f.putInt(Codec.HEADER_BYTES + 1 + h.bytes().length + 8, rnd.nextBoolean() ? Limits.MAX_READDIR_ENTRIES + 1 + rnd.nextInt(1 << 20) : -rnd.nextInt(100));
         return new Probe(kind, RawClient.msg(f), true);
       }
       case SCATTER_LIST_OUT_OF_BOUNDS:
         return new Probe(kind, RawClient.msg(badScatterList(rnd, raw)), true);
+      case HANDLE_LENGTH_OUT_OF_RANGE: {
+        ByteBuffer f = raw.request(Opcode.GETATTR, new Requests.HandleArg(h, false), 0, 1);
+        f.put(Codec.HEADER_BYTES, (byte) (rnd.nextBoolean() ? 0 : Limits.MAX_HANDLE_BYTES + 1 + rnd.nextInt(255 - Limits.MAX_HANDLE_BYTES)));
+        return new Probe(kind, RawClient.msg(f), true);
+      }
       case TRAILING_BYTES: {
         ByteBuffer f = validRequest(rnd, raw, h);
         byte[] extra = new byte[1 + rnd.nextInt(40)];
@@ -292,7 +298,7 @@ class MalformedFrameTest {
   }
 
   private static FileHandle randomHandle(Random rnd) {
-    byte[] b = new byte[Limits.HANDLE_BYTES];
+    byte[] b = new byte[1 + rnd.nextInt(Limits.MAX_HANDLE_BYTES)];
     rnd.nextBytes(b);
     return new FileHandle(b);
   }

@@ -108,15 +108,27 @@ final class RawClient implements AutoCloseable {
 
   /** Runs the handshake as {@code name}, asking for {@code credits}; returns the status of SESSION_CREATE. */
   Status handshake(byte[] secret, String name, int credits) throws IOException {
+    byte[] clientId = new byte[org.cachedafs.protocol.Limits.CLIENT_ID_BYTES];
+    new SecureRandom().nextBytes(clientId);
+    return handshake(secret, name, credits, clientId);
+  }
+
+  /** The server's boot verifier, from the last AUTH_INIT's reply. */
+  long boot;
+
+  /** Runs the handshake as the client {@code clientId} named {@code name}; returns the status of SESSION_CREATE. */
+  Status handshake(byte[] secret, String name, int credits, byte[] clientId) throws IOException {
     send(request(Opcode.AUTH_INIT, new Requests.AuthInit(name), -1, 0));
     ByteBuffer reply = readMessage();
     FrameHeader h = decodeHeader(reply);
-    byte[] serverNonce = ((Replies.Challenge) decodeBody(h, reply)).serverNonce();
+    Replies.Challenge challenge = (Replies.Challenge) decodeBody(h, reply);
+    byte[] serverNonce = challenge.serverNonce();
+    boot = challenge.boot();
     byte[] clientNonce = Handshake.nonce(new SecureRandom());
     java.security.KeyPair ephemeral = Handshake.ephemeral();
     byte[] share = Handshake.share(ephemeral);
-    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, name, share);
-    send(request(Opcode.SESSION_CREATE, new Requests.SessionCreate(clientNonce, share, proof, credits, 30_000), -1, 0));
+    byte[] proof = Handshake.clientProof(secret, serverNonce, clientNonce, name, share, clientId);
+    send(request(Opcode.SESSION_CREATE, new Requests.SessionCreate(clientNonce, share, proof, credits, 30_000, clientId), -1, 0));
     reply = readMessage();
     h = decodeHeader(reply);
     if (h.status() == Status.OK) {

@@ -38,6 +38,12 @@ class SecurityTest {
       assertEquals(Status.AUTH_FAILED, statusOf(() -> DafsClient.connect(f.uri(), ClientOptions.defaults().withSecret("wrong".getBytes(StandardCharsets.UTF_8)))));
       assertEquals(Status.AUTH_FAILED, statusOf(() -> DafsClient.connect(f.uri(), ClientOptions.defaults())));
       assertEquals(2, f.server.stats().authFailures());
+      // Each mistake says which it was.
+      String refused = f.uri().getHost() + ":" + f.uri().getPort() + " refused the session: ";
+      assertEquals(refused + "wrong secret", assertThrows(DafsException.class,
+          () -> DafsClient.connect(f.uri(), ClientOptions.defaults().withSecret("wrong".getBytes(StandardCharsets.UTF_8)))).detail());
+      assertEquals(refused + "server requires a secret", assertThrows(DafsException.class,
+          () -> DafsClient.connect(f.uri(), ClientOptions.defaults())).detail());
       try (DafsSession s = DafsClient.connect(f.uri(), ClientOptions.defaults().withSecret(secret))) {
         s.create(s.root(), "ok", 0644, true);
       }
@@ -47,6 +53,16 @@ class SecurityTest {
         raw.send(raw.request(Opcode.MKDIR, new Requests.Entry(new FileHandle(new byte[16]), "x", 0755, false), 0, 1));
         assertEquals(Status.BADSESSION, raw.await(5000).reply().status());
       }
+    }
+  }
+
+  @Test
+  void aSecretGivenToAServerWithoutOneIsToldSo() throws Exception {
+    try (ServerFixture f = new ServerFixture(tmp)) {
+      DafsException e = assertThrows(DafsException.class,
+          () -> DafsClient.connect(f.uri(), ClientOptions.defaults().withSecret("s3cret".getBytes(StandardCharsets.UTF_8))));
+      assertEquals(Status.AUTH_FAILED, e.status());
+      assertEquals(f.uri().getHost() + ":" + f.uri().getPort() + " refused the session: server has no secret", e.detail());
     }
   }
 
@@ -100,7 +116,7 @@ class SecurityTest {
   void forgedAndStaleHandlesAreStale() throws Exception {
     try (ServerFixture f = new ServerFixture(tmp)) {
       DafsSession s = f.connect();
-      byte[] random = new byte[Limits.HANDLE_BYTES];
+      byte[] random = new byte[32];
       new SecureRandom().nextBytes(random);
       FileHandle forged = new FileHandle(random);
       assertEquals(Status.STALE, statusOf(() -> s.getattr(forged)));

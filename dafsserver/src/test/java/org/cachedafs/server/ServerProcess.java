@@ -33,6 +33,16 @@ final class ServerProcess implements AutoCloseable {
    * @param descriptorLimit the process's RLIMIT_NOFILE, or 0 to inherit it
    */
   static ServerProcess start(Path dir, int descriptorLimit, List<String> jvmOptions, String... args) throws IOException {
+    List<String> wrapper = new ArrayList<>();
+    if (descriptorLimit > 0) {
+      // ulimit in a shell that then becomes the JVM: the limit applies to the server alone.
+      wrapper.addAll(List.of("bash", "-c", "ulimit -n " + descriptorLimit + " && exec \"$@\"", "server"));
+    }
+    return start(dir, wrapper, jvmOptions, args);
+  }
+
+  /** Starts {@code dafs-server.jar} as {@link #start(Path, int, List, String...)} does, under {@code wrapper} (a command that runs its arguments). */
+  static ServerProcess start(Path dir, List<String> wrapper, List<String> jvmOptions, String... args) throws IOException {
     List<String> java = new ArrayList<>();
     java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     java.addAll(jvmOptions);
@@ -40,11 +50,7 @@ final class ServerProcess implements AutoCloseable {
     java.add(ServerProcessIT.jar().toAbsolutePath().toString());
     java.addAll(List.of("--listen", "tcp://127.0.0.1:0"));
     java.addAll(List.of(args));
-    List<String> cmd = new ArrayList<>();
-    if (descriptorLimit > 0) {
-      // ulimit in a shell that then becomes the JVM: the limit applies to the server alone.
-      cmd.addAll(List.of("bash", "-c", "ulimit -n " + descriptorLimit + " && exec \"$@\"", "server"));
-    }
+    List<String> cmd = new ArrayList<>(wrapper);
     cmd.addAll(java);
     Path err = Files.createTempFile(dir, "server-", ".stderr");
     Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();

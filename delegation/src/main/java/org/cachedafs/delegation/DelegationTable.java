@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The server's delegation state: which clients have which files open, which delegations are granted,
@@ -35,6 +36,11 @@ import java.util.function.LongSupplier;
  * holds a WRITE delegation on it); a WRITE delegation when no other holder has it open at all or holds
  * any delegation on it. Nothing is granted on a file while one of its delegations is being recalled.
  * A holder that already holds a delegation on the file gets the same one again.
+ *
+ * <p>Local opens: processes on the server's host may open a file outside the server (the server's
+ * local-writer fence sees them). Such an open may write, and nothing tells the server whether it does,
+ * so it recalls every delegation on the file, READ and WRITE alike ({@link #localOpened}), and no
+ * delegation is granted on the file until as many local closes balance it ({@link #localClosed}).
  *
  * <p>Thread-safe: every method holds the table's monitor, and futures are completed after it is
  * released, so no waiting operation runs under it.
@@ -75,6 +81,8 @@ public final class DelegationTable<F, H> {
   private final Map<F, Map<H, Integer>> waiters = new HashMap<>();
   /** Guarded by this: holders whose lease ran out while they keep their state ({@link #holderLapsed}). */
   private final java.util.Set<H> lapsed = new java.util.HashSet<>();
+  /** Guarded by this: per file, opens by processes outside the server that have not closed yet. */
+  private final Map<F, Integer> localOpens = new HashMap<>();
 
   /**
    * @param leaseNanos how long a recalled delegation may stay unreturned before it is revoked
@@ -123,8 +131,8 @@ public final class DelegationTable<F, H> {
         return e.grant;
       }
     }
-    if (refuse) {
-      return null;
+    if (refuse || localOpens.containsKey(file)) {
+      return null; // a process outside the server has the file open: it may write at any moment
     }
     for (H waiting : waiters.getOrDefault(file, Map.of()).keySet()) {
       if (!waiting.equals(holder)) {
@@ -159,6 +167,34 @@ public final class DelegationTable<F, H> {
   }
 
   /**
+   * Takes back, after the server restarted, a delegation the holder had before it: the same id and
+   * type. Null when that would conflict with what the table holds now: the id in use by another
+   * delegation (or revoked), another delegation of the holder on the file, or another holder's
+   * delegation that this one excludes (a WRITE delegation excludes every other). The same reclaim
+   * again gets the same grant. Grace keeps new state out while holders reclaim, so a conflict means
+   * the state the holders bring back does not fit together, and the newcomer gets no delegation.
+   */
+  public synchronized Grant<F, H> reclaim(F file, H holder, long id, DelegationType type) {
+    Entry<F, H> known = byId.get(id);
+    if (known != null) {
+      Grant<F, H> g = known.grant;
+      return g.holder().equals(holder) && g.file().equals(file) && g.type() == type ? g : null;
+    }
+    if (id == 0 || revoked.containsKey(id)) {
+      return null;
+    }
+    for (Entry<F, H> e : byFile.getOrDefault(file, List.of())) {
+      if (e.grant.holder().equals(holder) || type == DelegationType.WRITE || e.grant.type() == DelegationType.WRITE) {
+        return null;
+      }
+    }
+    Entry<F, H> e = new Entry<>(new Grant<>(id, file, holder, type));
+    byId.put(id, e);
+    byFile.computeIfAbsent(file, f -> new ArrayList<>()).add(e);
+    return e.grant;
+  }
+
+  /**
    * Checks an operation by {@code requester} against the other holders' delegations on the file.
    * Conflicting delegations not yet recalled move to recalling, with the lease as their deadline; the
    * caller must send each one in {@link Conflict#toRecall()} a recall and wait for
@@ -166,6 +202,61 @@ public final class DelegationTable<F, H> {
    * operation again.
    */
   public synchronized Conflict<F, H> check(F file, H requester, FileAccess access) {
+    Conflict<F, H> c = recall(file, g -> !g.holder().equals(requester) && access.conflictsWith(g.type()));
+    if (!c.isNone()) {
+      waiters.computeIfAbsent(file, f -> new HashMap<>()).merge(requester, 1, Integer::sum);
+    }
+    return c;
+  }
+
+  /**
+   * A process outside the server is opening the file, and its open waits on the caller: it may write,
+   * so every delegation on the file is recalled, and none is granted until {@link #localClosed}
+   * balances this call. The caller lets the open go on once {@link Conflict#resolved()} completes (a
+   * return or a revocation, so at most a lease), as it would a conflicting client's operation.
+   */
+  public synchronized Conflict<F, H> localOpened(F file) {
+    localOpens.merge(file, 1, Integer::sum);
+    return recall(file, g -> true);
+  }
+
+  /**
+   * {@code closes} opens by processes outside the server were closed; returns how many such opens of
+   * the file are left (never below 0: a close of an open the caller never counted changes nothing).
+   */
+  public synchronized int localClosed(F file, int closes) {
+    Integer open = localOpens.get(file);
+    if (open == null) {
+      return 0;
+    }
+    int left = Math.max(0, open - closes);
+    if (left == 0) {
+      localOpens.remove(file);
+    } else {
+      localOpens.put(file, left);
+    }
+    return left;
+  }
+
+  /** Opens of the file by processes outside the server that have not closed yet. */
+  public synchronized int localOpens(F file) {
+    return localOpens.getOrDefault(file, 0);
+  }
+
+  /**
+   * A process outside the server changed the file or its name without an open the caller could hold
+   * up (truncate(2) by path, rename, unlink), or through one opened before the caller watched the
+   * file: it has happened already, so every delegation on the file is recalled and nobody waits.
+   */
+  public synchronized Conflict<F, H> localChanged(F file) {
+    return recall(file, g -> true);
+  }
+
+  /**
+   * Guarded by this: moves the file's delegations that {@code conflicts} picks to recalling (those not
+   * recalling yet are returned to be sent a recall) and gives the future of their resolution.
+   */
+  private Conflict<F, H> recall(F file, Predicate<Grant<F, H>> conflicts) {
     List<Entry<F, H>> entries = byFile.get(file);
     if (entries == null) {
       return Conflict.none();
@@ -174,7 +265,7 @@ public final class DelegationTable<F, H> {
     List<CompletableFuture<Void>> waits = new ArrayList<>();
     long now = ticker.read();
     for (Entry<F, H> e : entries) {
-      if (e.grant.holder().equals(requester) || !access.conflictsWith(e.grant.type())) {
+      if (!conflicts.test(e.grant)) {
         continue;
       }
       if (!e.recalling) {
@@ -189,7 +280,6 @@ public final class DelegationTable<F, H> {
     if (waits.isEmpty()) {
       return Conflict.none();
     }
-    waiters.computeIfAbsent(file, f -> new HashMap<>()).merge(requester, 1, Integer::sum);
     return new Conflict<>(toRecall, CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)));
   }
 
@@ -305,10 +395,11 @@ public final class DelegationTable<F, H> {
     return resolveAll(gone);
   }
 
-  /** The file no longer exists: its delegations (already recalled by the removal) go. */
+  /** The file no longer exists: its delegations (already recalled by the removal) go, and so do its local opens. */
   public List<Grant<F, H>> fileGone(F file) {
     List<Entry<F, H>> gone;
     synchronized (this) {
+      localOpens.remove(file);
       gone = new ArrayList<>(byFile.getOrDefault(file, List.of()));
       for (Entry<F, H> e : gone) {
         remove(e);

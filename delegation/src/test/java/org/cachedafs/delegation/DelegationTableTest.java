@@ -76,6 +76,21 @@ class DelegationTableTest {
   }
 
   @Test
+  void aReclaimKeepsItsIdAndTypeAndIsRefusedWhenItDoesNotFit() {
+    Grant<String, String> a = table.reclaim("f", "A", 7, DelegationType.READ);
+    assertEquals(new Grant<>(7L, "f", "A", DelegationType.READ), a);
+    assertSame(a, table.reclaim("f", "A", 7, DelegationType.READ), "the same reclaim again gets the same grant");
+    assertNull(table.reclaim("f", "A", 7, DelegationType.WRITE), "not with another type");
+    assertNull(table.reclaim("g", "B", 7, DelegationType.READ), "an id is one delegation's");
+    assertNull(table.reclaim("f", "A", 8, DelegationType.READ), "one delegation per holder and file");
+    assertEquals(DelegationType.READ, table.reclaim("f", "B", 9, DelegationType.READ).type(), "READ delegations share a file");
+    assertNull(table.reclaim("f", "C", 10, DelegationType.WRITE), "a WRITE delegation excludes the others");
+    assertEquals(DelegationType.WRITE, table.reclaim("g", "C", 10, DelegationType.WRITE).type());
+    assertNull(table.reclaim("g", "D", 11, DelegationType.READ), "and is excluded by them");
+    assertSame(table.held("f", "A"), table.grant("f", "A", false, false), "a reclaimed delegation is held as a granted one");
+  }
+
+  @Test
   void aClientMayRefuse() {
     table.opened("f", "A", true, false);
     assertNull(table.grant("f", "A", false, true));
@@ -269,5 +284,61 @@ class DelegationTableTest {
     assertTrue(table.recalling("B").isEmpty());
     assertSame(g, table.held("f", "A"));
     assertNull(table.held("f", "B"));
+  }
+
+  // --- opens outside the server (the local-writer fence) ---------------------------------------
+
+  @Test
+  void aLocalOpenRecallsEveryDelegationEvenReadOnesAndWaitsForAllOfThem() {
+    Grant<String, String> a = open("f", "A", false);
+    Grant<String, String> b = open("f", "B", false);
+    Conflict<String, String> c = table.localOpened("f");
+    assertEquals(List.of(a, b), c.toRecall(), "a local open may write: READ delegations come back too");
+    table.returned(a.id(), "A");
+    assertFalse(c.resolved().isDone(), "B's is still out");
+    table.returned(b.id(), "B");
+    assertTrue(c.resolved().isDone());
+  }
+
+  @Test
+  void noDelegationWhileALocalOpenIsCountedAndOneAgainWhenTheClosesBalanceIt() {
+    assertTrue(table.localOpened("f").isNone(), "nothing to recall");
+    table.localOpened("f");
+    assertEquals(2, table.localOpens("f"));
+    assertNull(open("f", "A", false));
+    assertEquals(1, table.localClosed("f", 1));
+    assertNull(open("f", "A", false), "one local open is left");
+    assertEquals(0, table.localClosed("f", 5), "never below zero");
+    assertEquals(0, table.localClosed("f", 1), "a close never counted changes nothing");
+    assertNotNull(open("f", "A", false));
+  }
+
+  @Test
+  void aLocalOpenOfAFileBeingRecalledWaitsOnTheSameRecallAndARevocationLetsItGo() {
+    Grant<String, String> a = open("f", "A", true);
+    Conflict<String, String> first = table.check("f", "B", FileAccess.OPEN_READ);
+    Conflict<String, String> local = table.localOpened("f");
+    assertTrue(local.toRecall().isEmpty(), "no second recall");
+    assertFalse(local.resolved().isDone());
+    ticker.advance(LEASE_MS, TimeUnit.MILLISECONDS);
+    assertEquals(List.of(a), table.expire());
+    assertTrue(first.resolved().isDone());
+    assertTrue(local.resolved().isDone(), "at most a lease");
+  }
+
+  @Test
+  void aLocalChangeAfterTheFactRecallsWithoutCountingAnOpen() {
+    Grant<String, String> a = open("f", "A", false);
+    assertEquals(List.of(a), table.localChanged("f").toRecall());
+    assertEquals(0, table.localOpens("f"));
+    table.returned(a.id(), "A");
+    assertNotNull(open("f", "B", false), "nobody outside the server holds the file open");
+  }
+
+  @Test
+  void aRemovedFileForgetsItsLocalOpens() {
+    table.localOpened("f");
+    table.fileGone("f");
+    assertEquals(0, table.localOpens("f"));
   }
 }

@@ -17,9 +17,10 @@ import org.h2.store.fs.FilePath;
 
 /**
  * H2's way to a {@code dafs} path: its {@link FilePath} extension point, over the java.nio provider.
- * Register it once ({@link #register()}), then use {@code jdbc:h2:dafs://HOST:PORT/dir/db}. H2 then
- * reads and writes its files through the cache, locks them with the server's locks, and forces them
- * to the server's disk on commit.
+ * Open the server's file system ({@code FileSystems.newFileSystem(URI.create("dafs://HOST:PORT/"), env)},
+ * which H2 then finds: a dafs name never connects by itself), register this once ({@link #register()}),
+ * then use {@code jdbc:h2:dafs://HOST:PORT/dir/db}. H2 then reads and writes its files through the
+ * cache, locks them with the server's locks, and forces them to the server's disk on commit.
  */
 public final class FilePathDafs extends FilePath {
   /** Makes {@code dafs:} names known to H2. Idempotent. */

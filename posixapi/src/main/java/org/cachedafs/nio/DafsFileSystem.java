@@ -1,8 +1,7 @@
 package org.cachedafs.nio;
 
 import java.io.IOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -16,9 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.cachedafs.cache.CacheConfig;
 import org.cachedafs.cache.CacheManager;
-import org.cachedafs.client.ClientOptions;
 import org.cachedafs.client.DafsClient;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
@@ -30,9 +27,8 @@ import org.cachedafs.protocol.FileHandle;
  * it. Everything goes through the cache, so files are cached while this client holds delegations on
  * them. Closing the file system closes its channels, the cache and the session.
  *
- * <p>The {@code env} keys when it is created: {@code secret} (String or byte[]), {@code cache.size}
- * (bytes, or with a k/m/g suffix), {@code block.size} (likewise), {@code transport} ({@code tcp}),
- * {@code client.name}. See docs/nio.md.
+ * <p>It is made with the settings of its {@code env} ({@link FileSystemEnv}), and is the one file
+ * system of its provider for its server ({@link OpenFileSystems}).
  *
  * <p>A session that ends for good (the server restarted and no longer knows it, its lease ran out, or
  * no reconnect succeeded in time) ends the file system with it: {@link #isOpen()} turns false, every
@@ -43,6 +39,7 @@ import org.cachedafs.protocol.FileHandle;
 final class DafsFileSystem extends FileSystem {
   private final DafsFileSystemProvider provider;
   private final String authority;
+  private final InetSocketAddress address;
   final DafsSession session;
   final CacheManager cache;
   private final Set<DafsFileChannel> channels = ConcurrentHashMap.newKeySet();
@@ -67,74 +64,36 @@ final class DafsFileSystem extends FileSystem {
   /** Whether every file is opened around the cache, as with {@code ExtendedOpenOption.DIRECT}. */
   final boolean uncached;
 
-  private DafsFileSystem(DafsFileSystemProvider provider, String authority, DafsSession session, CacheManager cache,
-      boolean uncached) {
+  private DafsFileSystem(DafsFileSystemProvider provider, String authority, InetSocketAddress address, DafsSession session,
+      CacheManager cache, boolean uncached) {
     this.uncached = uncached;
     this.provider = provider;
     this.authority = authority;
+    this.address = address;
     this.session = session;
     this.cache = cache;
   }
 
-  static DafsFileSystem connect(DafsFileSystemProvider provider, URI uri, Map<String, ?> env) throws IOException {
-    ClientOptions options = ClientOptions.defaults();
-    Object secret = env.get("secret");
-    if (secret instanceof String s) {
-      options = options.withSecret(s.getBytes(StandardCharsets.UTF_8));
-    } else if (secret instanceof byte[] b) {
-      options = options.withSecret(b);
-    } else if (secret instanceof char[] c) {
-      options = options.withSecret(new String(c).getBytes(StandardCharsets.UTF_8));
-    }
-    if (env.get("transport") != null) {
-      options = options.withTransport(env.get("transport").toString());
-    }
-    if (env.get("client.name") != null) {
-      options = options.withClientName(env.get("client.name").toString());
-    }
-    CacheConfig config = CacheConfig.defaults();
-    if (env.get("block.size") != null) {
-      config = config.withBlockSize((int) bytes(env.get("block.size")));
-    }
-    if (env.get("cache.size") != null) {
-      config = config.withCapacity(bytes(env.get("cache.size")));
-    }
-    if (env.get("read.ahead") != null) {
-      config = config.withReadAhead(Boolean.parseBoolean(env.get("read.ahead").toString()));
-    }
-    boolean uncached = env.get("uncached") != null && Boolean.parseBoolean(env.get("uncached").toString());
-    URI server = URI.create("dafs://" + uri.getAuthority());
-    DafsSession session = DafsClient.connect(server, options);
+  /** Connects to {@code server}, at {@code address} (its host resolved), with the settings of {@code env}. */
+  static DafsFileSystem connect(DafsFileSystemProvider provider, DafsUri server, InetSocketAddress address, FileSystemEnv env)
+      throws IOException {
+    DafsSession session = DafsClient.connect(server.serverUri(), env.client());
     try {
-      return new DafsFileSystem(provider, uri.getAuthority(), session, CacheManager.create(session, config), uncached);
+      return new DafsFileSystem(provider, server.authority(), address, session, CacheManager.create(session, env.cache()), env.uncached());
     } catch (RuntimeException e) {
       session.close();
       throw e;
     }
   }
 
-  /** A size given as a number, or as text with an optional k, m or g suffix. */
-  static long bytes(Object v) {
-    if (v instanceof Number n) {
-      return n.longValue();
-    }
-    String s = v.toString().trim().toLowerCase(java.util.Locale.ROOT);
-    long unit = 1;
-    if (s.endsWith("k")) {
-      unit = 1L << 10;
-    } else if (s.endsWith("m")) {
-      unit = 1L << 20;
-    } else if (s.endsWith("g")) {
-      unit = 1L << 30;
-    }
-    if (unit != 1) {
-      s = s.substring(0, s.length() - 1);
-    }
-    return Long.parseLong(s.trim()) * unit;
-  }
-
+  /** The server as the application first named it, {@code host:port}. */
   String authority() {
     return authority;
+  }
+
+  /** The server's resolved address: which server this is, however it is written. */
+  InetSocketAddress address() {
+    return address;
   }
 
   /**
@@ -175,12 +134,20 @@ final class DafsFileSystem extends FileSystem {
 
   /** The handle of an existing path (following symlinks inside the export). */
   FileHandle handle(DafsPath p) throws IOException {
-    String rel = p.relativeToRoot();
     try {
-      return rel.isEmpty() ? session.root() : session.lookup(session.root(), rel).handle();
+      return serverHandle(p);
     } catch (IOException e) {
       throw NioErrors.of(e, p);
     }
+  }
+
+  /**
+   * As {@link #handle}, with the server's failure as it is: for a caller that reports it against the
+   * path it was asked about (a file whose directory is missing is the file's NoSuchFileException).
+   */
+  FileHandle serverHandle(DafsPath p) throws IOException {
+    String rel = p.relativeToRoot();
+    return rel.isEmpty() ? session.root() : session.lookup(session.root(), rel).handle();
   }
 
   /**

@@ -32,7 +32,6 @@ import java.nio.file.spi.FileSystemProvider;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.cachedafs.cache.CachedFile;
 import org.cachedafs.client.DafsException;
@@ -40,105 +39,89 @@ import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.Status;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The {@code dafs} scheme for java.nio: {@code FileSystems.newFileSystem(URI.create("dafs://HOST:PORT/"), env)}
- * and {@code Path.of(URI.create("dafs://HOST:PORT/dir/file"))}. Found through {@link java.util.ServiceLoader},
- * so the jar on the class path is all an application needs. A thin layer: it checks that a path is
- * its own and hands the work to the {@link DafsFileSystem}, its cache and session.
+ * The {@code dafs} scheme for java.nio. Found through {@link java.util.ServiceLoader}, so the jar on
+ * the class path is all an application needs. A thin layer: it checks that a path is its own and hands
+ * the work to the {@link DafsFileSystem}, its cache and session.
  *
- * <p>{@code Path.of(URI)} for a server with no file system yet creates one with no {@code env}
- * (no secret: loopback servers only).
+ * <pre>{@code
+ * FileSystem fs = FileSystems.newFileSystem(URI.create("dafs://HOST[:PORT]/"), env);  // connects
+ * Path p = fs.getPath("/dir/file");
+ * Path q = Path.of(URI.create("dafs://HOST[:PORT]/dir/file"));                       // finds fs
+ * }</pre>
  *
- * <p>A file system whose session was lost for good is no longer {@code isOpen()}: {@code getFileSystem}
- * does not return it, and {@code newFileSystem} (or {@code Path.of(URI)}) for the same URI replaces it.
+ * <ul>
+ *   <li>A file system is a whole server: {@code newFileSystem} takes {@code dafs://HOST[:PORT]/}, with
+ *       no path (one is an {@link IllegalArgumentException}); without a port it is 5450, the server's
+ *       default. Its {@code env} keys are checked first: an unknown key or a badly typed value is an
+ *       {@link IllegalArgumentException} naming the key (docs/nio.md lists the keys).
+ *   <li>One file system per server: servers are told apart by their resolved address, so {@code
+ *       localhost} and {@code 127.0.0.1} are the same server, and a second {@code newFileSystem} for it
+ *       is a {@link FileSystemAlreadyExistsException}.
+ *   <li><b>Only {@code newFileSystem} connects.</b> {@code getFileSystem(URI)} and {@code getPath(URI)}
+ *       (so {@code Path.of(URI)}) find the file system open for the URI's server, or throw {@link
+ *       FileSystemNotFoundException} saying how to open one; as jimfs does, they never open a session
+ *       of their own, which nothing would ever close, with settings nobody chose.
+ *   <li>A failure to connect names the server, {@code host:port}: refused, unknown host, a peer that
+ *       is not a DAFS server (found out at once if it answers or closes, else after the {@code
+ *       connect.timeout}), and the server's refusal of the secret ("server requires a secret", "wrong
+ *       secret", "server has no secret").
+ *   <li>A file system whose session was lost for good is no longer {@code isOpen()}: {@code
+ *       getFileSystem} does not return it, saying why, and {@code newFileSystem} replaces it.
+ * </ul>
+ *
+ * <p>The installed provider (the one {@code FileSystems} uses) holds the file systems of the
+ * application. A second client of the same server in one JVM, as a test of two clients needs, is a
+ * file system of another instance: {@code new DafsFileSystemProvider().newFileSystem(uri, env)}; its
+ * paths work with {@code Files} like any other, but {@code Path.of(URI)} does not find it.
  */
 public final class DafsFileSystemProvider extends FileSystemProvider {
-  private static final Logger log = LoggerFactory.getLogger(DafsFileSystemProvider.class);
-  private final Map<String, DafsFileSystem> systems = new ConcurrentHashMap<>();
+  private final OpenFileSystems systems = new OpenFileSystems();
 
   @Override
   public String getScheme() {
     return "dafs";
   }
 
-  private static String authority(URI uri) {
-    if (!"dafs".equalsIgnoreCase(uri.getScheme()) || uri.getAuthority() == null || uri.getPort() < 0) {
-      throw new IllegalArgumentException("expected dafs://HOST:PORT/..., got " + uri);
-    }
-    return uri.getAuthority();
-  }
-
-  /** A new file system; one whose session was lost is replaced, a live one is {@link FileSystemAlreadyExistsException}. */
+  /**
+   * A new file system for the server {@code dafs://HOST[:PORT]/}; one whose session was lost is replaced.
+   *
+   * @throws IllegalArgumentException if the URI is not a server's (a path in it, say), or {@code env}
+   *     has an unknown key or a bad value
+   * @throws FileSystemAlreadyExistsException if one is open for the same server
+   * @throws IOException if the server cannot be reached or refuses this client, naming it
+   */
   @Override
   public FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
-    String key = authority(uri);
-    synchronized (systems) {
-      if (live(key) != null) {
-        throw new FileSystemAlreadyExistsException(key);
-      }
-      DafsFileSystem fs = DafsFileSystem.connect(this, uri, env);
-      systems.put(key, fs);
-      return fs;
-    }
+    DafsUri server = DafsUri.server(uri);
+    FileSystemEnv settings = FileSystemEnv.parse(env);
+    return systems.open(server, address -> DafsFileSystem.connect(this, server, address, settings));
   }
 
   /**
-   * The registered file system for {@code key} if its session lives; one whose session was lost is
-   * unregistered and closed (which frees its cache memory; it keeps saying why it stopped). Called
-   * holding {@link #systems}.
+   * The open file system for the server {@code dafs://HOST[:PORT]/}; never connects.
+   *
+   * @throws FileSystemNotFoundException if none is open, or the one that was lost its session
    */
-  private DafsFileSystem live(String key) {
-    DafsFileSystem fs = systems.get(key);
-    if (fs == null || fs.isOpen()) {
-      return fs;
-    }
-    systems.remove(key, fs);
-    try {
-      fs.close();
-    } catch (IOException | RuntimeException e) {
-      // Its channels could not write back over a lost session; that loss was reported to them already.
-      log.debug("closing {} after its session was lost: {}", fs, e.toString());
-    }
-    return null;
-  }
-
-  /** The file system for the URI; one whose session was lost is not found, and says why. */
   @Override
   public FileSystem getFileSystem(URI uri) {
-    DafsFileSystem fs = systems.get(authority(uri));
-    if (fs == null) {
-      throw new FileSystemNotFoundException(uri.toString());
-    }
-    DafsException lost = fs.lost();
-    if (lost != null) {
-      throw new FileSystemNotFoundException(uri + ": " + fs.lostMessage(lost) + "; FileSystems.newFileSystem makes a new one");
-    }
-    return fs;
+    return systems.find(DafsUri.server(uri));
   }
 
+  /**
+   * The path {@code dafs://HOST[:PORT]/PATH} on the open file system for its server; never connects.
+   *
+   * @throws FileSystemNotFoundException if no file system is open for the server
+   */
   @Override
   public Path getPath(URI uri) {
-    String key = authority(uri);
-    DafsFileSystem fs;
-    synchronized (systems) {
-      fs = live(key);
-      if (fs == null) {
-        try {
-          fs = DafsFileSystem.connect(this, uri, Map.of());
-        } catch (IOException e) {
-          throw new FileSystemNotFoundException("cannot reach " + uri + ": " + e.getMessage());
-        }
-        systems.put(key, fs);
-      }
-    }
-    return fs.getPath(uri.getPath() == null || uri.getPath().isEmpty() ? "/" : uri.getPath());
+    DafsUri u = DafsUri.parse(uri);
+    return systems.find(u).getPath(u.path());
   }
 
   void forget(DafsFileSystem fs) {
-    systems.remove(fs.authority(), fs);
+    systems.forget(fs);
   }
 
   private static DafsFileSystem fs(Path p) {
@@ -191,7 +174,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     DafsPath parent = (DafsPath) path.getParent();
     try {
       boolean uncached = fs.uncached || options.contains(com.sun.nio.file.ExtendedOpenOption.DIRECT);
-      CachedFile file = fs.cache.open(fs.handle(parent), path.getFileName().toString(), mode, uncached);
+      CachedFile file = fs.cache.open(fs.serverHandle(parent), path.getFileName().toString(), mode, uncached);
       try {
         if (file.attributes().isDirectory()) {
           throw new FileSystemException(path.toString(), null, "Is a directory");
@@ -254,7 +237,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       throw new FileAlreadyExistsException("/");
     }
     try {
-      fs.session.mkdir(fs.handle((DafsPath) d.getParent()), d.getFileName().toString(), permissions(attrs, 0755));
+      fs.session.mkdir(fs.serverHandle((DafsPath) d.getParent()), d.getFileName().toString(), permissions(attrs, 0755));
     } catch (IOException e) {
       throw NioErrors.of(e, d);
     }
@@ -267,9 +250,9 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     if (path.getNameCount() == 0) {
       throw new FileSystemException("/", null, "the root cannot be deleted");
     }
-    FileHandle parent = fs.handle((DafsPath) path.getParent());
     String name = path.getFileName().toString();
     try {
+      FileHandle parent = fs.serverHandle((DafsPath) path.getParent());
       var found = fs.session.lookup(parent, name);
       if (found.attributes().isDirectory()) {
         fs.session.rmdir(parent, name);
@@ -355,6 +338,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
     if (src.getNameCount() == 0 || dst.getNameCount() == 0) {
       throw new FileSystemException(src.toString(), dst.toString(), "the root cannot be moved");
     }
+    FileHandle moving = fs.handle(src); // a missing source is its failure alone, as the JDK reports it
     FileHandle replaced = null;
     try {
       replaced = fs.session.lookup(fs.session.root(), dst.relativeToRoot()).handle();
@@ -362,9 +346,8 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       // No target.
     }
     try {
-      FileHandle moving = fs.handle(src);
-      fs.session.rename(fs.handle((DafsPath) src.getParent()), src.getFileName().toString(),
-          fs.handle((DafsPath) dst.getParent()), dst.getFileName().toString());
+      fs.session.rename(fs.serverHandle((DafsPath) src.getParent()), src.getFileName().toString(),
+          fs.serverHandle((DafsPath) dst.getParent()), dst.getFileName().toString());
       if (replaced != null && !replaced.equals(moving)) {
         fs.cache.removed(replaced);
       }

@@ -34,16 +34,22 @@ final class NioErrors {
       }
     }
     IOException x = switch (d.status()) {
-      case NOENT, STALE -> new NoSuchFileException(file, second, d.getMessage());
-      case EXIST -> new FileAlreadyExistsException(file, second, d.getMessage());
+      // As the JDK's: the exception's kind says what happened and its file says where; what the server
+      // added, if anything, is the reason (it never names the file again, nor the server's paths).
+      case NOENT, STALE -> new NoSuchFileException(file, second, detail(d));
+      case EXIST -> new FileAlreadyExistsException(file, second, detail(d));
       case NOTEMPTY -> new DirectoryNotEmptyException(file);
       case NOTDIR -> new NotDirectoryException(file);
-      case ACCES, PERM -> new AccessDeniedException(file, second, d.getMessage());
+      case ACCES, PERM -> new AccessDeniedException(file, second, detail(d));
       // The reasons the JDK's Unix provider gives (strerror), so code matching on them works here too.
       default -> new FileSystemException(file, second, reason(d));
     };
     x.initCause(d);
     return x;
+  }
+
+  private static String detail(DafsException d) {
+    return d.detail().isEmpty() ? null : d.detail();
   }
 
   /**

@@ -3,11 +3,15 @@ package org.cachedafs.posix;
 import jnr.constants.platform.Errno;
 import org.cachedafs.protocol.Status;
 
-/** The platform's errno for each protocol status, from jnr-constants. */
-final class Errnos {
+/**
+ * The platform's errno for each protocol status, from jnr-constants: the one table the facade and the
+ * FUSE mount ({@code org.cachedafs.fuse}) both answer with, so a status means the same errno at each door.
+ */
+public final class Errnos {
   private Errnos() {}
 
-  static int of(Status s) {
+  /** The errno for {@code s}; 0 for {@code OK}, EIO for a status with no errno of its own. */
+  public static int of(Status s) {
     Errno e = switch (s) {
       case OK -> null;
       case PERM -> Errno.EPERM;

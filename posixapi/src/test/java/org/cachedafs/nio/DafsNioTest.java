@@ -68,6 +68,14 @@ class DafsNioTest {
     server.close();
   }
 
+  /**
+   * Another client of the same server, in this JVM: a file system of another provider instance, since
+   * the installed provider has one file system per server (localhost is 127.0.0.1 to it).
+   */
+  FileSystem otherClient() throws IOException {
+    return new DafsFileSystemProvider().newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of());
+  }
+
   @Test
   void theProviderIsFoundByItsSchemeAndPathOfUriWorks() throws IOException {
     assertInstanceOf(DafsFileSystemProvider.class, fs.provider());
@@ -76,7 +84,8 @@ class DafsNioTest {
     assertEquals(fs, p.getFileSystem());
     assertEquals("/dir/file", p.toString());
     assertEquals(file, p.toUri());
-    assertThrows(java.nio.file.FileSystemAlreadyExistsException.class, () -> FileSystems.newFileSystem(file, Map.of()));
+    assertThrows(java.nio.file.FileSystemAlreadyExistsException.class,
+        () -> FileSystems.newFileSystem(URI.create("dafs://127.0.0.1:" + server.address().getPort() + "/"), Map.of()));
   }
 
   @Test
@@ -216,7 +225,7 @@ class DafsNioTest {
       assertNotNull(l);
       assertThrows(java.nio.channels.OverlappingFileLockException.class, c::tryLock);
       // Another client (another file system on the same server) cannot take it.
-      try (FileSystem other = FileSystems.newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of());
+      try (FileSystem other = otherClient();
           FileChannel c2 = FileChannel.open(other.getPath("/index/write.lock"), StandardOpenOption.WRITE)) {
         assertNull(c2.tryLock(), "tryLock is a real lock across clients");
         l.release();
@@ -250,7 +259,7 @@ class DafsNioTest {
       }
       assertEquals(before, d.session.stats().requestsSent(), "served from the cache, path and all");
       // Another client renames a directory above the file: the delegation is recalled, the cached path goes.
-      try (FileSystem other = FileSystems.newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of())) {
+      try (FileSystem other = otherClient()) {
         Files.move(other.getPath("/lucene/segment"), other.getPath("/lucene/moved"));
       }
       assertFalse(Files.exists(file), "the old path is gone for this client too");
@@ -289,7 +298,7 @@ class DafsNioTest {
     Path a = remote.resolve("a.dat");
     Files.write(a, new byte[10]);
     assertTrue(Files.exists(a)); // resolved (and maybe remembered) here
-    try (FileSystem other = FileSystems.newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of())) {
+    try (FileSystem other = otherClient()) {
       Files.move(other.getPath("/a.dat"), other.getPath("/b.dat"));
     }
     try (FileChannel ch = FileChannel.open(remote.resolve("b.dat"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -328,7 +337,7 @@ class DafsNioTest {
       FileChannel holder = FileChannel.open(f, StandardOpenOption.WRITE);
       assertNotNull(holder.tryLock());
       holder.close(); // the file stays open through 'keep'
-      try (FileSystem other = FileSystems.newFileSystem(URI.create("dafs://localhost:" + server.address().getPort() + "/"), Map.of());
+      try (FileSystem other = otherClient();
           FileChannel c2 = FileChannel.open(other.getPath("/locked.bin"), StandardOpenOption.WRITE)) {
         FileLock l = c2.tryLock();
         assertNotNull(l, "the closed channel's lock is gone for other clients too");

@@ -24,7 +24,7 @@ import org.cachedafs.transport.Connection;
  * one-sided transfers.
  */
 final class CallbackDispatcher {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CallbackDispatcher.class);
+  private static final org.slf4j.Logger log = org.cachedafs.logging.Loggers.get(CallbackDispatcher.class);
   private final DafsSession session;
   private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "dafs-callbacks");
@@ -107,6 +107,20 @@ final class CallbackDispatcher {
     RecallListener l = listener;
     if (l != null && !delegationIds.isEmpty()) {
       run(() -> delegationIds.forEach(l::revoked));
+    }
+  }
+
+  /**
+   * The session took back its state after a server restart: the delegations it could not are reported
+   * revoked, then the listener hears of the reclaim; both on the callback thread.
+   */
+  void reclaimed(List<Long> lostDelegations) {
+    RecallListener l = listener;
+    if (l != null) {
+      run(() -> {
+        lostDelegations.forEach(l::revoked);
+        l.reclaimed();
+      });
     }
   }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.FsStats;
@@ -34,7 +35,6 @@ import org.cachedafs.transport.Received;
 import org.cachedafs.transport.Region;
 import org.cachedafs.transport.Transport;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The session: each {@link DafsSession} operation as a request, and the parts that carry it.
@@ -45,13 +45,15 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Link}: the connection, its loss, the reconnect, and the session's death;
  *   <li>{@link LeaseRenewer}: the lease, and the revocations its renewals report;
  *   <li>{@link TransferSplitter}: reads and writes cut to the wire's limits;
- *   <li>{@link CallbackDispatcher}: the server's callbacks and the {@link RecallListener}.
+ *   <li>{@link CallbackDispatcher}: the server's callbacks and the {@link RecallListener};
+ *   <li>{@link HeldState} and {@link Recovery}: what the session holds, and taking it back after a
+ *       server restart.
  * </ul>
  *
  * <p>Replies are converted here, at the API's edge, so no wire record reaches the application.
  */
 final class ClientSession extends DafsSession implements ConnectionHandler {
-  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+  private static final Logger log = Loggers.get(ClientSession.class);
   private static final Duration DESTROY_TIMEOUT = Duration.ofSeconds(5);
 
   private final ClientOptions options;
@@ -70,6 +72,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private final LeaseRenewer lease;
   private final LeaseClock leaseClock;
   private final TransferSplitter transfers;
+  private final HeldState held = new HeldState();
+  private final Recovery recovery;
   /** ODAFS, or null when {@link ClientOptions#optimisticReads} is off. */
   private final OptimisticReads odafs;
 
@@ -85,12 +89,25 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     this.callbacks = new CallbackDispatcher(this);
     this.leaseClock = new LeaseClock();
     this.pipeline = new RequestPipeline(timer, callbacks, leaseClock);
-    this.handshake = new ClientHandshake(options, pipeline);
+    this.handshake = new ClientHandshake(options, pipeline, Link.name(address));
     leaseClock.leaseFrom(handshake::leaseMillis);
-    this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer, move);
-    this.lease = new LeaseRenewer(pipeline, callbacks, link, timer);
+    this.recovery = new Recovery(pipeline, new Reclaimer(pipeline, held, options.requestTimeout()), callbacks, this::reclaimRefused, this::forgetServerMemory);
+    this.link = new Link(transport, address, domain, options, this, handshake, pipeline, callbacks, timer, move, recovery);
+    this.lease = new LeaseRenewer(pipeline, callbacks, link, timer, held);
     this.transfers = new TransferSplitter(pipeline, link::domain);
     this.odafs = options.optimisticReads() ? new OptimisticReads(pipeline::connection, link::domain) : null;
+  }
+
+  /** The reclaim after a restart was refused: the session cannot go on. */
+  private void reclaimRefused(DafsException cause) {
+    link.die(cause);
+  }
+
+  /** The server restarted: references to its exported cache name memory of a server that is gone. */
+  private void forgetServerMemory() {
+    if (odafs != null) {
+      odafs.forgetAll();
+    }
   }
 
   /** Connects, authenticates and creates the session; on failure releases everything. */
@@ -111,6 +128,7 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   private void releaseResources() {
     leaseClock.stop();
     timer.shutdownNow();
+    recovery.shutdown();
     callbacks.shutdown();
     pipeline.shutdown();
     move.close();
@@ -178,7 +196,8 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   @Override
   public SessionStats stats() {
     CreditSlots s = pipeline.slots();
-    return new SessionStats(pipeline.sent(), pipeline.retransmissions(), link.reconnects(), s.inFlight(), s.maxInFlight(), s.credits(), link.domain().stats());
+    return new SessionStats(pipeline.sent(), pipeline.retransmissions(), link.reconnects(), s.inFlight(), s.maxInFlight(), s.credits(), link.domain().stats(),
+        recovery.restarts.sum(), recovery.lastReclaimNanos());
   }
 
   /** The request pipeline, for tests in this package that speak the protocol as a client could. */
@@ -288,7 +307,11 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
   public CompletableFuture<OpenFile> openAsync(FileHandle dir, String name, OpenMode mode) {
     int flags = callbacks.hasListener() ? mode.flags() : mode.flags() | Requests.Open.NO_DELEGATION;
     return pipeline.call(Opcode.OPEN, new Requests.Open(dir, name, mode.access(), mode.deny(), flags, mode.mode()), Opened.class)
-        .thenApply(o -> new OpenFile(o.handle(), o.stateId(), mode, o.attributes(), o.delegation(), o.delegationId()));
+        .thenApply(o -> {
+          OpenFile f = new OpenFile(o.handle(), o.stateId(), mode, o.attributes(), o.delegation(), o.delegationId());
+          held.opened(f); // before the caller has it: a restart from now on reclaims it
+          return f;
+        });
   }
 
   @Override
@@ -296,7 +319,9 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
     if (odafs != null) {
       odafs.forget(file.stateId());
     }
-    return done(pipeline.call(Opcode.CLOSE, new Requests.StateArg(file.stateId())));
+    // Held until answered, whatever the answer: an unanswered CLOSE that a restart cuts is sent again
+    // after the reclaim, so the open must be reclaimed for it to close.
+    return done(pipeline.call(Opcode.CLOSE, new Requests.StateArg(file.stateId())).whenComplete((b, e) -> held.closed(file.stateId())));
   }
 
   @Override
@@ -367,7 +392,10 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   @Override
   public CompletableFuture<Void> lockAsync(OpenFile file, LockRange range) {
-    return done(pipeline.call(Opcode.LOCK, new Requests.Lock(file.stateId(), file.handle(), range)));
+    return done(pipeline.call(Opcode.LOCK, new Requests.Lock(file.stateId(), file.handle(), range)).thenApply(b -> {
+      held.locked(file.handle(), range);
+      return b;
+    }));
   }
 
   @Override
@@ -377,12 +405,16 @@ final class ClientSession extends DafsSession implements ConnectionHandler {
 
   @Override
   public CompletableFuture<Void> unlockAsync(OpenFile file, LockRange range) {
-    return done(pipeline.call(Opcode.LOCKU, new Requests.Lock(file.stateId(), file.handle(), range)));
+    return done(pipeline.call(Opcode.LOCKU, new Requests.Lock(file.stateId(), file.handle(), range)).thenApply(b -> {
+      held.unlocked(file.handle(), range);
+      return b;
+    }));
   }
 
   @Override
   public CompletableFuture<Void> returnDelegationAsync(long delegationId, FileHandle handle) {
-    return done(pipeline.call(Opcode.DELEGRETURN, new Requests.Delegation(delegationId, handle)));
+    // Returned, revoked or unknown to the server: whatever the answer, there is nothing left to reclaim.
+    return done(pipeline.call(Opcode.DELEGRETURN, new Requests.Delegation(delegationId, handle)).whenComplete((b, e) -> held.delegationGone(delegationId)));
   }
 
   @Override

@@ -30,8 +30,11 @@ import org.cachedafs.transport.Region;
  * the server would refuse them, but without sending anything.
  *
  * <p>If the connection drops, the session reconnects, binds the new connection to itself and
- * retransmits what was outstanding; the server's reply cache makes that exactly-once. The lease is
- * renewed in the background. Closing the session destroys it on the server, which releases its opens
+ * retransmits what was outstanding; the server's reply cache makes that exactly-once. If the server
+ * restarted meanwhile (its boot verifier says so), the session makes a new session under its client
+ * identity, reclaims its opens, locks and delegations under their old ids in the server's grace
+ * period, and then sends what was outstanding: the application sees a pause, and its {@link OpenFile}s
+ * go on working (docs/consistency.md, "Server restart"). The lease is renewed in the background. Closing the session destroys it on the server, which releases its opens
  * and locks.
  */
 public abstract class DafsSession implements AutoCloseable {
@@ -69,8 +72,10 @@ public abstract class DafsSession implements AutoCloseable {
   public abstract boolean leaseHeld();
 
   /**
-   * Why the session ended, once it has: the server no longer knew it (a restart, a lease that ran out),
-   * no reconnect succeeded within the timeout, or {@link #close()}. Every request then fails with this.
+   * Why the session ended, once it has: the server no longer knew it (a lease that ran out), it
+   * restarted and refused the session's reclaim ({@code NO_GRACE}: the grace period was over;
+   * {@code RECLAIM_BAD}: it had no record of this client), no reconnect succeeded within the timeout,
+   * or {@link #close()}. Every request then fails with this.
    * Empty while the session is open.
    */
   public abstract Optional<DafsException> failure();

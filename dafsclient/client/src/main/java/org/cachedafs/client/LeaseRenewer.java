@@ -20,8 +20,10 @@ final class LeaseRenewer {
   private final CallbackDispatcher callbacks;
   private final Link link;
   private final ScheduledExecutorService timer;
+  private final HeldState held;
 
-  LeaseRenewer(RequestPipeline pipeline, CallbackDispatcher callbacks, Link link, ScheduledExecutorService timer) {
+  LeaseRenewer(RequestPipeline pipeline, CallbackDispatcher callbacks, Link link, ScheduledExecutorService timer, HeldState held) {
+    this.held = held;
     this.pipeline = pipeline;
     this.callbacks = callbacks;
     this.link = link;
@@ -36,6 +38,7 @@ final class LeaseRenewer {
 
   CompletableFuture<Void> renew() {
     return pipeline.call(Opcode.SESSION_RENEW, Requests.NoArgs.INSTANCE, Replies.Renewed.class).thenApply(r -> {
+      r.revokedDelegations().forEach(held::delegationGone); // not to be reclaimed after a restart
       callbacks.revoked(r.revokedDelegations());
       return null;
     });

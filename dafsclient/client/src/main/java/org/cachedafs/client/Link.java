@@ -1,16 +1,20 @@
 package org.cachedafs.client;
 
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.LongAdder;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Transport;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The session's hold on a connection to the server: the first connect, noticing a loss, reconnecting
@@ -21,13 +25,15 @@ import org.slf4j.LoggerFactory;
  * there. Where {@link TransportMove} allows, the session then moves to shm, and from then on its
  * memory lives in the shm domain, so every reconnect moves it again before anything is resent.
  *
- * <p>A loss is repaired on the timer thread: connect, {@link ClientHandshake#bind}, the move if the
- * session made it, then {@link RequestPipeline#install}, which resends what was outstanding. Back-off doubles from 10 ms to 1 s. A
- * server that no longer knows the session (BADSESSION, EXPIRED) or fails its proof (AUTH_FAILED) ends
- * it at once, since trying again cannot help.
+ * <p>A loss is repaired on the timer thread: connect, {@link ClientHandshake#resume} (a bind), the
+ * move if the session made it, then {@link RequestPipeline#install}, which resends what was
+ * outstanding. Back-off doubles from 10 ms to 1 s. A server that no longer knows the session
+ * (BADSESSION, EXPIRED) or fails its proof (AUTH_FAILED) ends it at once, since trying again cannot
+ * help. A server that restarted (another boot verifier) gets a new session instead, which the
+ * {@link Recovery} then fills with what the old one held.
  */
 final class Link {
-  private static final Logger log = LoggerFactory.getLogger(Link.class);
+  private static final Logger log = Loggers.get(Link.class);
 
   private final Transport transport;
   private final SocketAddress address;
@@ -39,7 +45,15 @@ final class Link {
   private final CallbackDispatcher callbacks;
   private final ScheduledExecutorService timer;
   private final TransportMove move;
+  private final Recovery recovery;
   private final LongAdder reconnects = new LongAdder();
+  /**
+   * Touched by the timer thread only: set when a reconnect found the server restarted and made a new
+   * session, until that session's connection is installed and its reclaim started.
+   */
+  private boolean reclaimDue;
+  /** When the restart was found (nanoTime), for the reclaim's duration. */
+  private long restartFoundAt;
   /** Set once by {@link #open} when the session moved: its memory is then in the move's domain. */
   private volatile boolean moved;
   /**
@@ -50,8 +64,9 @@ final class Link {
 
   Link(Transport transport, SocketAddress address, MemoryDomain domain, ClientOptions options, ConnectionHandler handler,
       ClientHandshake handshake, RequestPipeline pipeline, CallbackDispatcher callbacks, ScheduledExecutorService timer,
-      TransportMove move) {
+      TransportMove move, Recovery recovery) {
     this.move = move;
+    this.recovery = recovery;
     this.transport = transport;
     this.address = address;
     this.domain = domain;
@@ -72,10 +87,11 @@ final class Link {
     Connection c = null;
     Connection m = null;
     try {
-      c = transport.connect(address, domain, handler);
-      handshake.create(c);
+      c = connect();
+      long deadline = handshake.deadline();
+      handshake.create(c, deadline);
       if (move.wanted()) {
-        m = moveFrom(c, move.required());
+        m = moveFrom(c, move.required(), deadline);
       }
       // Set before the install: a loss of m right after it must reconnect by moving again.
       moved = m != null;
@@ -99,17 +115,54 @@ final class Link {
   }
 
   /**
+   * A new connection to the server. The JDK's reasons ("Connection refused", or an UnknownHostException
+   * with no message at all) do not say where to: these name the server, keeping the exception's kind.
+   */
+  private Connection connect() throws IOException {
+    if (address instanceof InetSocketAddress i && i.isUnresolved()) {
+      throw new UnknownHostException("cannot connect to " + name(address) + ": unknown host");
+    }
+    try {
+      return transport.connect(address, domain, handler);
+    } catch (ConnectException e) {
+      throw named(new ConnectException(cannotConnect(e)), e);
+    } catch (SocketTimeoutException e) {
+      throw named(new SocketTimeoutException(cannotConnect(e)), e);
+    } catch (IOException e) {
+      throw new IOException(cannotConnect(e), e);
+    }
+  }
+
+  private String cannotConnect(IOException e) {
+    return "cannot connect to " + name(address) + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+  }
+
+  private static <E extends IOException> E named(E named, IOException cause) {
+    named.initCause(cause);
+    return named;
+  }
+
+  /** The server as the application named it (a host name stays a name): {@code host:port}. */
+  static String name(SocketAddress address) {
+    if (address instanceof InetSocketAddress i) {
+      String host = i.getHostString();
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + i.getPort();
+    }
+    return String.valueOf(address);
+  }
+
+  /**
    * Moves the session bound on {@code bootstrap} to shm: a connection bound to it, or null if that
    * cannot be done and {@code required} is false (then why is logged).
    *
    * @throws DafsException if it cannot be done and {@code required}, saying why
    */
-  private Connection moveFrom(Connection bootstrap, boolean required) throws DafsException {
+  private Connection moveFrom(Connection bootstrap, boolean required, long deadline) throws DafsException {
     Connection m = null;
     try {
-      m = move.connect(bootstrap, pipeline, handler, server(), required);
+      m = move.connect(bootstrap, pipeline, handler, server(), required, ClientHandshake.left(deadline));
       if (m != null) {
-        handshake.bind(m);
+        handshake.bind(m, deadline);
       }
       return m;
     } catch (DafsException e) {
@@ -171,12 +224,19 @@ final class Link {
       Connection c = null;
       Connection data = null;
       try {
-        c = transport.connect(address, domain, handler);
-        handshake.bind(c);
+        c = connect();
+        long handshakeDeadline = handshake.deadline();
+        long old = pipeline.sessionId();
+        if (handshake.resume(c, handshakeDeadline)) {
+          reclaimDue = true;
+          restartFoundAt = System.nanoTime();
+          log.info("the server at {} restarted: session {} is gone; reclaiming its state in new session {}", address, Long.toHexString(old),
+              Long.toHexString(pipeline.sessionId()));
+        }
         // A moved session's memory is in the shm domain, which tcp cannot reach: it must move again
         // before anything is resent (the server abandons, without answering, a direct request it
         // would have to run over this bootstrap meanwhile; see DataOps).
-        data = moved ? moveFrom(c, true) : c;
+        data = moved ? moveFrom(c, true, handshakeDeadline) : c;
         // Counted before the resend: a caller whose retried request completes sees the reconnect.
         reconnects.increment();
         pipeline.install(data);
@@ -184,6 +244,10 @@ final class Link {
           c.close();
         }
         log.info("reconnected to {} and bound session {}{}", address, Long.toHexString(pipeline.sessionId()), moved ? " (on shm)" : "");
+        if (reclaimDue) {
+          reclaimDue = false;
+          recovery.start(restartFoundAt);
+        }
         return;
       } catch (DafsException e) {
         close(c, data);

@@ -108,6 +108,14 @@ final class OptimisticReads {
   }
 
   /** The open closed: its references go. */
+  /**
+   * The server restarted: every reference names the slot of a server that is gone, whose memory a
+   * client on its host may still have mapped, where nothing will ever mark a block changed again.
+   */
+  void forgetAll() {
+    tables.clear();
+  }
+
   void forget(long stateId) {
     tables.remove(stateId);
   }

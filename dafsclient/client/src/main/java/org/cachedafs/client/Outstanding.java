@@ -23,6 +23,14 @@ final class Outstanding {
   volatile long sentAt;
   /** DELAY answers so far; touched only by the pipeline's reply handling, on a receive thread. */
   int delays;
+  /** Whether it has gone out on a connection: then a server that restarted since may have run it. */
+  volatile boolean transmitted;
+  /**
+   * Set when the server restarted while it was unanswered and it had gone out: it is sent again in the
+   * new session, where the reply cache no longer knows it, so its error may say it had run
+   * ({@link AcrossRestart}).
+   */
+  volatile boolean resentAfterRestart;
 
   Outstanding(long id, Opcode op, Request body, Connection pinned) {
     this.id = id;

@@ -18,8 +18,9 @@ public interface RecallListener {
   void onRecall(long delegationId, FileHandle handle);
 
   /**
-   * The session is gone for good (the server no longer knows it, after a restart or a lease that ran
-   * out, or it could not reconnect): every delegation it held is gone with it. Called once.
+   * The session is gone for good (the server no longer knows it, after a lease that ran out or a
+   * restart whose reclaim it refused, or it could not reconnect): every delegation it held is gone
+   * with it. Called once.
    */
   default void sessionLost(DafsException cause) {}
 
@@ -28,4 +29,11 @@ public interface RecallListener {
    * returned within the lease, perhaps because the recall never arrived. May be reported more than once.
    */
   default void revoked(long delegationId) {}
+
+  /**
+   * The server restarted, and the session took back its opens, locks and delegations in the server's
+   * grace period, under their old ids (delegations it could not take back were reported to {@link
+   * #revoked} just before). A cache may write back what it holds dirty now. Called on the callback thread.
+   */
+  default void reclaimed() {}
 }

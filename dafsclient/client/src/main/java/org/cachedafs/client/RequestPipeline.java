@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Body;
 import org.cachedafs.protocol.Codec;
 import org.cachedafs.protocol.FrameHeader;
@@ -31,7 +32,6 @@ import org.cachedafs.protocol.Status;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.Received;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every request from its call to its reply: credit slots, encoding, sending, reply matching, DELAY
@@ -47,12 +47,17 @@ import org.slf4j.LoggerFactory;
  * request is either sent on the new connection by its sender or resent by the sweep, never lost in
  * between. Senders share the read lock, so they do not wait for each other.
  *
+ * <p>When the server restarted, the session it knew is gone and with it the slots and the reply cache:
+ * {@link #restart} moves every unanswered request aside ({@link #held}), and while the session takes
+ * its state back ({@link Reclaimer}) every request that may name that state waits there too; {@link
+ * #resume} then starts them all again, in their order, on the new session's slots.
+ *
  * <p>The transport's receive thread must not send (see {@link
  * org.cachedafs.transport.ConnectionHandler}). A request started on it (a reply freed a slot for a
  * waiting request, or a completion made a new call) goes to the {@code dafs-sender} thread.
  */
 final class RequestPipeline {
-  private static final Logger log = LoggerFactory.getLogger(RequestPipeline.class);
+  private static final Logger log = Loggers.get(RequestPipeline.class);
 
   private final ScheduledExecutorService timer;
   private final CallbackDispatcher callbacks;
@@ -78,6 +83,15 @@ final class RequestPipeline {
   private volatile long sessionId;
   /** Written once by {@link #fail}; from then on every request fails with it. */
   private volatile DafsException dead;
+  /**
+   * Written under {@link #connectionLock}'s write lock: from a server restart until the reclaim is
+   * done, requests that may name the session's state wait in {@link #held}.
+   */
+  private volatile boolean recovering;
+  /** Requests waiting for the reclaim, in the order they are to start: added under the read lock, drained under the write lock. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Outstanding> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** Server restarts this session has lived through; written under the write lock. */
+  private volatile int restarts;
 
   RequestPipeline(ScheduledExecutorService timer, CallbackDispatcher callbacks, LeaseClock lease) {
     this.timer = timer;
@@ -101,18 +115,50 @@ final class RequestPipeline {
     DafsException d = refused != null ? refused : dead;
     if (d != null) {
       o.result.completeExceptionally(d);
-    } else if (op.sequenced()) {
-      slots.submit((slot, seq) -> begin(o, slot, seq));
-    } else {
-      begin(o, -1, 0);
+      return o.result;
+    }
+    connectionLock.readLock().lock();
+    try {
+      start(o);
+    } finally {
+      connectionLock.readLock().unlock();
     }
     return o.result;
   }
 
-  private void begin(Outstanding o, int slot, int sequence) {
+  /**
+   * Under {@link #connectionLock} (either lock): holds the request for the reclaim, or starts it on a
+   * slot of the session now (or at once, unsequenced).
+   */
+  private void start(Outstanding o) {
+    if (recovering && waitsForReclaim(o.op)) {
+      held.add(o);
+      DafsException d = dead;
+      if (d != null && held.remove(o)) {
+        o.result.completeExceptionally(d); // the session died meanwhile, after fail emptied the queue
+      }
+    } else if (o.op.sequenced()) {
+      CreditSlots s = slots;
+      s.submit((slot, seq) -> begin(o, s, slot, seq));
+    } else {
+      begin(o, null, -1, 0);
+    }
+  }
+
+  /**
+   * Whether a request must wait until the session has taken its state back after a restart: all but
+   * the reclaim itself and the ones about the session alone (a renewal keeps the new session alive
+   * meanwhile; a destroy ends it).
+   */
+  private static boolean waitsForReclaim(Opcode op) {
+    return !op.reclaims() && op != Opcode.SESSION_RENEW && op != Opcode.SESSION_DESTROY;
+  }
+
+  /** @param from the slots that gave {@code slot}, null for an unsequenced request */
+  private void begin(Outstanding o, CreditSlots from, int slot, int sequence) {
     if (onReceiveThread.get()) {
       try {
-        sender.execute(() -> begin(o, slot, sequence));
+        sender.execute(() -> begin(o, from, slot, sequence));
         return;
       } catch (RejectedExecutionException e) {
         // The session is closing: fall through and fail it below.
@@ -121,20 +167,30 @@ final class RequestPipeline {
     DafsException d = dead;
     if (d != null) {
       if (slot >= 0) {
-        slots.release(slot);
+        from.release(slot);
       }
       o.result.completeExceptionally(d);
       return;
     }
-    o.slot = slot;
-    o.sentAt = System.nanoTime();
-    o.encoded = Codec.encode(FrameHeader.request(o.op, o.id, sessionId, slot, sequence), o.body);
     connectionLock.readLock().lock();
     try {
+      if ((from != null && from != slots) || (recovering && waitsForReclaim(o.op))) {
+        // A slot of the session from before a restart (it waited for one, or the sender thread held
+        // it up), or a request that must now wait for the reclaim: it starts again.
+        if (from == slots && slot >= 0) {
+          from.release(slot);
+        }
+        start(o);
+        return;
+      }
+      o.slot = slot;
+      o.sentAt = System.nanoTime();
+      o.encoded = Codec.encode(FrameHeader.request(o.op, o.id, sessionId, slot, sequence), o.body);
       outstanding.put(o.id, o);
       Connection c = connection;
       if (c != null) {
         c.send(o.encoded);
+        o.transmitted = true;
         sent.increment();
       }
     } catch (IOException e) {
@@ -151,6 +207,7 @@ final class RequestPipeline {
       Connection c = connection;
       if (c != null && outstanding.get(o.id) == o) {
         c.send(o.encoded);
+        o.transmitted = true;
         sent.increment();
         retransmissions.increment();
       }
@@ -197,6 +254,9 @@ final class RequestPipeline {
         h = Codec.decodeHeader(message);
       } catch (MalformedFrameException e) {
         log.warn("closing connection to {}: malformed frame from server: {}", c.remoteAddress(), e.getMessage());
+        // Before the close, which would fail them with no reason: a handshake learns that the peer
+        // answered, with something that is not DAFS.
+        failPinned(c, new java.net.ProtocolException("malformed frame: " + e.getMessage()));
         c.close();
         return;
       }
@@ -236,8 +296,20 @@ final class RequestPipeline {
       Body body = Codec.decodeBody(h, message);
       if (h.status() == Status.OK) {
         o.result.complete(body);
+        return;
+      }
+      DafsException failed = new DafsException(h.status(), ((Replies.Error) body).message());
+      CompletableFuture<Body> instead = o.resentAfterRestart ? AcrossRestart.outcome(o, failed, this) : null;
+      if (instead == null) {
+        o.result.completeExceptionally(failed);
       } else {
-        o.result.completeExceptionally(new DafsException(h.status(), ((Replies.Error) body).message()));
+        instead.whenComplete((b, e) -> {
+          if (e == null) {
+            o.result.complete(b);
+          } else {
+            o.result.completeExceptionally(e);
+          }
+        });
       }
     } catch (MalformedFrameException e) {
       o.result.completeExceptionally(new DafsException(Status.BADXDR, "malformed reply to " + o.op + ": " + e.getMessage()));
@@ -283,6 +355,7 @@ final class RequestPipeline {
         sent.increment();
         retransmissions.increment();
         c.send(o.encoded);
+        o.transmitted = true;
       }
     } finally {
       connectionLock.writeLock().unlock();
@@ -290,15 +363,72 @@ final class RequestPipeline {
   }
 
   /**
+   * The server restarted, and the session is now {@code sessionId} with {@code credits}: every request
+   * unanswered or waiting for a slot is held, to start again on the new slots at {@link #resume}, and
+   * so is every new request that may name the session's state, until then. A reclaim still unanswered
+   * (the server restarted again during it) fails: the next reclaim takes over.
+   */
+  void restart(long sessionId, int credits) {
+    java.util.Deque<CreditSlots.Start> waiting;
+    connectionLock.writeLock().lock();
+    try {
+      restarts++;
+      recovering = true;
+      this.sessionId = sessionId;
+      CreditSlots old = slots;
+      slots = new CreditSlots(credits);
+      List<Outstanding> unanswered = new ArrayList<>();
+      for (Outstanding o : outstanding.values()) {
+        if (o.pinned == null) {
+          unanswered.add(o);
+        }
+      }
+      unanswered.sort(Comparator.comparingLong(o -> o.id));
+      for (Outstanding o : unanswered) {
+        if (!outstanding.remove(o.id, o)) {
+          continue;
+        }
+        if (o.op.reclaims()) {
+          o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "the server restarted again during the reclaim"));
+          continue;
+        }
+        // Sent to the server that is gone, it may have run there: its error may say so (AcrossRestart).
+        o.resentAfterRestart |= o.transmitted;
+        o.transmitted = false;
+        held.add(o);
+      }
+      waiting = old.drainWaiting();
+    } finally {
+      connectionLock.writeLock().unlock();
+    }
+    // Each finds its slot is the old session's, and is held after the unanswered ones.
+    waiting.forEach(w -> w.start(-1, 0));
+  }
+
+  /** The reclaim is done: the held requests start, in order, before any made from now on. */
+  void resume() {
+    connectionLock.writeLock().lock();
+    try {
+      recovering = false;
+      for (Outstanding o; (o = held.poll()) != null; ) {
+        start(o);
+      }
+    } finally {
+      connectionLock.writeLock().unlock();
+    }
+  }
+
+  /** How many server restarts the session has lived through. */
+  int restarts() {
+    return restarts;
+  }
+
+  /**
    * {@code c} closed: the handshake requests pinned to it fail, and if it was the session's
    * connection the session has none until the next {@link #install}. Returns whether it was.
    */
   boolean lost(Connection c, Throwable cause) {
-    for (Outstanding o : outstanding.values()) {
-      if (o.pinned == c && outstanding.remove(o.id, o)) {
-        o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "during " + o.op, cause));
-      }
-    }
+    failPinned(c, cause);
     connectionLock.writeLock().lock();
     try {
       if (connection != c) {
@@ -308,6 +438,15 @@ final class RequestPipeline {
       return true;
     } finally {
       connectionLock.writeLock().unlock();
+    }
+  }
+
+  /** The handshake requests pinned to {@code c} fail with CONNECTION_LOST, caused by {@code cause} (null: a plain close). */
+  private void failPinned(Connection c, Throwable cause) {
+    for (Outstanding o : outstanding.values()) {
+      if (o.pinned == c && outstanding.remove(o.id, o)) {
+        o.result.completeExceptionally(new DafsException(Status.CONNECTION_LOST, "during " + o.op, cause));
+      }
     }
   }
 
@@ -328,6 +467,9 @@ final class RequestPipeline {
     CreditSlots s = slots;
     if (s != null) {
       s.drainWaiting().forEach(start -> start.start(-1, 0));
+    }
+    for (Outstanding o; (o = held.poll()) != null; ) {
+      o.result.completeExceptionally(cause);
     }
     Connection c = connection;
     if (c != null) {

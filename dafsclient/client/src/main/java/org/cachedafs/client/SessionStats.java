@@ -12,5 +12,10 @@ import org.cachedafs.transport.DomainStats;
  * @param maxInFlight the most requests ever outstanding at once; never more than {@code credits}
  * @param credits slots the server granted
  * @param domain the session's registered memory
+ * @param serverRestarts restarts of the server the session lived through (each found at a reconnect,
+ *     by the server's new boot verifier, and followed by a reclaim)
+ * @param lastReclaimNanos how long the last reclaim took, from finding the restart to letting the
+ *     held requests go; 0 before any
  */
-public record SessionStats(long requestsSent, long retransmissions, long reconnects, int inFlight, int maxInFlight, int credits, DomainStats domain) {}
+public record SessionStats(long requestsSent, long retransmissions, long reconnects, int inFlight, int maxInFlight, int credits, DomainStats domain,
+    long serverRestarts, long lastReclaimNanos) {}

@@ -2,7 +2,9 @@ package org.cachedafs.client;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.Locale;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.protocol.Opcode;
 import org.cachedafs.protocol.Replies;
 import org.cachedafs.protocol.Requests;
@@ -14,7 +16,6 @@ import org.cachedafs.transport.MemoryDomain;
 import org.cachedafs.transport.Transport;
 import org.cachedafs.transport.Transports;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Moving a session from the tcp connection it authenticated on to {@code shm}, when the server is on
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Owns the shm domain while the session might use it: {@link #close} releases it.
  */
 final class TransportMove {
-  private static final Logger log = LoggerFactory.getLogger(TransportMove.class);
+  private static final Logger log = Loggers.get(TransportMove.class);
 
   /** The transport setting. */
   enum Mode {
@@ -98,10 +99,9 @@ final class TransportMove {
    * @throws DafsException if it cannot be done and {@code required} (the mode is {@code shm}, or the
    *     session's memory already lives in the shm domain), saying why
    */
-  Connection connect(Connection bootstrap, RequestPipeline pipeline, ConnectionHandler handler, String server, boolean required)
-      throws DafsException {
-    Replies.Offers offers = (Replies.Offers) pipeline.exchange(bootstrap, Opcode.TRANSPORT_OFFERS, Requests.NoArgs.INSTANCE,
-        ClientHandshake.TIMEOUT);
+  Connection connect(Connection bootstrap, RequestPipeline pipeline, ConnectionHandler handler, String server, boolean required,
+      Duration timeout) throws DafsException {
+    Replies.Offers offers = (Replies.Offers) pipeline.exchange(bootstrap, Opcode.TRANSPORT_OFFERS, Requests.NoArgs.INSTANCE, timeout);
     Replies.Offer offer = offers.offers().stream().filter(o -> o.scheme().equals("shm")).findFirst().orElse(null);
     if (offer == null) {
       return stayOrFail(required, "the server at " + server + " offers no shm transport (only clients that reach it over loopback "

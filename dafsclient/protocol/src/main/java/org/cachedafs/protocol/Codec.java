@@ -29,9 +29,13 @@ public final class Codec {
    * 2: handshakes agree a per-session key (X25519), and SESSION_BIND proves it. 3: direct transfers
    * name client memory by an opaque region descriptor; TRANSPORT_OFFERS. 4: ODAFS: READ and
    * READ_DIRECT carry flags and may ask for references to the server's exported cache, their replies
-   * carry them, and REFERENCES asks for a range.
+   * carry them, and REFERENCES asks for a range. 5: a file handle is 1 to 160 bytes with its length
+   * before it (it was 16 bytes), so that a server can build it from the kernel's file handle and it
+   * outlives the server. 6: grace and reclaim after a server restart: AUTH_INIT's reply carries the
+   * server's boot verifier, SESSION_CREATE a client id (covered by the client's proof), and
+   * OPEN_RECLAIM, LOCK_RECLAIM and RECLAIM_COMPLETE take back what a client held before the restart.
    */
-  public static final int VERSION = 4;
+  public static final int VERSION = 6;
   public static final int HEADER_BYTES = 40;
   static final int REQUEST_ID_OFFSET = 16;
 

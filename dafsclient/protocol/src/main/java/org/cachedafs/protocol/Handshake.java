@@ -20,8 +20,9 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <ol>
  *   <li>client → AUTH_INIT(name); server → CHALLENGE(serverNonce), fresh for the connection;
- *   <li>client → SESSION_CREATE(clientNonce, clientShare, proof) with an ephemeral X25519 key share
- *       and {@code proof = HMAC(secret, "client" | serverNonce | clientNonce | name | clientShare)};
+ *   <li>client → SESSION_CREATE(clientNonce, clientShare, proof, clientId) with an ephemeral X25519 key
+ *       share and {@code proof = HMAC(secret, "client" | serverNonce | clientNonce | name | clientShare
+ *       | clientId)};
  *   <li>server checks it in constant time and answers with its own ephemeral share and
  *       {@code HMAC(secret, "server" | clientNonce | serverNonce | name | clientShare | serverShare)},
  *       which the client checks, so each side knows the other holds the secret and that the shares
@@ -88,8 +89,9 @@ public final class Handshake {
     }
   }
 
-  public static byte[] clientProof(byte[] secret, byte[] serverNonce, byte[] clientNonce, String name, byte[] clientShare) {
-    return hmac(secret, "client", serverNonce, clientNonce, utf8(name), clientShare);
+  /** Covers the client id too, so that no one without the secret can make a client take on another's identity. */
+  public static byte[] clientProof(byte[] secret, byte[] serverNonce, byte[] clientNonce, String name, byte[] clientShare, byte[] clientId) {
+    return hmac(secret, "client", serverNonce, clientNonce, utf8(name), clientShare, clientId);
   }
 
   public static byte[] serverProof(byte[] secret, byte[] serverNonce, byte[] clientNonce, String name, byte[] clientShare, byte[] serverShare) {

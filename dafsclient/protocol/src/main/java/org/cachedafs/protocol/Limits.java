@@ -33,10 +33,18 @@ public final class Limits {
   public static final int MAX_NAME = 255;
   /** The longest relative path a LOOKUP may carry, in UTF-8 bytes (as Linux PATH_MAX). */
   public static final int MAX_PATH = 4096;
-  /** The length of a file handle, in bytes. */
-  public static final int HANDLE_BYTES = 16;
+  /**
+   * The longest file handle, in bytes. Room for the largest handle a Linux file system makes
+   * ({@code MAX_HANDLE_SZ}, 128 bytes) and what the server puts around it (docs/protocol.md §2.1).
+   */
+  public static final int MAX_HANDLE_BYTES = 160;
   /** The length of the challenge nonces and of the HMAC-SHA256 proofs. */
   public static final int NONCE_BYTES = 32;
+  /**
+   * The length of the client id in SESSION_CREATE: random bytes a client chooses once and sends in
+   * every session it creates, so that a restarted server knows it again (docs/protocol.md §5).
+   */
+  public static final int CLIENT_ID_BYTES = 16;
   /** The length of an X25519 key share in the handshake, in bytes. */
   public static final int KEY_SHARE_BYTES = 32;
   /** The most entries one READDIR reply carries. */

@@ -13,6 +13,10 @@ import java.util.Map;
  * DELEGRETURN is unsequenced so that it never waits for a credit: a client whose credits are all held
  * by requests waiting on another client's recall must still be able to return its own delegations. A
  * retransmitted return that already took effect gets BAD_STATEID, which the client reads as returned.
+ *
+ * <p>The reply cache does not outlive the server: after a restart a client reclaims its state with
+ * the reclaim operations ({@link #reclaims()}) and sends again what was unanswered, in a new session
+ * (docs/protocol.md §6.5 says what that means for each operation).
  */
 public enum Opcode {
   AUTH_INIT(1, false, true, Requests.AuthInit::decode, Replies.Challenge::decode),
@@ -21,6 +25,7 @@ public enum Opcode {
   SESSION_DESTROY(4, false, true, Requests.NoArgs::decode, Replies.Empty::decode),
   SESSION_RENEW(5, false, true, Requests.NoArgs::decode, Replies.Renewed::decode),
   TRANSPORT_OFFERS(6, false, true, Requests.NoArgs::decode, Replies.Offers::decode),
+  RECLAIM_COMPLETE(7, false, true, Requests.NoArgs::decode, Replies.Empty::decode),
 
   LOOKUP(10, true, true, Requests.Lookup::decode, Replies.HandleAttrs::decode),
   GETATTR(11, true, true, Requests.HandleArg::decode, Replies.Attrs::decode),
@@ -45,6 +50,8 @@ public enum Opcode {
   DELEGRETURN(30, false, false, Requests.Delegation::decode, Replies.Empty::decode),
   READ_DIRECT_V(31, true, true, Requests.DirectV::decode, Replies.Count::decode),
   REFERENCES(32, true, true, Requests.ReferenceRange::decode, Replies.References::decode),
+  OPEN_RECLAIM(33, true, false, Requests.Reclaim::decode, Replies.Opened::decode),
+  LOCK_RECLAIM(34, true, false, Requests.Lock::decode, Replies.Empty::decode),
 
   CB_RECALL(40, false, true, Requests.Delegation::decode, Replies.Empty::decode),
   CB_PING(41, false, true, Requests.NoArgs::decode, Replies.Empty::decode);
@@ -93,6 +100,14 @@ public enum Opcode {
   /** Whether the server moves its data by one-sided transfers to or from memory the client named in it. */
   public boolean oneSided() {
     return this == READ_DIRECT || this == READ_DIRECT_V || this == WRITE_DIRECT;
+  }
+
+  /**
+   * Whether it takes back state a client held before the server restarted (only in the server's grace
+   * period, and only from a client the server knew then).
+   */
+  public boolean reclaims() {
+    return this == OPEN_RECLAIM || this == LOCK_RECLAIM || this == RECLAIM_COMPLETE;
   }
 
   /** Whether a connection may send it before it belongs to a session. */

@@ -36,13 +36,23 @@ public final class Replies {
     }
   }
 
-  public record Challenge(byte[] serverNonce) implements Reply {
+  /**
+   * AUTH_INIT: the connection's challenge, and the server's boot verifier: random and non-zero, the
+   * same for every connection of one server run and new at each start, so that a reconnecting client
+   * knows whether the server restarted (and its session, with all it held, is gone) before it binds.
+   */
+  public record Challenge(byte[] serverNonce, long boot) implements Reply {
     public void encode(WireWriter w) {
-      w.putBytes(serverNonce);
+      w.putBytes(serverNonce).putLong(boot);
     }
 
     static Challenge decode(WireReader r) throws MalformedFrameException {
-      return new Challenge(r.getBytes("server nonce", Limits.NONCE_BYTES));
+      byte[] nonce = r.getBytes("server nonce", Limits.NONCE_BYTES);
+      long boot = r.getLong();
+      if (boot == 0) {
+        throw new MalformedFrameException("boot verifier 0");
+      }
+      return new Challenge(nonce, boot);
     }
   }
 

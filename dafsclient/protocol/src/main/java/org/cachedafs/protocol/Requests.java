@@ -26,10 +26,15 @@ public final class Requests {
     }
   }
 
-  /** Proves knowledge of the secret over the server's challenge: see {@link Handshake}. */
-  public record SessionCreate(byte[] clientNonce, byte[] clientShare, byte[] proof, int credits, int leaseMillis) implements Request {
+  /**
+   * Proves knowledge of the secret over the server's challenge: see {@link Handshake}. {@code clientId}
+   * ({@link Limits#CLIENT_ID_BYTES} random bytes, chosen once per client) and the client name are the
+   * client's identity, which the server records before it grants the client any state and which lets
+   * the client reclaim that state after a restart.
+   */
+  public record SessionCreate(byte[] clientNonce, byte[] clientShare, byte[] proof, int credits, int leaseMillis, byte[] clientId) implements Request {
     public void encode(WireWriter w) {
-      w.putBytes(clientNonce).putBytes(clientShare).putBytes(proof).putInt(credits).putInt(leaseMillis);
+      w.putBytes(clientNonce).putBytes(clientShare).putBytes(proof).putInt(credits).putInt(leaseMillis).putBytes(clientId);
     }
 
     static SessionCreate decode(WireReader r) throws MalformedFrameException {
@@ -38,7 +43,8 @@ public final class Requests {
           r.getBytes("client key share", Limits.KEY_SHARE_BYTES),
           r.getBytes("proof", Limits.NONCE_BYTES),
           r.getInt("credits", 1, Limits.MAX_CREDITS),
-          r.getInt("lease", 1, Integer.MAX_VALUE));
+          r.getInt("lease", 1, Integer.MAX_VALUE),
+          r.getBytes("client id", Limits.CLIENT_ID_BYTES));
     }
   }
 
@@ -129,6 +135,36 @@ public final class Requests {
         throw new MalformedFrameException("open modes access=" + access + " deny=" + deny + " flags=" + flags);
       }
       return new Open(dir, name, access, deny, flags, r.getInt());
+    }
+  }
+
+  /**
+   * OPEN_RECLAIM: takes back, after the server restarted, an open this client had ({@code stateId},
+   * which the open keeps, so the client's open objects stay valid) of the file {@code handle}, with its
+   * share modes, and the delegation it held on the file ({@code delegation}: one of {@code
+   * Replies.Opened.DELEGATION_*}, with its id; NONE and 0 for none). A {@code stateId} of 0 reclaims
+   * only the delegation, held without an open; its access and deny are then 0.
+   */
+  public record Reclaim(long stateId, FileHandle handle, int access, int deny, int delegation, long delegationId) implements Request {
+    public void encode(WireWriter w) {
+      w.putLong(stateId).putHandle(handle).putByte(access).putByte(deny).putByte(delegation).putLong(delegationId);
+    }
+
+    static Reclaim decode(WireReader r) throws MalformedFrameException {
+      long stateId = r.getLong();
+      FileHandle handle = r.getHandle();
+      int access = r.getByte();
+      int deny = r.getByte();
+      int delegation = r.getByte();
+      long delegationId = r.getLong();
+      boolean open = stateId != 0;
+      if (open ? access < 1 || access > 3 || deny > 3 : access != 0 || deny != 0) {
+        throw new MalformedFrameException("reclaim modes access=" + access + " deny=" + deny + " for state id " + stateId);
+      }
+      if (delegation > 2 || (delegation == 0) != (delegationId == 0) || (!open && delegation == 0)) {
+        throw new MalformedFrameException("reclaim of delegation type " + delegation + " id " + delegationId + (open ? "" : " without an open"));
+      }
+      return new Reclaim(stateId, handle, access, deny, delegation, delegationId);
     }
   }
 

@@ -126,11 +126,13 @@ public final class WireReader {
     return slice;
   }
 
+  /** A handle: its length in one byte (1 to {@link Limits#MAX_HANDLE_BYTES}), then its bytes. */
   public FileHandle getHandle() throws MalformedFrameException {
-    need(Limits.HANDLE_BYTES, "file handle");
-    byte[] b = new byte[Limits.HANDLE_BYTES];
-    buf.get(b);
-    return new FileHandle(b);
+    int n = getByte();
+    if (n < 1 || n > Limits.MAX_HANDLE_BYTES) {
+      throw new MalformedFrameException("file handle of " + n + " bytes outside [1, " + Limits.MAX_HANDLE_BYTES + "]");
+    }
+    return new FileHandle(getRaw("file handle", n));
   }
 
   /** A count for a list that follows, checked against {@code max}. */

@@ -88,9 +88,12 @@ public final class WireWriter {
     return this;
   }
 
+  /** A handle's length in one byte, then its bytes. */
   public WireWriter putHandle(FileHandle h) {
-    ensure(Limits.HANDLE_BYTES);
-    buf.put(h.bytes());
+    byte[] b = h.bytes();
+    putByte(b.length);
+    ensure(b.length);
+    buf.put(b);
     return this;
   }
 

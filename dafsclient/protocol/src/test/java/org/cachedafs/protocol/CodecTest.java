@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 /** Every message survives a round trip, and every truncation or stray byte is a MalformedFrameException, never anything else. */
 class CodecTest {
   static final FileHandle H = new FileHandle(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  /** The shortest and the longest handle the protocol carries. */
+  static final FileHandle SHORT = new FileHandle(new byte[] {7});
+  static final FileHandle LONGEST = new FileHandle(new byte[Limits.MAX_HANDLE_BYTES]);
   static final FileAttributes A = new FileAttributes(FileType.REGULAR, 1234, 0100644, 1, 1000, 1000, 1, 2, 3, 4, 99, 3);
 
   record Sample(FrameHeader header, Body body) {}
@@ -21,7 +24,7 @@ class CodecTest {
     byte[] nonce = new byte[Limits.NONCE_BYTES];
     new Random(7).nextBytes(nonce);
     req(s, Opcode.AUTH_INIT, new Requests.AuthInit("client é"));
-    req(s, Opcode.SESSION_CREATE, new Requests.SessionCreate(nonce, nonce, nonce, 32, 30000));
+    req(s, Opcode.SESSION_CREATE, new Requests.SessionCreate(nonce, nonce, nonce, 32, 30000, new byte[Limits.CLIENT_ID_BYTES]));
     req(s, Opcode.SESSION_BIND, new Requests.SessionBind(77, nonce, nonce));
     req(s, Opcode.SESSION_RENEW, Requests.NoArgs.INSTANCE);
     req(s, Opcode.LOOKUP, new Requests.Lookup(H, "a/b/c"));
@@ -38,9 +41,15 @@ class CodecTest {
     req(s, Opcode.READ_DIRECT_V, new Requests.DirectV(1, 8, List.of(new Requests.Segment(d(0x12, 0x34), 64, 4096), new Requests.Segment(d(-7, 1, 2, 3, 4, 5, 6, 7), 0, 1 << 20))));
     req(s, Opcode.CREATE, new Requests.Entry(H, "n", 0644, true));
     req(s, Opcode.RENAME, new Requests.Rename(H, "x", H, "y"));
+    req(s, Opcode.RENAME, new Requests.Rename(SHORT, "x", LONGEST, "y"));
     req(s, Opcode.READDIR, new Requests.ReadDir(H, 55, 100));
     req(s, Opcode.LOCK, new Requests.Lock(3, H, new LockRange(10, 0, true)));
     req(s, Opcode.DELEGRETURN, new Requests.Delegation(8, H));
+    req(s, Opcode.OPEN_RECLAIM, new Requests.Reclaim(-4, H, 3, 2, Replies.Opened.DELEGATION_WRITE, 99));
+    req(s, Opcode.OPEN_RECLAIM, new Requests.Reclaim(0, LONGEST, 0, 0, Replies.Opened.DELEGATION_READ, -1));
+    req(s, Opcode.LOCK_RECLAIM, new Requests.Lock(3, H, new LockRange(0, 10, false)));
+    req(s, Opcode.RECLAIM_COMPLETE, Requests.NoArgs.INSTANCE);
+    s.add(new Sample(FrameHeader.request(Opcode.AUTH_INIT, 5, 0, -1, 0).reply(Status.OK), new Replies.Challenge(nonce, -17)));
     s.add(new Sample(FrameHeader.callback(Opcode.CB_RECALL, 9, 10), new Requests.Delegation(8, H)));
     FrameHeader r = FrameHeader.request(Opcode.READDIR, 5, 6, 1, 2).reply(Status.OK);
     s.add(new Sample(r, new Replies.DirPage(List.of(new DirEntry("e", H, A, 42)), 42, true)));
@@ -73,6 +82,25 @@ class CodecTest {
       // Records holding arrays or buffers compare by identity, so compare by re-encoding.
       assertEquals(encoded, Codec.encode(f.header(), f.body()), "body of " + s.body());
     }
+  }
+
+  /** A reclaim's modes must fit what it reclaims: an open (access 1..3), or a delegation alone (no modes, a type and an id). */
+  @Test
+  void badReclaimFieldsAreMalformed() {
+    FrameHeader h = FrameHeader.request(Opcode.OPEN_RECLAIM, 1, 2, 3, 4);
+    for (Requests.Reclaim r : List.of(
+        new Requests.Reclaim(5, H, 0, 0, 0, 0), // an open with no access
+        new Requests.Reclaim(5, H, 3, 4, 0, 0), // an unknown deny mode
+        new Requests.Reclaim(5, H, 1, 0, 3, 7), // an unknown delegation type
+        new Requests.Reclaim(5, H, 1, 0, 1, 0), // a delegation without its id
+        new Requests.Reclaim(5, H, 1, 0, 0, 7), // an id without a delegation
+        new Requests.Reclaim(0, H, 0, 0, 0, 0), // neither an open nor a delegation
+        new Requests.Reclaim(0, H, 1, 0, 1, 7))) { // modes without an open
+      assertThrows(MalformedFrameException.class, () -> Codec.decode(Codec.encode(h, r)), r.toString());
+    }
+    ByteBuffer challenge = Codec.encode(FrameHeader.request(Opcode.AUTH_INIT, 1, 0, -1, 0).reply(Status.OK), new Replies.Challenge(new byte[Limits.NONCE_BYTES], 1));
+    challenge.putLong(challenge.limit() - 8, 0); // no boot verifier
+    assertThrows(MalformedFrameException.class, () -> Codec.decode(challenge));
   }
 
   /** Every field of the ODAFS bodies is checked: flags, counts, block sizes, odd generations. */
@@ -186,8 +214,22 @@ class CodecTest {
     MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> Codec.decode(f));
     assertEquals(true, e.getMessage().contains("outside"));
     ByteBuffer n = Codec.encode(FrameHeader.request(Opcode.LOOKUP, 1, 1, 0, 1), new Requests.Lookup(H, "x"));
-    n.putShort(Codec.HEADER_BYTES + Limits.HANDLE_BYTES, (short) 0xFFFF);
+    n.putShort(Codec.HEADER_BYTES + 1 + H.bytes().length, (short) 0xFFFF);
     assertThrows(MalformedFrameException.class, () -> Codec.decode(n));
+  }
+
+  /** A handle's length byte is checked: 0 and anything past the longest handle are malformed. */
+  @Test
+  void badHandleLengthsAreMalformed() {
+    ByteBuffer ok = Codec.encode(FrameHeader.request(Opcode.GETATTR, 1, 1, 0, 1), new Requests.HandleArg(LONGEST, false));
+    for (int length : new int[] {0, Limits.MAX_HANDLE_BYTES + 1, 255}) {
+      ByteBuffer f = ByteBuffer.allocate(ok.remaining() + 255).put(ok.duplicate()).flip();
+      f.put(Codec.HEADER_BYTES, (byte) length);
+      MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> Codec.decode(f));
+      assertEquals(true, e.getMessage().contains("file handle"), e.getMessage());
+    }
+    assertThrows(IllegalArgumentException.class, () -> new FileHandle(new byte[0]));
+    assertThrows(IllegalArgumentException.class, () -> new FileHandle(new byte[Limits.MAX_HANDLE_BYTES + 1]));
   }
 
   private static RegionDescriptor d(int... b) {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.locks.Lock;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
-import org.slf4j.LoggerFactory;
+import org.cachedafs.logging.Loggers;
 
 /**
  * For providers: what a connection's send queue owes the callers of
@@ -92,7 +92,7 @@ public final class QueueWaiters {
       try {
         r.run();
       } catch (RuntimeException e) {
-        LoggerFactory.getLogger(QueueWaiters.class).warn("a send queue callback failed", e);
+        Loggers.get(QueueWaiters.class).warn("a send queue callback failed", e);
       }
     }
   }

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Pointer;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;
@@ -25,14 +26,13 @@ import org.cachedafs.transport.Region;
 import org.cachedafs.transport.RemoteAccessException;
 import org.cachedafs.transport.RemoteRegion;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * An shm connection: a control socket, a doorbell socket, the shared ring file, the peer's segments
  * mapped here, and a receive thread. One-sided operations run entirely on the calling thread.
  */
 final class ShmConnection implements Connection {
-  private static final Logger log = LoggerFactory.getLogger(ShmConnection.class);
+  private static final Logger log = Loggers.get(ShmConnection.class);
   private static final AtomicInteger NUMBERS = new AtomicInteger();
   static final int MAX_ONE_SIDED = 16 << 20;
   private static final byte[] DOORBELL = {1};

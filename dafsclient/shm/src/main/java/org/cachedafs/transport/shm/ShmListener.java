@@ -7,11 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;
 import org.cachedafs.transport.Listener;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Accepts shm connections on a Unix socket until closed. Each accepted socket gets its own thread
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * when the listener closes, with the socket file; a directory that existed is left alone.
  */
 final class ShmListener implements Listener {
-  private static final Logger log = LoggerFactory.getLogger(ShmListener.class);
+  private static final Logger log = Loggers.get(ShmListener.class);
   private static final AtomicInteger NUMBERS = new AtomicInteger();
   private static final int BACKLOG = 256;
   private static final long MAX_BACKOFF_MILLIS = 1000;

@@ -3,9 +3,9 @@ package org.cachedafs.transport.shm;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.Access;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One allocation of a domain: an anonymous memory file (memfd) of exactly the region's length,
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * of faulting. Memory files are never reused, so a peer's late write lands in pages nobody else sees.
  */
 final class ShmSegment {
-  private static final Logger log = LoggerFactory.getLogger(ShmSegment.class);
+  private static final Logger log = Loggers.get(ShmSegment.class);
 
   final long id;
   final int length;

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.Capabilities;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.MemoryDomain;
@@ -26,7 +27,6 @@ import org.cachedafs.transport.Region;
 import org.cachedafs.transport.RemoteAccessException;
 import org.cachedafs.transport.RemoteRegion;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A tcp connection: one non-blocking socket, a receive thread that reads frames and places one-sided
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * ever making a sender wait for the peer.
  */
 final class TcpConnection implements Connection {
-  private static final Logger log = LoggerFactory.getLogger(TcpConnection.class);
+  private static final Logger log = Loggers.get(TcpConnection.class);
 
   private final SocketChannel channel;
   private final TcpDomain domain;
@@ -232,7 +232,7 @@ final class TcpConnection implements Connection {
         int reserved2 = inHeader.getInt();
         long offset = inHeader.getLong();
         long op = inHeader.getLong();
-        if (reserved != 0 || reserved2 != 0 || payloadLength < 0) {
+        if (reserved != 0 || reserved2 != 0 || payloadLength < 0 || payloadLength > TcpWire.MAX_PAYLOAD) {
           throw new ProtocolViolation("bad transport header");
         }
         switch (type) {
@@ -362,6 +362,9 @@ final class TcpConnection implements Connection {
     boolean first = true;
     while (b.hasRemaining()) {
       int n = channel.read(b);
+      if (n <= 0 && b == inHeader) {
+        checkLengthSoFar(); // before waiting for more, or taking an end of stream for a cut frame
+      }
       if (n == 0) {
         readable.select();
         readable.selectedKeys().clear();
@@ -380,6 +383,20 @@ final class TcpConnection implements Connection {
       first = false;
     }
     return true;
+  }
+
+  /**
+   * A header's length is checked as soon as its four bytes are in, before the rest is waited for. No
+   * frame is longer than {@link TcpWire#MAX_PAYLOAD}, so a peer that speaks another protocol (a banner,
+   * an HTTP error: any text) is refused at once, not when 40 bytes have come, which may be never.
+   */
+  private void checkLengthSoFar() throws ProtocolViolation {
+    if (inHeader.position() >= Integer.BYTES) {
+      int payloadLength = inHeader.getInt(0);
+      if (payloadLength < 0 || payloadLength > TcpWire.MAX_PAYLOAD) {
+        throw new ProtocolViolation("bad transport header");
+      }
+    }
   }
 
   @Override
@@ -464,8 +481,11 @@ final class TcpConnection implements Connection {
     return "TcpConnection[" + remote + (closed.get() ? ", closed" : "") + "]";
   }
 
-  /** The peer broke the transport's rules: the connection is closed. */
-  private static final class ProtocolViolation extends IOException {
+  /**
+   * The peer broke the transport's rules: the connection is closed. A {@link java.net.ProtocolException},
+   * so that a client's handshake can tell a peer that speaks something else from one that hung up.
+   */
+  private static final class ProtocolViolation extends java.net.ProtocolException {
     ProtocolViolation(String message) {
       super(message);
     }

@@ -5,11 +5,11 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import org.cachedafs.logging.Loggers;
 import org.cachedafs.transport.ConnectionHandler;
 import org.cachedafs.transport.ConnectionLimits;
 import org.cachedafs.transport.Listener;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Accepts tcp connections on its own thread until closed.
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * and resetting at the first success, and logs one line per interval with the count of failures.
  */
 final class TcpListener implements Listener {
-  private static final Logger log = LoggerFactory.getLogger(TcpListener.class);
+  private static final Logger log = Loggers.get(TcpListener.class);
   private static final long MIN_BACKOFF_MILLIS = 5;
   private static final long MAX_BACKOFF_MILLIS = 1000;
   private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;

@@ -14,6 +14,8 @@ final class TcpWire {
   /** The largest message: a 1 MiB payload and its protocol header, with room to spare. */
   static final int MAX_MESSAGE = (1 << 20) + 64 * 1024;
   static final int MAX_ONE_SIDED = 16 << 20;
+  /** The longest payload of any frame. */
+  static final int MAX_PAYLOAD = Math.max(MAX_MESSAGE, MAX_ONE_SIDED);
 
   private TcpWire() {}
 }

@@ -16,7 +16,10 @@
  *  32     8    operation id (READ_REQ, READ_RESP)
  * </pre>
  *
- * <p>The receive thread reads exactly the header, then the payload. For WRITE and READ_RESP the
+ * <p>The receive thread reads exactly the header, then the payload. No payload is longer than 16 MiB
+ * (a one-sided transfer's largest), and a header whose length says more breaks the connection as
+ * soon as its first four bytes are in, before the rest of the header is waited for: so a peer that
+ * speaks another protocol, whose text would read as a length of hundreds of MiB, is found out at once. For WRITE and READ_RESP the
  * payload is read from the socket straight into the target region's memory: the "tagged receive
  * buffer" of DAFS over iWARP, with no intermediate copy. A frame that names an unknown region, or
  * one outside the region's bounds or access, breaks the connection, as a remote access error breaks

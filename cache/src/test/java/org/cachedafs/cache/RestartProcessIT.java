@@ -1,0 +1,185 @@
+package org.cachedafs.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Server restarts with the server, and each client, in a process of its own, the server killed with
+ * -9 and started again on the same export, address and state directory:
+ *
+ * <ul>
+ *   <li>mid-workload: two applications read and write through their caches, fsyncing now and then,
+ *       through three restarts; they see no error, every read matches what they wrote, and at the end
+ *       each file holds every write the application saw succeed, also those that were only in its
+ *       cache when the server died;
+ *   <li>reclaim conflicts: during grace a client the server did not know waits, and goes on when grace
+ *       ends; a client that comes back after grace is told why, and its unwritten bytes are reported
+ *       lost, not dropped in silence.
+ * </ul>
+ * Leases are short (1.5 s), so each takes seconds.
+ */
+class RestartProcessIT {
+  static final long LEASE_MS = 1500;
+
+  @TempDir Path tmp;
+  Path export;
+  Path state;
+  int port;
+  ManagedProcess server;
+  final List<ManagedProcess> clients = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (ManagedProcess c : clients) {
+      c.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  void startServer(long graceMillis) throws Exception {
+    if (port == 0) {
+      export = Files.createDirectories(tmp.resolve("export"));
+      state = tmp.resolve("state");
+      try (ServerSocket free = new ServerSocket(0)) {
+        port = free.getLocalPort();
+      }
+    }
+    List<String> args = new ArrayList<>(List.of("--export", export.toString(), "--listen", "tcp://127.0.0.1:" + port,
+        "--state-dir", state.toString(), "--lease-ms", Long.toString(LEASE_MS)));
+    if (graceMillis >= 0) {
+      args.addAll(List.of("--grace-ms", Long.toString(graceMillis)));
+    }
+    server = ManagedProcess.server(args);
+  }
+
+  URI uri() {
+    return server.listeningUri();
+  }
+
+  ManagedProcess client(Class<?> main, List<String> args) throws Exception {
+    // The session's reconnects, restarts and reclaims in the test's output.
+    ManagedProcess c = ManagedProcess.client(main, List.of("-Dorg.slf4j.simpleLogger.log.org.cachedafs.client=info"), args);
+    clients.add(c);
+    return c;
+  }
+
+  static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  /** Waits until {@code c}'s workload has done {@code more} operations beyond {@code since}; returns its count. */
+  static long progress(ManagedProcess c, long since, long more) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      String stats = c.ok("stats");
+      assertEquals(0, ManagedProcess.field(stats, "errors"), "the application saw an error: " + stats + "; " + c.all);
+      long ops = ManagedProcess.field(stats, "ops");
+      if (ops >= since + more) {
+        return ops;
+      }
+      assertTrue(System.nanoTime() < deadline, "no progress within 60 s: " + stats);
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void restartMidWorkload() throws Exception {
+    startServer(-1); // grace: two leases, or until both clients have reclaimed
+    for (String f : List.of("a.dat", "b.dat")) {
+      Files.write(export.resolve(f), new byte[RestartClientMain.FILE_BYTES]);
+    }
+    Files.write(export.resolve("shared"), RestartClientMain.sharedContent());
+    ManagedProcess a = client(RestartClientMain.class, List.of(uri().toString(), "app-a", "a.dat", "shared", "1"));
+    ManagedProcess b = client(RestartClientMain.class, List.of(uri().toString(), "app-b", "b.dat", "shared", "2"));
+    long opsA = progress(a, 0, 500);
+    long opsB = progress(b, 0, 500);
+    for (int restart = 1; restart <= 3; restart++) {
+      Thread.sleep(700); // writes pile up in the caches, some fsynced, most not
+      server.kill();
+      long down = System.nanoTime();
+      startServer(-1);
+      opsA = progress(a, ManagedProcess.field(a.ok("stats"), "ops"), 300);
+      opsB = progress(b, ManagedProcess.field(b.ok("stats"), "ops"), 300);
+      String sa = a.ok("stats");
+      String sb = b.ok("stats");
+      System.out.printf("restart %d: both applications going again %d ms after the kill; a: %s; b: %s%n", restart,
+          (System.nanoTime() - down) / 1_000_000, sa, sb);
+      assertEquals(restart, ManagedProcess.field(sa, "restarts"));
+      assertEquals(restart, ManagedProcess.field(sb, "restarts"));
+    }
+    assertEquals("ok conflict=true", b.ok("locktest"), "a's shared lock on the shared file was reclaimed each time");
+    assertEquals("ok conflict=true", a.ok("locktest"), "and b's");
+    for (ManagedProcess c : List.of(a, b)) {
+      String stopped = c.ok("stop");
+      assertTrue(stopped.contains("error=none"), stopped);
+      assertEquals(0, ManagedProcess.field(stopped, "lost"), stopped);
+      String file = c == a ? "a.dat" : "b.dat";
+      String expected = stopped.substring(stopped.indexOf("sha=") + 4, stopped.indexOf(" ", stopped.indexOf("sha=")));
+      assertEquals(expected, sha256(Files.readAllBytes(export.resolve(file))), file + " holds every write the application saw succeed");
+      System.out.println(file + ": " + stopped);
+    }
+    assertEquals(sha256(RestartClientMain.sharedContent()), sha256(Files.readAllBytes(export.resolve("shared"))));
+  }
+
+  @Test
+  void aNewcomerWaitsForGraceAndALateClientIsToldWhatItLost() throws Exception {
+    long graceMs = 4000;
+    startServer(graceMs);
+    ManagedProcess late = client(CacheClientMain.class, List.of(uri().toString()));
+    ManagedProcess back = client(CacheClientMain.class, List.of(uri().toString()));
+    assertTrue(late.ok("open x.dat").contains("writeback=true"));
+    late.ok("write x.dat 0 UNFLUSHED");
+    assertTrue(back.ok("open y.dat").contains("writeback=true"));
+    back.ok("write y.dat 0 kept");
+    assertTrue(late.ok("stats").contains("dirty=1"), "only in late's cache");
+    late.signal("STOP"); // away for the whole grace period, and longer
+
+    server.kill();
+    startServer(graceMs);
+    long restarted = System.nanoTime();
+    // back is known and comes back at once: it reclaims, and its cached bytes stay good.
+    assertEquals("ok data kept", back.ok("read y.dat 0 4"));
+    // A client that held nothing before the restart: its open waits until grace ends (late never reclaims).
+    ManagedProcess newcomer = client(CacheClientMain.class, List.of(uri().toString()));
+    assertTrue(newcomer.ok("open z.dat").startsWith("ok opened"));
+    long waited = (System.nanoTime() - restarted) / 1_000_000;
+    assertTrue(waited >= graceMs - 300, "the newcomer's open waited for grace to end: it went on " + waited + " ms after the restart");
+    assertTrue(waited < graceMs + 5000, "and not much longer: " + waited + " ms");
+    System.out.printf("newcomer's open went on %d ms after the restart (grace %d ms)%n", waited, graceMs);
+
+    late.signal("CONT"); // comes back after grace: its reclaim is refused
+    String lost;
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (ManagedProcess.field(lost = late.ok("losses"), "lost") == 0) {
+      if (System.nanoTime() > deadline) {
+        System.out.println(late.threads());
+      }
+      assertTrue(System.nanoTime() < deadline, "late never learnt it lost its bytes: " + lost);
+      Thread.sleep(100);
+    }
+    assertEquals("UNFLUSHED".length(), ManagedProcess.field(lost, "lost"), lost);
+    String read = late.call("read x.dat 0 9");
+    assertTrue(read.startsWith("error IO") && read.contains("NO_GRACE") && read.contains("lost"), "the loss is reported, naming why: " + read);
+    String next = late.call("read x.dat 0 9");
+    assertTrue(next.startsWith("error NO_GRACE") && next.contains("restarted"), "then the session's end, naming why: " + next);
+    assertFalse(new String(Files.readAllBytes(export.resolve("x.dat")), StandardCharsets.UTF_8).contains("UNFLUSHED"));
+    back.ok("close y.dat");
+    assertEquals("kept", Files.readString(export.resolve("y.dat")), "back's bytes, cached across the restart, reached the disk");
+  }
+}

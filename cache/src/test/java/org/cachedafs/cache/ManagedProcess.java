@@ -111,6 +111,8 @@ final class ManagedProcess implements AutoCloseable {
     ManagedProcess p = new ManagedProcess(started, true);
     p.awaitReply("ready");
     return p;
+  }
+
   /** Its threads' stacks (jstack), for a test that gives up waiting on it. */
   String threads() {
     try {

@@ -243,4 +243,30 @@ class NetworkFaultIT {
     c1.ok("open slow"); // the session lived through it all
     System.out.printf("slow link (4 Mbit/s): sync of 2 MiB %d ms, recall with 256 KiB dirty %d ms%n", syncMs, recallMs);
   }
+
+  /**
+   * The server on its host killed with -9 and started again three times, under two applications on
+   * hosts of their own reading and writing through their caches ({@link RestartWorkload}): no error,
+   * nothing lost, over the rig's wire and the server's own state directory.
+   */
+  @Test
+  @Tag("faults")
+  void theServerKilledAndRestartedMidWorkloadLosesNothing() throws Exception {
+    RestartWorkload.prepare(export);
+    ManagedProcess a = restartClient(1, "app-a", "a.dat", "1");
+    ManagedProcess b = restartClient(2, "app-b", "b.dat", "2");
+    RestartWorkload.run(a, b, export, () -> {
+      server.kill();
+      server.restart();
+    });
+  }
+
+  /** An application of {@link RestartWorkload} on host {@code i}. */
+  ManagedProcess restartClient(int i, String name, String file, String seed) throws Exception {
+    ManagedProcess c = ManagedProcess.client(rig.exec(rig.client(i), FaultRig.java(
+        List.of("-Dcachedafs.transport=tcp", "-Dorg.slf4j.simpleLogger.log.org.cachedafs.client=info"),
+        RestartClientMain.class.getName(), rig.serverUri().toString(), name, file, "shared", seed, rig.secretFile().toString())));
+    clients.add(c);
+    return c;
+  }
 }

@@ -23,7 +23,7 @@ import org.cachedafs.protocol.LockRange;
  * its own, with fsyncs now and then, checking every read against a model of every write that
  * succeeded, while the server is killed and restarted under it; and reads of a file shared with the
  * other client, under a shared lock. Arguments: the server's URI, the client's name, its file, the
- * shared file, a seed. Commands on stdin: {@code stats}, {@code locktest} (whether another session
+ * shared file, a seed, and optionally a file holding the secret. Commands on stdin: {@code stats}, {@code locktest} (whether another session
  * holds a lock that conflicts with an exclusive one on the shared file), {@code stop} (ends the
  * workload, writes everything back, closes, and answers the model's SHA-256), {@code quit}.
  */
@@ -43,6 +43,9 @@ public final class RestartClientMain {
     String name = args[1];
     ClientOptions options = ClientOptions.defaults().withClientName(name).withReconnectTimeout(Duration.ofSeconds(60))
         .withRequestTimeout(Duration.ofSeconds(60));
+    if (args.length > 5) {
+      options = options.withSecret(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(args[5])));
+    }
     byte[] shared = sharedContent();
     byte[] model = new byte[FILE_BYTES];
     try (DafsSession s = DafsClient.connect(uri, options);

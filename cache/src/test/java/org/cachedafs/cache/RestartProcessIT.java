@@ -9,9 +9,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,10 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  * -9 and started again on the same export, address and state directory:
  *
  * <ul>
- *   <li>mid-workload: two applications read and write through their caches, fsyncing now and then,
- *       through three restarts; they see no error, every read matches what they wrote, and at the end
- *       each file holds every write the application saw succeed, also those that were only in its
- *       cache when the server died;
+ *   <li>mid-workload ({@link RestartWorkload}): two applications read and write through their caches,
+ *       fsyncing now and then, through three restarts; they see no error, every read matches what they
+ *       wrote, and at the end each file holds every write the application saw succeed, also those that
+ *       were only in its cache when the server died;
  *   <li>reclaim conflicts: during grace a client the server did not know waits, and goes on when grace
  *       ends; a client that comes back after grace is told why, and its unwritten bytes are reported
  *       lost, not dropped in silence.
@@ -79,62 +77,16 @@ class RestartProcessIT {
     return c;
   }
 
-  static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
-  /** Waits until {@code c}'s workload has done {@code more} operations beyond {@code since}; returns its count. */
-  static long progress(ManagedProcess c, long since, long more) throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (true) {
-      String stats = c.ok("stats");
-      assertEquals(0, ManagedProcess.field(stats, "errors"), "the application saw an error: " + stats + "; " + c.all);
-      long ops = ManagedProcess.field(stats, "ops");
-      if (ops >= since + more) {
-        return ops;
-      }
-      assertTrue(System.nanoTime() < deadline, "no progress within 60 s: " + stats);
-      Thread.sleep(50);
-    }
-  }
-
   @Test
   void restartMidWorkload() throws Exception {
     startServer(-1); // grace: two leases, or until both clients have reclaimed
-    for (String f : List.of("a.dat", "b.dat")) {
-      Files.write(export.resolve(f), new byte[RestartClientMain.FILE_BYTES]);
-    }
-    Files.write(export.resolve("shared"), RestartClientMain.sharedContent());
+    RestartWorkload.prepare(export);
     ManagedProcess a = client(RestartClientMain.class, List.of(uri().toString(), "app-a", "a.dat", "shared", "1"));
     ManagedProcess b = client(RestartClientMain.class, List.of(uri().toString(), "app-b", "b.dat", "shared", "2"));
-    long opsA = progress(a, 0, 500);
-    long opsB = progress(b, 0, 500);
-    for (int restart = 1; restart <= 3; restart++) {
-      Thread.sleep(700); // writes pile up in the caches, some fsynced, most not
+    RestartWorkload.run(a, b, export, () -> {
       server.kill();
-      long down = System.nanoTime();
       startServer(-1);
-      opsA = progress(a, ManagedProcess.field(a.ok("stats"), "ops"), 300);
-      opsB = progress(b, ManagedProcess.field(b.ok("stats"), "ops"), 300);
-      String sa = a.ok("stats");
-      String sb = b.ok("stats");
-      System.out.printf("restart %d: both applications going again %d ms after the kill; a: %s; b: %s%n", restart,
-          (System.nanoTime() - down) / 1_000_000, sa, sb);
-      assertEquals(restart, ManagedProcess.field(sa, "restarts"));
-      assertEquals(restart, ManagedProcess.field(sb, "restarts"));
-    }
-    assertEquals("ok conflict=true", b.ok("locktest"), "a's shared lock on the shared file was reclaimed each time");
-    assertEquals("ok conflict=true", a.ok("locktest"), "and b's");
-    for (ManagedProcess c : List.of(a, b)) {
-      String stopped = c.ok("stop");
-      assertTrue(stopped.contains("error=none"), stopped);
-      assertEquals(0, ManagedProcess.field(stopped, "lost"), stopped);
-      String file = c == a ? "a.dat" : "b.dat";
-      String expected = stopped.substring(stopped.indexOf("sha=") + 4, stopped.indexOf(" ", stopped.indexOf("sha=")));
-      assertEquals(expected, sha256(Files.readAllBytes(export.resolve(file))), file + " holds every write the application saw succeed");
-      System.out.println(file + ": " + stopped);
-    }
-    assertEquals(sha256(RestartClientMain.sharedContent()), sha256(Files.readAllBytes(export.resolve("shared"))));
+    });
   }
 
   @Test

@@ -228,9 +228,10 @@ final class HandleTable {
 
   /**
    * The node for the entry {@code name} of {@code dir}, whose attributes were just read. A node found
-   * by its file key under another name was renamed there, unless it is now another kind of file: then
-   * the old file was removed outside the server and the file system gave its inode number to this
-   * one, and the old node is forgotten (its handle goes stale) rather than handed out for the new file.
+   * by its file key under another name was renamed there, unless it is now another kind of file, or
+   * the kernel's handle of the file is not the node's durable handle: then the old file was removed
+   * outside the server and the file system gave its inode number to this one, and the old node is
+   * forgotten (its handle goes stale) rather than handed out for the new file.
    *
    * <p>Unless the entry's own live node is found, the name is read again under this table's monitor
    * and must still name the file {@code a} describes, else NoSuchFileException: it was removed or
@@ -243,14 +244,20 @@ final class HandleTable {
    */
   FileNode child(FileNode dir, String name, BasicFileAttributes a) throws IOException {
     FileNode n = named(dir, name, a);
-    if (n != null) {
+    if (n != null && (n == root || !durable.isDurable(n.handle()))) {
       return n;
     }
-    // Asked of the kernel outside the table's monitor: every lookup of a new file passes here.
+    // Asked of the kernel outside the table's monitor. A node with a durable handle is checked against
+    // the kernel's handle too: the file key is only the inode number, which a file removed behind the
+    // server's back hands on to the next file created, while the kernel's handle (its generation) tells
+    // the two apart. One name_to_handle_at a lookup, against a handle that would be stale at once.
     FileHandle h = durableHandle(dir.path().resolve(name), a.fileKey());
+    if (n != null && (h == null || h.equals(n.handle()))) {
+      return n;
+    }
     synchronized (this) {
       n = named(dir, name, a);
-      return n != null ? n : placed(dir, name, a, h);
+      return n != null && (h == null || h.equals(n.handle())) ? n : placed(dir, name, a, h);
     }
   }
 
@@ -274,7 +281,7 @@ final class HandleTable {
       throw new NoSuchFileException(p.toString(), null, "removed or replaced while it was looked up");
     }
     FileNode n = byFileKey.get(key);
-    if (n != null && !n.isRemoved() && n.type() != typeOf(a)) {
+    if (n != null && !n.isRemoved() && (n.type() != typeOf(a) || isAnotherFile(n, durableHandle))) {
       forget(n);
       n = null;
     }
@@ -283,6 +290,11 @@ final class HandleTable {
       return n;
     }
     return add(durableHandle, key, typeOf(a), dir, name);
+  }
+
+  /** Whether the kernel's handle of the file now under {@code n}'s inode number shows another file than {@code n}'s. */
+  private boolean isAnotherFile(FileNode n, FileHandle kernels) {
+    return kernels != null && durable.isDurable(n.handle()) && !kernels.equals(n.handle());
   }
 
   /**

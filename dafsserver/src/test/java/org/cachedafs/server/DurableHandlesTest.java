@@ -236,6 +236,33 @@ class DurableHandlesTest {
     assertEquals("new", read(t, t.root(), "new"));
   }
 
+  /**
+   * A file removed behind the server's back whose inode number the file system gives to the next file
+   * (ext4 at once): the new file, under another name or the same one, is another file to the kernel
+   * (its generation differs, so does its handle), and must get a node and a handle of its own, not
+   * the removed file's, which would be stale the moment it was handed out.
+   */
+  @Test
+  void aNewFileWithARemovedFilesInodeNumberGetsAHandleOfItsOwn() throws Exception {
+    Path export = capableExport();
+    DafsSession s = connect(server(export));
+    for (String again : List.of("other-name", "same-name")) {
+      String first = again.equals("same-name") ? "same-name" : "first-name";
+      write(s, s.root(), first, "old file");
+      Object key = Files.readAttributes(export.resolve(first), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+      Files.delete(export.resolve(first)); // outside the server
+      Files.writeString(export.resolve(again), "new file");
+      Assumptions.assumeTrue(key.equals(Files.readAttributes(export.resolve(again), java.nio.file.attribute.BasicFileAttributes.class).fileKey()),
+          "this file system did not give the removed file's inode number to the next file");
+      OpenFile f = s.open(s.root(), again, OpenMode.readWrite());
+      s.write(f, 0, ByteBuffer.wrap("NEW".getBytes(StandardCharsets.UTF_8)));
+      s.fsync(f.handle(), false);
+      s.close(f);
+      assertEquals("NEW file", read(s, s.root(), again), again);
+      Files.delete(export.resolve(again));
+    }
+  }
+
   @Test
   void aFileMovedOutOfTheExportIsStale() throws Exception {
     Path export = capableExport();

@@ -78,7 +78,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--only", split = ",", paramLabel = "NAME",
       description = "Run only these parts: workload names (seq-read-cold, seq-write, rand-read-uniform-large, "
           + "rand-read-uniform-fits, rand-read-zipf-fits, rand-read-zipf-large, rand-write, mix-70r-30w-zipf, multi-client-zipf, "
-          + "recall-pingpong, database-tpcb), hit-path, sweeps, server-cpu, odafs (default: everything).")
+          + "recall-pingpong, database-tpcb), hit-path, sweeps, server-cpu, odafs, restart, fuse (default: everything).")
   List<String> only;
 
   @Option(names = "--large-mib", defaultValue = "1024", description = "The file many times the cache, MiB (default: ${DEFAULT-VALUE}).")
@@ -125,6 +125,21 @@ public final class BenchMain implements Callable<Integer> {
       description = "Server restarts (kill -9, the server in its own process) an application's pause is timed across, once per run; "
           + "the time to reclaim is timed with 1, 4 and 16 clients after it. 0 skips both (default: ${DEFAULT-VALUE}).")
   int restarts;
+
+  @Option(names = "--fio-mib", defaultValue = "64", paramLabel = "MIB",
+      description = "The file fio reads on the FUSE mount (cached and O_DIRECT) and on the local file system, MiB "
+          + "(default: ${DEFAULT-VALUE}).")
+  long fioMib;
+
+  @Option(names = "--fio-seconds", defaultValue = "3", paramLabel = "S",
+      description = "Timed part of each fio job on the FUSE mount and the local file system, s; 0 skips them "
+          + "(default: ${DEFAULT-VALUE}).")
+  double fioSeconds;
+
+  @Option(names = "--mount-jar", paramLabel = "FILE", defaultValue = "posixapi/target/dafs-mount.jar",
+      description = "The FUSE mount's jar, for fio on the mount; without it (or fio, /dev/fuse, fusermount, libfuse2) "
+          + "the runner says so and leaves fio out (default: ${DEFAULT-VALUE}).")
+  Path mountJar;
 
   @Option(names = "--seconds", defaultValue = "1.0", description = "Timed part of each random-access measurement, s "
       + "(default: ${DEFAULT-VALUE}).")
@@ -212,7 +227,7 @@ public final class BenchMain implements Callable<Integer> {
         hitLargeMib << 20, hitOps, seconds, seqSeconds, zipf, clients, pingPongTurns, dbSeconds, h2Settings, transportMib << 20,
         sweepBlockKib.stream().filter(k -> k > 0).map(k -> k << 10).toList(),
         sweepCacheMib.stream().filter(m -> m > 0).map(m -> m << 20).toList(), !noSweepReadAhead, seed, repeat, serverCpuReads, odafsClients,
-        odafsSeconds, restarts);
+        odafsSeconds, restarts, fioMib << 20, fioSeconds);
   }
 
   /**
@@ -245,6 +260,8 @@ public final class BenchMain implements Callable<Integer> {
     unless.accept("--odafs-clients", () -> odafsClients = 2);
     unless.accept("--odafs-seconds", () -> odafsSeconds = 0.3);
     unless.accept("--restarts", () -> restarts = 1);
+    unless.accept("--fio-mib", () -> fioMib = 8);
+    unless.accept("--fio-seconds", () -> fioSeconds = 0.5);
     if (!nfsRequired) {
       noNfs = true;
     }
@@ -261,21 +278,22 @@ public final class BenchMain implements Callable<Integer> {
     positive("--hit-ops", hitOps);
     positive("--transport-mib", transportMib);
     positive("--repeat", repeat);
+    positive("--fio-mib", fioMib);
     notNegative("--hit-large-mib", hitLargeMib);
     notNegative("--clients", clients);
     notNegative("--pingpong-turns", pingPongTurns);
     notNegative("--server-cpu-reads", serverCpuReads);
     notNegative("--odafs-clients", odafsClients);
     notNegative("--restarts", restarts);
-    if (!(seconds > 0) || !(seqSeconds > 0) || !(dbSeconds >= 0) || !(zipf > 0) || !(odafsSeconds > 0)) {
-      throw usage("--seconds, --seq-seconds, --odafs-seconds and --zipf must be above 0, --db-seconds at least 0");
+    if (!(seconds > 0) || !(seqSeconds > 0) || !(dbSeconds >= 0) || !(zipf > 0) || !(odafsSeconds > 0) || !(fioSeconds >= 0)) {
+      throw usage("--seconds, --seq-seconds, --odafs-seconds and --zipf must be above 0, --db-seconds and --fio-seconds at least 0");
     }
     if (sweepBlockKib.stream().anyMatch(k -> k < 0) || sweepCacheMib.stream().anyMatch(m -> m < 0)) {
       throw usage("sweep sizes must not be negative (0 skips the sweep)");
     }
     if (only != null) {
       Set<String> known = new java.util.HashSet<>(List.of(Runner.MULTI, "recall-pingpong", Ratios.DB, "hit-path", "sweeps", "server-cpu",
-          "odafs", "restart"));
+          "odafs", "restart", "fuse"));
       Runner.standard(settings()).forEach(w -> known.add(w.name()));
       for (String o : only) {
         if (!known.contains(o)) {
@@ -343,7 +361,7 @@ public final class BenchMain implements Callable<Integer> {
     try (Fixture fixture = fixture()) {
       out.println("dafs-bench: " + (fixture.embedded() ? "embedded server " : "server ") + fixture.server()
           + (fixture.export() != null ? ", export " + fixture.export() : ""));
-      Runner runner = new Runner(s, fixture, chosen, selected, nfs, nfsScript, dir, out);
+      Runner runner = new Runner(s, fixture, chosen, selected, nfs, nfsScript, mountJar, dir, out);
       // A bar redraws its line with carriage returns: only a terminal shows that as one line.
       boolean terminal = System.console() != null && out == System.out;
       try (Progress progress = noProgress || !terminal ? Progress.lines(out) : Progress.bar(runner.steps())) {

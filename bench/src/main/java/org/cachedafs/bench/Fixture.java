@@ -117,17 +117,7 @@ final class Fixture implements AutoCloseable {
     parents(file);
     written.add(file);
     if (export != null) {
-      Path p = export.resolve(file);
-      try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        for (long at = 0; at < bytes; at += buf.capacity()) {
-          buf.clear().limit((int) Math.min(buf.capacity(), bytes - at));
-          pattern.fill(buf, at, 0);
-          while (buf.hasRemaining()) {
-            ch.write(buf, at + buf.position());
-          }
-        }
-      }
+      write(export.resolve(file), pattern, bytes);
       return;
     }
     try (Target t = Targets.facade(server, secret, ADMIN_CACHE, true, "tcp"); Target.Handle h = t.open(file, true)) {
@@ -137,6 +127,21 @@ final class Fixture implements AutoCloseable {
         CellRunner.writeFully(h, buf, at);
       }
       h.sync();
+    }
+  }
+
+  /** Writes generation 0 of {@code pattern} into {@code file} through this JVM's file system, {@code bytes} long. */
+  static void write(Path file, DataPattern pattern, long bytes) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      for (long at = 0; at < bytes; at += buf.capacity()) {
+        buf.clear().limit((int) Math.min(buf.capacity(), bytes - at));
+        pattern.fill(buf, at, 0);
+        while (buf.hasRemaining()) {
+          ch.write(buf, at + buf.position());
+        }
+      }
     }
   }
 

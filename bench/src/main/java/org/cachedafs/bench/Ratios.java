@@ -78,6 +78,15 @@ final class Ratios {
         "odafs-shm / uncached-shm p50 µs, Zipf 4 KiB reads, embedded server"));
     r.put("odafs_vs_uncached_zipf_p50", paired(run, ZIPF, "odafs", "uncached", Result::p50Us, null, false,
         "odafs / uncached p50 µs (tcp), Zipf 4 KiB reads, embedded server"));
+    // Unmodified fio on the FUSE mount (FuseProbe): figures, with no goal.
+    r.put("fuse_cached_vs_local_rand4k", paired(run, FuseProbe.RAND, FuseProbe.CACHED, FuseProbe.LOCAL, Result::opsPerSec, null,
+        true, "fio random 4 KiB reads/s, FUSE mount through its cache / local file system through the page cache"));
+    r.put("fuse_cached_vs_uncached_rand4k", paired(run, FuseProbe.RAND, FuseProbe.CACHED, FuseProbe.UNCACHED, Result::opsPerSec,
+        null, true, "fio random 4 KiB reads/s on the FUSE mount, through its cache / O_DIRECT (direct=1, every read to the server)"));
+    r.put("fuse_cached_vs_local_seq1m", paired(run, FuseProbe.SEQ, FuseProbe.CACHED, FuseProbe.LOCAL, Result::mbPerSec, null, true,
+        "fio sequential 1 MiB reads MB/s, FUSE mount through its cache / local file system through the page cache"));
+    r.put("fuse_cached_vs_uncached_seq1m", paired(run, FuseProbe.SEQ, FuseProbe.CACHED, FuseProbe.UNCACHED, Result::mbPerSec,
+        null, true, "fio sequential 1 MiB reads MB/s on the FUSE mount, through its cache / O_DIRECT (direct=1)"));
     return r;
   }
 

@@ -39,6 +39,7 @@ final class Runner {
   private final Predicate<String> selected;
   private final NfsMode nfsMode;
   private final Path nfsScript;
+  private final Path mountJar;
   private final Path resultsDir;
   private Progress progress;
   private String currentStep = "start";
@@ -50,13 +51,14 @@ final class Runner {
   private int scratchFiles;
 
   Runner(Settings s, Fixture fixture, Set<Config> configs, Predicate<String> selected, NfsMode nfsMode, Path nfsScript,
-      Path resultsDir, PrintStream log) {
+      Path mountJar, Path resultsDir, PrintStream log) {
     this.s = s;
     this.fixture = fixture;
     this.configs = configs;
     this.selected = selected;
     this.nfsMode = nfsMode;
     this.nfsScript = nfsScript;
+    this.mountJar = mountJar;
     this.resultsDir = resultsDir;
     this.log = log;
   }
@@ -96,7 +98,7 @@ final class Runner {
   int steps() {
     List<Workload> w = standard(s).stream().filter(x -> selected.test(x.name())).toList();
     long cells = w.stream().mapToLong(x -> configs.stream().filter(c -> c != Config.NFS && runs(c, x)).count()).sum();
-    return 4 + (int) cells * s.repeat() + 1 + 2 + 3 * s.repeat() + 3
+    return 4 + (int) cells * s.repeat() + 1 + fusePlan().steps() + 2 + 3 * s.repeat() + 3
         + (s.sweepBlockSizes().size() + s.sweepCacheBytes().size() + (s.sweepReadAhead() ? 2 : 0)) * s.repeat();
   }
 
@@ -169,6 +171,12 @@ final class Runner {
     step("nfs");
     if (configs.contains(Config.NFS)) {
       nfs(workloads);
+    }
+
+    if (s.fioSeconds() > 0 && selected.test("fuse")) {
+      fuse();
+    } else {
+      progress.skip(fusePlan().steps());
     }
 
     step("multi-client");
@@ -374,6 +382,37 @@ final class Runner {
           fixture.delete(files.get(i));
         }
       }
+    }
+  }
+
+  private FuseProbe.Plan fusePlan() {
+    return new FuseProbe.Plan(mountJar, s.fioBytes(), s.fioSeconds(), s.cacheBytes(), s.repeat(), resultsDir.resolve("logs"));
+  }
+
+  /**
+   * fio on the FUSE mount beside the local file system. Like the NFS peer it needs what may not be
+   * here (fio, the fuse device and programs, the mount jar): without it, or when the mount or fio fails,
+   * the run goes on and says why under "skipped". Only a wrong byte read back through the mount fails it.
+   */
+  private void fuse() throws IOException, InterruptedException {
+    FuseProbe.Plan plan = fusePlan();
+    String why = FuseMount.unavailable(mountJar);
+    if (why != null) {
+      progress.skip(plan.steps());
+      skipOnce("fuse: " + why);
+      log.println("fuse: not measured: " + why);
+      return;
+    }
+    // The local file beside the export, on the same file system as the server's files where it is here.
+    Path localParent = fixture.export() != null ? fixture.export().toAbsolutePath().getParent()
+        : Path.of(System.getProperty("java.io.tmpdir"));
+    try {
+      results.addAll(FuseProbe.measure(plan, fixture, localParent, "fio-" + runId + ".bin", this::step));
+    } catch (CellRunner.WrongDataException e) {
+      throw e;
+    } catch (IOException e) {
+      skipOnce("fuse: " + Failure.describe(e));
+      log.println("fuse: not measured: " + Failure.describe(e));
     }
   }
 

@@ -169,22 +169,30 @@ final class ServerProcess implements AutoCloseable {
     Files.deleteIfExists(log);
   }
 
+  /**
+   * Reads and drops the rest of a child process's output on a daemon thread, so that the child never
+   * blocks on a full pipe; the thread ends with the process.
+   */
+  static void drain(BufferedReader out, String thread) {
+    Thread t = new Thread(() -> {
+      try {
+        while (out.readLine() != null) {
+          // The rest of its output is not needed.
+        }
+      } catch (IOException ignored) {
+        // It ended.
+      }
+    }, thread);
+    t.setDaemon(true);
+    t.start();
+  }
+
   private static URI awaitListening(Process p, Path log) throws IOException {
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line;
     while ((line = out.readLine()) != null) {
       if (line.startsWith("listening on ")) {
-        Thread drain = new Thread(() -> {
-          try {
-            while (out.readLine() != null) {
-              // The rest of its output is not needed.
-            }
-          } catch (IOException ignored) {
-            // It ended.
-          }
-        }, "server-process-output");
-        drain.setDaemon(true);
-        drain.start();
+        drain(out, "server-process-output");
         return URI.create(line.substring("listening on ".length()).strip());
       }
     }

@@ -33,11 +33,14 @@ import java.util.Map;
  * @param odafsSeconds the timed part of the throughput probe, per transport and read path
  * @param restarts server restarts (kill -9) the restart probe times an application's pause across,
  *     once per run; 0 skips the probe, the time to reclaim with it
+ * @param fioBytes the file fio reads on the FUSE mount and on the local file system
+ * @param fioSeconds the timed part of each fio job; 0 skips fio on the mount
  */
 record Settings(long largeBytes, long fitsBytes, long writeBytes, long cacheBytes, int blockSize, long hotBytes,
     long hitLargeBytes, int hitOps, double cellSeconds, double seqSeconds, double zipfSkew, int clients, int pingPongTurns,
     double dbSeconds, String h2Settings, long transportBytes, List<Integer> sweepBlockSizes, List<Long> sweepCacheBytes, boolean sweepReadAhead,
-    long seed, int repeat, int serverCpuReads, int odafsClients, double odafsSeconds, int restarts) {
+    long seed, int repeat, int serverCpuReads, int odafsClients, double odafsSeconds, int restarts,
+    long fioBytes, double fioSeconds) {
 
   /** The values, for the run's record. */
   Map<String, Object> asMap() {

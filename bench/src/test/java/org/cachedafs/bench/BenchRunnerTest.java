@@ -90,7 +90,8 @@ class BenchRunnerTest {
   void theQuickSuiteWritesEveryOutputAndItsJsonMatchesTheSchema(@TempDir Path tmp) throws Exception {
     Path results = tmp.resolve("results");
     // No --no-progress: the output is not a terminal, so the runner must print lines by itself.
-    Run r = run("--quick", "--work-dir", tmp.toString(), "--results", results.toString());
+    Run r = run("--quick", "--work-dir", tmp.toString(), "--results", results.toString(), "--mount-jar",
+        FuseProbeTest.JAR.toString());
     String out = r.out();
     assertEquals(0, r.exit(), r.all());
     assertFalse(r.all().contains("\r") || r.all().contains("\u001b"), "no progress-bar control characters off a terminal");
@@ -133,6 +134,12 @@ class BenchRunnerTest {
       assertTrue(json.get("ratios").get(ratio).get("value").isNull(), "no NFS peer in a quick run");
     }
     assertTrue(out.contains("not measured: nfs: left out"), out);
+    // fio on the FUSE mount: its figures where the mount can run, else the reason under "skipped".
+    String fuse = FuseMount.unavailable(FuseProbeTest.JAR);
+    for (String ratio : List.of("fuse_cached_vs_local_rand4k", "fuse_cached_vs_uncached_rand4k", "fuse_cached_vs_local_seq1m")) {
+      assertEquals(fuse == null, !json.get("ratios").get(ratio).get("value").isNull(), ratio + ": " + fuse);
+    }
+    assertTrue(fuse == null || out.contains("not measured: fuse: " + fuse), out);
 
     try (CSVParser csv = CSVParser.parse(results.resolve("results.csv"), StandardCharsets.UTF_8,
         CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
@@ -266,7 +273,8 @@ class BenchRunnerTest {
     List<String[]> bad = List.of(new String[] {"--clients", "-1"}, new String[] {"--cache-mib", "0"},
         new String[] {"--seconds", "0"}, new String[] {"--only", "no-such-part"}, new String[] {"--configs", "nfs4"},
         new String[] {"--nfs-peer", "--no-nfs"}, new String[] {"--server", "dafs://127.0.0.1:1", "--nfs-peer"},
-        new String[] {"--sweep-block-kib", "-16"}, new String[] {"--repeat", "0"}, new String[] {"--no-such-option"});
+        new String[] {"--sweep-block-kib", "-16"}, new String[] {"--repeat", "0"}, new String[] {"--fio-mib", "0"}, new String[] {"--fio-seconds", "-1"},
+        new String[] {"--no-such-option"});
     for (String[] args : bad) {
       ByteArrayOutputStream console = new ByteArrayOutputStream();
       String[] withResults = java.util.stream.Stream.concat(java.util.Arrays.stream(args),

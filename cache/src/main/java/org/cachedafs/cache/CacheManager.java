@@ -76,6 +76,7 @@ public final class CacheManager implements AutoCloseable {
   final CachedWriter writer;
   final WriteBack writeBack;
   final WriteBackScheduler scheduler;
+  private final Namespace namespace;
   private volatile boolean closed;
 
   private CacheManager(DafsSession session, CacheConfig config) {
@@ -105,6 +106,7 @@ public final class CacheManager implements AutoCloseable {
     this.scheduler = new WriteBackScheduler(files, writeBack, dirtyLimits, counters, config);
     recalls.wire(invalidation, writeBack, scheduler);
     this.writer = new CachedWriter(allocator, loader, index, readAheadBudget, blockSize, zeros, scheduler);
+    this.namespace = new Namespace(this);
   }
 
   private static long maxFileSize(DafsSession session) {
@@ -128,6 +130,11 @@ public final class CacheManager implements AutoCloseable {
 
   public CacheConfig config() {
     return config;
+  }
+
+  /** The server's names by path, with this cache's name cache: what the doors look up, create, remove and rename through. */
+  public Namespace namespace() {
+    return namespace;
   }
 
   /** Opens a file through the cache. */

@@ -17,13 +17,11 @@ import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 import org.cachedafs.cache.CacheManager;
 import org.cachedafs.cache.CachedFile;
+import org.cachedafs.cache.Namespace;
 import org.cachedafs.client.DafsException;
-import org.cachedafs.client.DafsSession;
-import org.cachedafs.client.DirectoryPage;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.DirEntry;
 import org.cachedafs.protocol.FileAttributes;
-import org.cachedafs.protocol.FileHandle;
 import org.cachedafs.protocol.SetAttributes;
 
 /**
@@ -163,14 +161,13 @@ public final class DafsPosix implements AutoCloseable {
       if (r.components().isEmpty()) {
         return fail(Errno.EISDIR); // the mount root itself: only as a directory stream
       }
-      FileHandle dir = directory(cache.session(), r.parent());
       if ((flags & O_DIRECTORY) != 0) {
         // Checked before opening, so that O_DIRECTORY|O_TRUNC on a file truncates nothing.
-        if (!cache.session().lookup(dir, r.leaf()).attributes().isDirectory()) {
+        if (!cache.namespace().lookup(r.relative()).attributes().isDirectory()) {
           return fail(Errno.ENOTDIR);
         }
       }
-      CachedFile f = cache.open(dir, r.leaf(), m, (flags & O_DIRECT) != 0);
+      CachedFile f = cache.namespace().open(r.relative(), m, (flags & O_DIRECT) != 0);
       return allocate(new Dafs(f, flags));
     } catch (IOException e) {
       return fail(e);
@@ -445,11 +442,8 @@ public final class DafsPosix implements AutoCloseable {
       return os.stat(MountTable.absolute(path), st) < 0 ? failNull(os.errno()) : of(st);
     }
     try {
-      CacheManager cache = r.mount().cache();
-      DafsSession s = cache.session();
-      var found = s.lookup(s.root(), r.relative());
-      FileAttributes mine = cache.cachedAttributes(found.handle()); // this client's unflushed writes count
-      return of(mine != null ? mine : found.attributes());
+      // Under a delegation, this client's unflushed writes count.
+      return of(r.mount().cache().namespace().attributes(r.relative()));
     } catch (IOException e) {
       fail(e);
       return null;
@@ -507,7 +501,7 @@ public final class DafsPosix implements AutoCloseable {
 
   /** What a path call does when the path is under a mount. */
   private interface OnMount {
-    void run(CacheManager cache, DafsSession session, MountTable.Resolved path) throws IOException;
+    void run(Namespace names, String relative) throws IOException;
   }
 
   /**
@@ -523,8 +517,7 @@ public final class DafsPosix implements AutoCloseable {
       return osResult(os.getAsInt());
     }
     try {
-      CacheManager cache = r.mount().cache();
-      dafs.run(cache, cache.session(), r);
+      dafs.run(r.mount().cache().namespace(), r.relative());
       return 0;
     } catch (IOException e) {
       return fail(e);
@@ -533,7 +526,7 @@ public final class DafsPosix implements AutoCloseable {
 
   public int chmod(String path, int mode) {
     return pathCall(path, () -> os.chmod(MountTable.absolute(path), mode),
-        (cache, s, r) -> cache.setattr(s.lookup(s.root(), r.relative()).handle(), SetAttributes.mode(mode)));
+        (names, p) -> names.setattr(p, SetAttributes.mode(mode)));
   }
 
   /** Sets access and modification times, in nanoseconds since the epoch. */
@@ -541,26 +534,21 @@ public final class DafsPosix implements AutoCloseable {
     long[] a = {accessNanos / 1_000_000_000L, accessNanos % 1_000_000_000L};
     long[] m = {modifyNanos / 1_000_000_000L, modifyNanos % 1_000_000_000L};
     return pathCall(path, () -> os.utimensat(AT_FDCWD, MountTable.absolute(path), a, m, 0),
-        (cache, s, r) -> cache.setattr(s.lookup(s.root(), r.relative()).handle(), SetAttributes.times(accessNanos, modifyNanos)));
+        (names, p) -> names.setattr(p, SetAttributes.times(accessNanos, modifyNanos)));
   }
 
   // --- names -----------------------------------------------------------------------------------
 
   public int unlink(String path) {
-    return pathCall(path, () -> os.unlink(MountTable.absolute(path)), (cache, s, r) -> {
-      FileHandle dir = directory(s, r.parent());
-      FileHandle gone = s.lookup(dir, r.leaf()).handle();
-      s.remove(dir, r.leaf());
-      cache.removed(gone);
-    });
+    return pathCall(path, () -> os.unlink(MountTable.absolute(path)), Namespace::remove);
   }
 
   public int mkdir(String path, int mode) {
-    return pathCall(path, () -> os.mkdir(MountTable.absolute(path), mode), (cache, s, r) -> {
-      if (r.components().isEmpty()) {
+    return pathCall(path, () -> os.mkdir(MountTable.absolute(path), mode), (names, p) -> {
+      if (p.isEmpty()) {
         throw new DafsException(org.cachedafs.protocol.Status.EXIST, "the mount point");
       }
-      s.mkdir(directory(s, r.parent()), r.leaf(), mode);
+      names.mkdir(p, mode);
     });
   }
 
@@ -571,7 +559,7 @@ public final class DafsPosix implements AutoCloseable {
         return fail(Errno.EBUSY); // the mount point
       }
     }
-    return pathCall(path, () -> os.rmdir(MountTable.absolute(path)), (cache, s, r) -> s.rmdir(directory(s, r.parent()), r.leaf()));
+    return pathCall(path, () -> os.rmdir(MountTable.absolute(path)), Namespace::rmdir);
   }
 
   /** Renames within one file system; across a mount boundary it fails with EXDEV, as rename(2) does. */
@@ -585,21 +573,7 @@ public final class DafsPosix implements AutoCloseable {
       return fail(Errno.EXDEV);
     }
     try {
-      CacheManager cache = a.mount().cache();
-      DafsSession s = cache.session();
-      FileHandle fromDir = directory(s, a.parent());
-      FileHandle toDir = directory(s, b.parent());
-      FileHandle moving = s.lookup(fromDir, a.leaf()).handle();
-      FileHandle replaced = null;
-      try {
-        replaced = s.lookup(toDir, b.leaf()).handle();
-      } catch (DafsException e) {
-        // No target: a plain rename.
-      }
-      s.rename(fromDir, a.leaf(), toDir, b.leaf());
-      if (replaced != null && !replaced.equals(moving)) {
-        cache.removed(replaced);
-      }
+      a.mount().cache().namespace().rename(a.relative(), b.relative());
       return 0;
     } catch (IOException e) {
       return fail(e);
@@ -623,18 +597,9 @@ public final class DafsPosix implements AutoCloseable {
           }
         }
       } else {
-        DafsSession s = r.mount().cache().session();
-        FileHandle dir = directory(s, r.relative());
-        long cookie = 0;
-        while (true) {
-          DirectoryPage page = s.readdir(dir, cookie, 512);
-          for (DirEntry e : page.entries()) {
-            names.add(e.name());
-          }
-          if (page.eof()) {
-            break;
-          }
-          cookie = page.nextCookie();
+        Namespace ns = r.mount().cache().namespace();
+        for (DirEntry e : ns.list(ns.handle(r.relative()))) {
+          names.add(e.name());
         }
       }
     } catch (java.nio.file.NoSuchFileException e) {
@@ -674,10 +639,6 @@ public final class DafsPosix implements AutoCloseable {
 
   public int closedir(int dir) {
     return dirs.remove(dir) == null ? fail(Errno.EBADF) : 0;
-  }
-
-  private static FileHandle directory(DafsSession s, String relative) throws IOException {
-    return relative.isEmpty() ? s.root() : s.lookup(s.root(), relative).handle();
   }
 
   /** Closes every descriptor and directory stream still open. */

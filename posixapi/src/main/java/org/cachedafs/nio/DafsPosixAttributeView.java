@@ -8,25 +8,23 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.SetAttributes;
 
-/** The basic and posix views of one path; the file is looked up when a method is called, not before. */
-final class DafsAttributeView implements PosixFileAttributeView {
+/** The posix view of one path: the basic view's times, and permissions; owners cannot be changed. */
+final class DafsPosixAttributeView implements PosixFileAttributeView {
   private final DafsFileSystem fs;
   private final DafsPath path;
-  private final String name;
+  private final DafsBasicAttributeView basic;
 
-  DafsAttributeView(DafsFileSystem fs, DafsPath path, String name) {
+  DafsPosixAttributeView(DafsFileSystem fs, DafsPath path) {
     this.fs = fs;
     this.path = path;
-    this.name = name;
+    this.basic = new DafsBasicAttributeView(fs, path);
   }
 
   @Override
   public String name() {
-    return name;
+    return "posix";
   }
 
   @Override
@@ -36,26 +34,12 @@ final class DafsAttributeView implements PosixFileAttributeView {
 
   @Override
   public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime) throws IOException {
-    if (lastModifiedTime == null && lastAccessTime == null) {
-      return; // creation time cannot be set on the server's file system; it is ignored, as on Linux
-    }
-    FileAttributes now = fs.attributes(path);
-    long m = lastModifiedTime == null ? now.modifyTimeNanos() : lastModifiedTime.to(TimeUnit.NANOSECONDS);
-    long a = lastAccessTime == null ? now.accessTimeNanos() : lastAccessTime.to(TimeUnit.NANOSECONDS);
-    set(SetAttributes.times(a, m));
+    basic.setTimes(lastModifiedTime, lastAccessTime, createTime);
   }
 
   @Override
   public void setPermissions(Set<PosixFilePermission> perms) throws IOException {
-    set(SetAttributes.mode(DafsFileAttributes.mode(perms)));
-  }
-
-  private void set(SetAttributes change) throws IOException {
-    try {
-      fs.cache.setattr(fs.handle(path), change);
-    } catch (IOException e) {
-      throw NioErrors.of(e, path);
-    }
+    DafsBasicAttributeView.set(fs, path, SetAttributes.mode(DafsFileAttributes.mode(perms)));
   }
 
   @Override

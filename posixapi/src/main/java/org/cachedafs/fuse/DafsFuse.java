@@ -20,6 +20,7 @@ import org.cachedafs.client.DafsSession;
 import org.cachedafs.client.Node;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.posix.DafsPosix;
+import org.cachedafs.posix.Flags;
 import org.cachedafs.protocol.DirEntry;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
@@ -383,13 +384,6 @@ final class DafsFuse extends FuseStubFS {
 
   // --- open files -------------------------------------------------------------------------------
 
-  private static OpenMode mode(int flags) {
-    int acc = flags & DafsPosix.O_ACCMODE;
-    OpenMode m = acc == DafsPosix.O_WRONLY ? OpenMode.write() : acc == DafsPosix.O_RDWR ? OpenMode.readWrite() : OpenMode.read();
-    // With atomic_o_trunc the kernel leaves O_TRUNC to the open, so the cache drops what it held at once.
-    return (flags & DafsPosix.O_TRUNC) != 0 && m.canWrite() ? m.truncate() : m;
-  }
-
   private int open(String operation, String path, FuseFileInfo fi, OpenMode mode) {
     int flags = fi.flags.get();
     return call(operation, path, () -> {
@@ -401,14 +395,13 @@ final class DafsFuse extends FuseStubFS {
 
   @Override
   public int open(String path, FuseFileInfo fi) {
-    return open("open", path, fi, mode(fi.flags.get()));
+    // With atomic_o_trunc the kernel leaves O_TRUNC to the open, so the cache drops what it held at once.
+    return open("open", path, fi, Flags.access(fi.flags.get()));
   }
 
   @Override
   public int create(String path, @jnr.ffi.types.mode_t long mode, FuseFileInfo fi) {
-    int flags = fi.flags.get();
-    OpenMode m = mode(flags).create((int) mode & 07777);
-    return open("create", path, fi, (flags & DafsPosix.O_EXCL) != 0 ? m.exclusive() : m);
+    return open("create", path, fi, Flags.open(fi.flags.get() | DafsPosix.O_CREAT, (int) mode & 07777));
   }
 
   private byte[] buffer(int size) {

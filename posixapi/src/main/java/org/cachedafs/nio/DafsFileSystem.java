@@ -11,6 +11,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -26,12 +27,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.cachedafs.cache.CacheManager;
+import org.cachedafs.cache.CachedFile;
 import org.cachedafs.cache.Namespace;
 import org.cachedafs.client.DafsClient;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Status;
 
 /**
  * One DAFS server seen as a {@link FileSystem}: a session, a cache over it, and the channels open on
@@ -162,6 +166,50 @@ final class DafsFileSystem extends FileSystem {
     }
   }
 
+  // --- channels --------------------------------------------------------------------------------
+
+  /** A channel on {@code p}: over a {@link CachedFile}, or read-only over a directory's handle. */
+  FileChannel newFileChannel(DafsPath p, ChannelOptions o, FileAttribute<?>... attrs) throws IOException {
+    DafsPath path = (DafsPath) p.toAbsolutePath();
+    String rel = path.relativeToRoot();
+    if (rel.isEmpty() || (!o.create() && isDirectory(path))) {
+      if (o.write()) {
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      return new DafsFileChannel(this, path, handle(path), null, true, false, false, false, false);
+    }
+    OpenMode mode = o.mode(o.create() ? DafsFileAttributes.permissions(attrs, 0644) : 0644);
+    try {
+      CachedFile file = namespace.open(rel, mode, uncached || o.direct());
+      try {
+        if (file.attributes().isDirectory()) {
+          throw new FileSystemException(path.toString(), null, "Is a directory");
+        }
+        return new DafsFileChannel(this, path, file.handle(), file, o.read(), o.write(), o.append(), o.sync(), o.deleteOnClose());
+      } catch (IOException | RuntimeException e) {
+        try {
+          file.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+    } catch (DafsException e) {
+      if (e.status() == Status.ISDIR) {
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      throw NioErrors.of(e, path);
+    }
+  }
+
+  private boolean isDirectory(DafsPath path) {
+    try {
+      return attributes(path).isDirectory();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   // --- delete, copy, move ------------------------------------------------------------------------
 
   void delete(DafsPath p) throws IOException {
@@ -200,8 +248,8 @@ final class DafsFileSystem extends FileSystem {
     if (a.isDirectory()) {
       provider.createDirectory(dst);
     } else {
-      try (FileChannel in = provider.newFileChannel(src, Set.of(StandardOpenOption.READ));
-          FileChannel out = provider.newFileChannel(dst, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW))) {
+      try (FileChannel in = newFileChannel(src, ChannelOptions.of(Set.of(StandardOpenOption.READ)));
+          FileChannel out = target.newFileChannel(dst, ChannelOptions.of(Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)))) {
         ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
         while (in.read(buf) >= 0) {
           buf.flip();

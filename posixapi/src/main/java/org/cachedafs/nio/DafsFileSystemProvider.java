@@ -11,29 +11,21 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileAttributeView;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import org.cachedafs.cache.CachedFile;
-import org.cachedafs.client.DafsException;
-import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.FileAttributes;
-import org.cachedafs.protocol.Status;
 
 /**
  * The {@code dafs} scheme for java.nio. Found through {@link java.util.ServiceLoader}, so the jar on
@@ -134,80 +126,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
 
   @Override
   public FileChannel newFileChannel(Path p, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
-    DafsFileSystem fs = fs(p);
-    DafsPath path = (DafsPath) DafsPath.of(p).toAbsolutePath();
-    boolean append = options.contains(StandardOpenOption.APPEND);
-    boolean write = options.contains(StandardOpenOption.WRITE) || append;
-    boolean read = options.contains(StandardOpenOption.READ) || !write;
-    if (append && options.contains(StandardOpenOption.READ)) {
-      throw new IllegalArgumentException("READ + APPEND not allowed");
-    }
-    if (append && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-      throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
-    }
-    boolean createNew = write && options.contains(StandardOpenOption.CREATE_NEW);
-    boolean create = write && (createNew || options.contains(StandardOpenOption.CREATE));
-    boolean sync = options.contains(StandardOpenOption.SYNC) || options.contains(StandardOpenOption.DSYNC);
-    boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
-    String rel = path.relativeToRoot();
-    if (rel.isEmpty() || (!create && isDirectory(fs, path))) {
-      if (write) {
-        throw new FileSystemException(path.toString(), null, "Is a directory");
-      }
-      return new DafsFileChannel(fs, path, fs.handle(path), null, true, false, false, false, false);
-    }
-    OpenMode mode = read && write ? OpenMode.readWrite() : write ? OpenMode.write() : OpenMode.read();
-    if (create) {
-      mode = mode.create(permissions(attrs, 0644));
-      if (createNew) {
-        mode = mode.exclusive();
-      }
-    }
-    if (write && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-      mode = mode.truncate();
-    }
-    try {
-      boolean uncached = fs.uncached || options.contains(com.sun.nio.file.ExtendedOpenOption.DIRECT);
-      CachedFile file = fs.namespace.open(rel, mode, uncached);
-      try {
-        if (file.attributes().isDirectory()) {
-          throw new FileSystemException(path.toString(), null, "Is a directory");
-        }
-        return new DafsFileChannel(fs, path, file.handle(), file, read, write, append, sync, deleteOnClose);
-      } catch (IOException | RuntimeException e) {
-        try {
-          file.close();
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        throw e;
-      }
-    } catch (DafsException e) {
-      if (e.status() == Status.ISDIR) {
-        throw new FileSystemException(path.toString(), null, "Is a directory");
-      }
-      throw NioErrors.of(e, path);
-    }
-  }
-
-  private static boolean isDirectory(DafsFileSystem fs, DafsPath path) {
-    try {
-      return fs.attributes(path).isDirectory();
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static int permissions(FileAttribute<?>[] attrs, int otherwise) {
-    for (FileAttribute<?> a : attrs) {
-      if (a.name().equals("posix:permissions") || a.name().equals("unix:permissions")) {
-        @SuppressWarnings("unchecked")
-        Set<PosixFilePermission> perms = (Set<PosixFilePermission>) a.value();
-        return DafsFileAttributes.mode(perms);
-      }
-      throw new UnsupportedOperationException("attribute " + a.name() + " cannot be set when creating a dafs file");
-    }
-    return otherwise;
+    return fs(p).newFileChannel(DafsPath.of(p), ChannelOptions.of(options), attrs);
   }
 
   // --- directories and names -------------------------------------------------------------------
@@ -231,7 +150,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       throw new FileAlreadyExistsException("/");
     }
     try {
-      fs.namespace.mkdir(d.relativeToRoot(), permissions(attrs, 0755));
+      fs.namespace.mkdir(d.relativeToRoot(), DafsFileAttributes.permissions(attrs, 0755));
     } catch (IOException e) {
       throw NioErrors.of(e, d);
     }
@@ -337,21 +256,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       throw new UnsupportedOperationException("view " + view + " is not supported");
     }
     DafsFileAttributes a = new DafsFileAttributes(fs(path).attributes(DafsPath.of(path)));
-    Map<String, Object> all = new HashMap<>();
-    all.put("lastModifiedTime", a.lastModifiedTime());
-    all.put("lastAccessTime", a.lastAccessTime());
-    all.put("creationTime", a.creationTime());
-    all.put("size", a.size());
-    all.put("isRegularFile", a.isRegularFile());
-    all.put("isDirectory", a.isDirectory());
-    all.put("isSymbolicLink", a.isSymbolicLink());
-    all.put("isOther", a.isOther());
-    all.put("fileKey", a.fileKey());
-    if (view.equals("posix")) {
-      all.put("permissions", a.permissions());
-      all.put("owner", a.owner());
-      all.put("group", a.group());
-    }
+    Map<String, Object> all = view.equals("posix") ? DafsPosixAttributeView.all(a) : DafsBasicAttributeView.all(a);
     if (names.equals("*")) {
       return all;
     }
@@ -366,16 +271,8 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public void setAttribute(Path path, String attribute, Object value, LinkOption... options) throws IOException {
     String name = attribute.contains(":") ? attribute.substring(attribute.indexOf(':') + 1) : attribute;
-    PosixFileAttributeView v = getFileAttributeView(path, PosixFileAttributeView.class);
-    switch (name) {
-      case "lastModifiedTime" -> v.setTimes((FileTime) value, null, null);
-      case "lastAccessTime" -> v.setTimes(null, (FileTime) value, null);
-      case "creationTime" -> v.setTimes(null, null, (FileTime) value);
-      case "permissions" -> v.setPermissions((Set<PosixFilePermission>) value);
-      default -> throw new UnsupportedOperationException("attribute " + attribute + " cannot be set");
-    }
+    new DafsPosixAttributeView(fs(path), DafsPath.of(path)).set(name, value, attribute);
   }
 }

@@ -7,6 +7,7 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.Map;
 import java.util.Set;
 import org.cachedafs.protocol.SetAttributes;
 
@@ -40,6 +41,25 @@ final class DafsPosixAttributeView implements PosixFileAttributeView {
   @Override
   public void setPermissions(Set<PosixFilePermission> perms) throws IOException {
     DafsBasicAttributeView.set(fs, path, SetAttributes.mode(DafsFileAttributes.mode(perms)));
+  }
+
+  /** The view's attributes by name: the basic view's, and permissions, owner and group. */
+  static Map<String, Object> all(DafsFileAttributes a) {
+    Map<String, Object> all = DafsBasicAttributeView.all(a);
+    all.put("permissions", a.permissions());
+    all.put("owner", a.owner());
+    all.put("group", a.group());
+    return all;
+  }
+
+  /** Sets the attribute {@code name}: permissions here, the times through the basic view. */
+  @SuppressWarnings("unchecked")
+  void set(String name, Object value, String attribute) throws IOException {
+    if (name.equals("permissions")) {
+      setPermissions((Set<PosixFilePermission>) value);
+    } else {
+      basic.set(name, value, attribute);
+    }
   }
 
   @Override

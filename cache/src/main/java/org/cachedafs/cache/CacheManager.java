@@ -76,6 +76,7 @@ public final class CacheManager implements AutoCloseable {
   final CachedWriter writer;
   final WriteBack writeBack;
   final WriteBackScheduler scheduler;
+  private final Namespace namespace;
   private volatile boolean closed;
 
   private CacheManager(DafsSession session, CacheConfig config) {
@@ -105,6 +106,7 @@ public final class CacheManager implements AutoCloseable {
     this.scheduler = new WriteBackScheduler(files, writeBack, dirtyLimits, counters, config);
     recalls.wire(invalidation, writeBack, scheduler);
     this.writer = new CachedWriter(allocator, loader, index, readAheadBudget, blockSize, zeros, scheduler);
+    this.namespace = new Namespace(this);
   }
 
   private static long maxFileSize(DafsSession session) {
@@ -128,6 +130,11 @@ public final class CacheManager implements AutoCloseable {
 
   public CacheConfig config() {
     return config;
+  }
+
+  /** The server's names by path, with this cache's name cache: what the doors look up, create, remove and rename through. */
+  public Namespace namespace() {
+    return namespace;
   }
 
   /** Opens a file through the cache. */
@@ -208,7 +215,8 @@ public final class CacheManager implements AutoCloseable {
 
   /**
    * Removes {@code name} from {@code dir} on the server and tells the cache ({@link #removed}), so a
-   * door that removes names cannot forget the second half.
+   * door that removes names cannot forget the second half. Doors go through {@link Namespace#remove},
+   * which also forgets the path in the name cache.
    */
   public void remove(FileHandle dir, String name) throws IOException {
     FileHandle gone = session.lookup(dir, name).handle();
@@ -218,7 +226,9 @@ public final class CacheManager implements AutoCloseable {
 
   /**
    * Renames on the server, as rename(2): a file the new name held before is {@link #removed} from
-   * the cache (this client's own rename recalls nothing, so the cache must be told).
+   * the cache (this client's own rename recalls nothing, so the cache must be told). Doors go through
+   * {@link Namespace#rename}, which also forgets both paths in the name cache: the moved file keeps its
+   * delegation, so a remembered old path would otherwise still find it.
    */
   public void rename(FileHandle fromDir, String fromName, FileHandle toDir, String toName) throws IOException {
     FileHandle moving = session.lookup(fromDir, fromName).handle();

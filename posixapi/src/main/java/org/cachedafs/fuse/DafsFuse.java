@@ -15,11 +15,12 @@ import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import org.cachedafs.cache.CacheManager;
 import org.cachedafs.cache.CachedFile;
+import org.cachedafs.cache.Namespace;
 import org.cachedafs.client.DafsSession;
-import org.cachedafs.client.DirectoryPage;
 import org.cachedafs.client.Node;
 import org.cachedafs.client.OpenMode;
 import org.cachedafs.posix.DafsPosix;
+import org.cachedafs.posix.Flags;
 import org.cachedafs.protocol.DirEntry;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
@@ -75,6 +76,7 @@ final class DafsFuse extends FuseStubFS {
 
   private final CacheManager cache;
   private final DafsSession session;
+  private final Namespace names;
   private final OpenFiles files = new OpenFiles();
   private final RecordLocks locks = new RecordLocks();
   private final Runnable onMounted;
@@ -90,6 +92,7 @@ final class DafsFuse extends FuseStubFS {
   DafsFuse(CacheManager cache, Runnable onMounted) {
     this.cache = cache;
     this.session = cache.session();
+    this.names = cache.namespace();
     this.onMounted = onMounted;
     int address = Runtime.getSystemRuntime().addressSize();
     Pointer ops = Struct.getMemory(fuseOperations);
@@ -171,37 +174,12 @@ final class DafsFuse extends FuseStubFS {
     return path.startsWith("/") ? path.substring(1) : path;
   }
 
-  /** A name in its directory. */
-  private record Entry(FileHandle dir, String name) {}
-
-  private Entry entry(String path) throws IOException {
-    String r = relative(path);
-    int slash = r.lastIndexOf('/');
-    FileHandle dir = slash < 0 ? session.root() : session.lookup(session.root(), r.substring(0, slash)).handle();
-    return new Entry(dir, r.substring(slash + 1));
-  }
-
-  private Node node(String path) throws IOException {
-    String r = relative(path);
-    return r.isEmpty() ? new Node(session.root(), session.getattr(session.root())) : session.lookup(session.root(), r);
-  }
-
-  private FileHandle handle(String path) throws IOException {
-    String r = relative(path);
-    return r.isEmpty() ? session.root() : session.lookup(session.root(), r).handle();
-  }
-
   /**
    * What the path's file looks like to this client now: the cache's view where it holds the file,
    * else the server's after a GETATTR (which recalls another client's write delegation first).
    */
   private FileAttributes current(String path) throws IOException {
-    Node n = node(path);
-    FileAttributes mine = cache.cachedAttributes(n.handle());
-    if (mine != null) {
-      return mine;
-    }
-    return n.attributes().isRegularFile() ? session.getattr(n.handle()) : n.attributes();
+    return names.currentAttributes(relative(path));
   }
 
   @Override
@@ -224,42 +202,36 @@ final class DafsFuse extends FuseStubFS {
     });
   }
 
-  private interface OnEntry {
-    void run(FileHandle dir, String name) throws IOException;
-  }
-
-  /** Runs {@code body} on the path's directory and last name. */
-  private int onEntry(String operation, String path, OnEntry body) {
+  /** Runs {@code body} on the path relative to the export's root. */
+  private int onPath(String operation, String path, OnPath body) {
     return call(operation, path, () -> {
-      Entry e = entry(path);
-      body.run(e.dir(), e.name());
+      body.run(relative(path));
       return 0;
     });
+  }
+
+  private interface OnPath {
+    void run(String relative) throws IOException;
   }
 
   @Override
   public int mkdir(String path, @jnr.ffi.types.mode_t long mode) {
-    return onEntry("mkdir", path, (dir, name) -> session.mkdir(dir, name, (int) mode & 07777));
+    return onPath("mkdir", path, p -> names.mkdir(p, (int) mode & 07777));
   }
 
   @Override
   public int rmdir(String path) {
-    return onEntry("rmdir", path, session::rmdir);
+    return onPath("rmdir", path, names::rmdir);
   }
 
   @Override
   public int unlink(String path) {
-    return onEntry("unlink", path, cache::remove);
+    return onPath("unlink", path, names::remove);
   }
 
   @Override
   public int rename(String from, String to) {
-    return call("rename", from, () -> {
-      Entry a = entry(from);
-      Entry b = entry(to);
-      cache.rename(a.dir(), a.name(), b.dir(), b.name());
-      return 0;
-    });
+    return onPath("rename", from, p -> names.rename(p, relative(to)));
   }
 
   /** The protocol has no LINK: link(2) says the file system cannot make hard links. */
@@ -288,10 +260,7 @@ final class DafsFuse extends FuseStubFS {
 
   @Override
   public int chmod(String path, @jnr.ffi.types.mode_t long mode) {
-    return call("chmod", path, () -> {
-      cache.setattr(handle(path), SetAttributes.mode((int) mode & 07777));
-      return 0;
-    });
+    return onPath("chmod", path, p -> names.setattr(p, SetAttributes.mode((int) mode & 07777)));
   }
 
   /**
@@ -322,7 +291,7 @@ final class DafsFuse extends FuseStubFS {
         mask |= i == 0 ? SetAttributes.ATIME : SetAttributes.MTIME;
       }
       if (mask != 0) {
-        cache.setattr(handle(path), new SetAttributes(mask, 0, 0, at[0], at[1]));
+        names.setattr(relative(path), new SetAttributes(mask, 0, 0, at[0], at[1]));
       }
       return 0;
     });
@@ -334,10 +303,7 @@ final class DafsFuse extends FuseStubFS {
 
   @Override
   public int truncate(String path, @off_t long size) {
-    return call("truncate", path, () -> {
-      cache.setattr(handle(path), SetAttributes.size(size));
-      return 0;
-    });
+    return onPath("truncate", path, p -> names.setattr(p, SetAttributes.size(size)));
   }
 
   @Override
@@ -378,32 +344,24 @@ final class DafsFuse extends FuseStubFS {
   @Override
   public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
     return call("readdir", path, () -> {
-      Node self = node(path);
-      FileHandle dir = self.handle();
+      String r = relative(path);
+      Node self = names.lookup(r);
       Pointer mem = Memory.allocateDirect(Runtime.getSystemRuntime(), Struct.size(new FileStat(Runtime.getSystemRuntime())));
       FileStat st = FileStat.of(mem);
       // With use_ino the kernel takes these numbers, and readers skip an entry numbered 0.
       st.st_mode.set(FileStat.S_IFDIR);
       st.st_ino.set(self.attributes().fileId());
       fill(filler, buf, ".", st);
-      String r = relative(path);
-      st.st_ino.set(r.isEmpty() ? self.attributes().fileId() : node("/" + r.substring(0, Math.max(0, r.lastIndexOf('/')))).attributes().fileId());
+      st.st_ino.set(r.isEmpty() ? self.attributes().fileId() : names.lookup(Namespace.parent(r)).attributes().fileId());
       fill(filler, buf, "..", st);
-      long cookie = 0;
-      while (true) {
-        DirectoryPage page = session.readdir(dir, cookie, 512);
-        for (DirEntry e : page.entries()) {
-          st.st_ino.set(e.attributes().fileId());
-          st.st_mode.set(Attributes.typeBits(e.attributes().type()));
-          if (fill(filler, buf, e.name(), st) != 0) {
-            return 0; // libfuse's buffer is full; it says so itself
-          }
+      for (DirEntry e : names.list(self.handle())) {
+        st.st_ino.set(e.attributes().fileId());
+        st.st_mode.set(Attributes.typeBits(e.attributes().type()));
+        if (fill(filler, buf, e.name(), st) != 0) {
+          return 0; // libfuse's buffer is full; it says so itself
         }
-        if (page.eof()) {
-          return 0;
-        }
-        cookie = page.nextCookie();
       }
+      return 0;
     });
   }
 
@@ -421,26 +379,15 @@ final class DafsFuse extends FuseStubFS {
 
   @Override
   public int fsyncdir(String path, FuseFileInfo fi) {
-    return call("fsyncdir", path, () -> {
-      session.fsync(handle(path), false);
-      return 0;
-    });
+    return onPath("fsyncdir", path, p -> session.fsync(names.handle(p), false));
   }
 
   // --- open files -------------------------------------------------------------------------------
 
-  private static OpenMode mode(int flags) {
-    int acc = flags & DafsPosix.O_ACCMODE;
-    OpenMode m = acc == DafsPosix.O_WRONLY ? OpenMode.write() : acc == DafsPosix.O_RDWR ? OpenMode.readWrite() : OpenMode.read();
-    // With atomic_o_trunc the kernel leaves O_TRUNC to the open, so the cache drops what it held at once.
-    return (flags & DafsPosix.O_TRUNC) != 0 && m.canWrite() ? m.truncate() : m;
-  }
-
   private int open(String operation, String path, FuseFileInfo fi, OpenMode mode) {
     int flags = fi.flags.get();
     return call(operation, path, () -> {
-      Entry e = entry(path);
-      CachedFile f = cache.open(e.dir(), e.name(), mode, (flags & DafsPosix.O_DIRECT) != 0);
+      CachedFile f = names.open(relative(path), mode, (flags & DafsPosix.O_DIRECT) != 0);
       fi.fh.set(files.add(new OpenFiles.Opened(f, flags)));
       return 0;
     });
@@ -448,14 +395,13 @@ final class DafsFuse extends FuseStubFS {
 
   @Override
   public int open(String path, FuseFileInfo fi) {
-    return open("open", path, fi, mode(fi.flags.get()));
+    // With atomic_o_trunc the kernel leaves O_TRUNC to the open, so the cache drops what it held at once.
+    return open("open", path, fi, Flags.access(fi.flags.get()));
   }
 
   @Override
   public int create(String path, @jnr.ffi.types.mode_t long mode, FuseFileInfo fi) {
-    int flags = fi.flags.get();
-    OpenMode m = mode(flags).create((int) mode & 07777);
-    return open("create", path, fi, (flags & DafsPosix.O_EXCL) != 0 ? m.exclusive() : m);
+    return open("create", path, fi, Flags.open(fi.flags.get() | DafsPosix.O_CREAT, (int) mode & 07777));
   }
 
   private byte[] buffer(int size) {

@@ -7,7 +7,9 @@
  * org.cachedafs.fuse.Background}). {@link org.cachedafs.fuse.Mount} connects a session, makes a
  * {@link org.cachedafs.cache.CacheManager} over it and hands the kernel {@link
  * org.cachedafs.fuse.DafsFuse}, jnr-fuse's binding of libfuse 2's high-level, path-based API, whose
- * callbacks are thin: a path is one LOOKUP from the export's root on the server, an open file is a
+ * callbacks are thin: a path goes through the cache's {@link org.cachedafs.cache.Namespace} (one
+ * LOOKUP from the export's root on the server, none for the attributes of a path it remembers under
+ * its delegation), an open file is a
  * {@link org.cachedafs.cache.CachedFile} in {@link org.cachedafs.fuse.OpenFiles}, and a failure is
  * minus the errno its status names ({@link org.cachedafs.fuse.Errors}).
  *

@@ -1,5 +1,6 @@
 package org.cachedafs.nio;
 
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -101,5 +102,18 @@ record DafsFileAttributes(FileAttributes a) implements PosixFileAttributes {
       m |= 1 << (8 - p.ordinal());
     }
     return m;
+  }
+
+  /** The permissions {@code attrs} ask a new file or directory to have, or {@code otherwise}. */
+  static int permissions(FileAttribute<?>[] attrs, int otherwise) {
+    for (FileAttribute<?> a : attrs) {
+      if (a.name().equals("posix:permissions") || a.name().equals("unix:permissions")) {
+        @SuppressWarnings("unchecked")
+        Set<PosixFilePermission> perms = (Set<PosixFilePermission>) a.value();
+        return DafsFileAttributes.mode(perms);
+      }
+      throw new UnsupportedOperationException("attribute " + a.name() + " cannot be set when creating a dafs file");
+    }
+    return otherwise;
   }
 }

@@ -393,7 +393,7 @@ final class DafsFileChannel extends FileChannel {
       throw NioErrors.of(e, path);
     } finally {
       if (deleteOnClose) {
-        fs.dafsProvider().deleteIfExists(path);
+        fs.deleteIfExists(path);
       }
     }
   }

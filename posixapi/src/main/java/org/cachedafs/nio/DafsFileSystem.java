@@ -2,7 +2,17 @@ package org.cachedafs.nio;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.CopyOption;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
@@ -15,12 +25,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.cachedafs.cache.CacheManager;
+import org.cachedafs.cache.CachedFile;
+import org.cachedafs.cache.Namespace;
 import org.cachedafs.client.DafsClient;
 import org.cachedafs.client.DafsException;
 import org.cachedafs.client.DafsSession;
+import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.FileHandle;
+import org.cachedafs.protocol.Status;
 
 /**
  * One DAFS server seen as a {@link FileSystem}: a session, a cache over it, and the channels open on
@@ -42,25 +57,14 @@ final class DafsFileSystem extends FileSystem {
   private final InetSocketAddress address;
   final DafsSession session;
   final CacheManager cache;
+  /** Lookups, attributes and namespace changes, with the cache's name cache (used only under delegations). */
+  final Namespace namespace;
   private final Set<DafsFileChannel> channels = ConcurrentHashMap.newKeySet();
   /** Locks this JVM holds through this file system, per file, for OverlappingFileLockException. */
   final Map<FileHandle, List<DafsFileLock>> locks = new ConcurrentHashMap<>();
   private volatile boolean open = true;
   /** Why the session ended, once this file system saw it end before its own close. */
   private volatile DafsException lost;
-  /**
-   * Paths this file system resolved, to the handles they named. Used only while the cache holds the
-   * file under a delegation: the server recalls a delegation when the file, or a directory above it, is
-   * renamed or removed by anyone else, and this file system's own namespace changes forget entries.
-   */
-  private final Map<String, Name> names = new ConcurrentHashMap<>();
-  /** Moves on at every namespace change this file system makes, so a lookup racing one is not remembered. */
-  private final java.util.concurrent.atomic.AtomicLong namesEpoch = new java.util.concurrent.atomic.AtomicLong();
-  private static final int MAX_NAMES = 65_536;
-
-  /** A path's handle, remembered while the cache held the file under this delegation. */
-  private record Name(FileHandle handle, long delegationId) {}
-
   /** Whether every file is opened around the cache, as with {@code ExtendedOpenOption.DIRECT}. */
   final boolean uncached;
 
@@ -72,6 +76,7 @@ final class DafsFileSystem extends FileSystem {
     this.address = address;
     this.session = session;
     this.cache = cache;
+    this.namespace = cache.namespace();
   }
 
   /** Connects to {@code server}, at {@code address} (its host resolved), with the settings of {@code env}. */
@@ -146,59 +151,161 @@ final class DafsFileSystem extends FileSystem {
    * path it was asked about (a file whose directory is missing is the file's NoSuchFileException).
    */
   FileHandle serverHandle(DafsPath p) throws IOException {
-    String rel = p.relativeToRoot();
-    return rel.isEmpty() ? session.root() : session.lookup(session.root(), rel).handle();
+    return namespace.handle(p.relativeToRoot());
   }
 
   /**
    * The attributes this client sees: its cache's under a delegation (then without a server round trip,
-   * as Lucene's hundreds of attribute reads per commit need), else the server's.
+   * as Lucene's hundreds of attribute reads per commit need), else the server's ({@link Namespace#attributes}).
    */
   FileAttributes attributes(DafsPath p) throws IOException {
-    String rel = p.relativeToRoot();
-    Name known = names.get(rel);
-    if (known != null) {
-      // Only under the very delegation the path was resolved under: a recall of it (any rename or
-      // removal by anyone else) ends the entry, even if a new delegation is granted later.
-      if (cache.cachingDelegation(known.handle()) == known.delegationId()) {
-        FileAttributes mine = cache.cachedAttributes(known.handle());
-        if (mine != null) {
-          return mine;
-        }
-      }
-      names.remove(rel, known);
-    }
-    long epoch = namesEpoch.get();
     try {
-      FileHandle h;
-      FileAttributes a;
-      if (rel.isEmpty()) {
-        h = session.root();
-        a = session.getattr(h);
-      } else {
-        var found = session.lookup(session.root(), rel);
-        h = found.handle();
-        a = found.attributes();
-        long delegation = cache.cachingDelegation(h);
-        if (delegation != 0 && namesEpoch.get() == epoch) {
-          if (names.size() >= MAX_NAMES) {
-            names.clear();
-          }
-          names.put(rel, new Name(h, delegation));
-        }
-      }
-      FileAttributes mine = cache.cachedAttributes(h);
-      return mine != null ? mine : a;
+      return namespace.attributes(p.relativeToRoot());
     } catch (IOException e) {
       throw NioErrors.of(e, p);
     }
   }
 
-  /** This file system changed the name {@code p} (removed, renamed, replaced): forget it and all below it. */
-  void forgetName(DafsPath p) {
-    namesEpoch.incrementAndGet();
-    String rel = p.relativeToRoot();
-    names.keySet().removeIf(k -> k.equals(rel) || k.startsWith(rel + "/"));
+  // --- channels --------------------------------------------------------------------------------
+
+  /** A channel on {@code p}: over a {@link CachedFile}, or read-only over a directory's handle. */
+  FileChannel newFileChannel(DafsPath p, ChannelOptions o, FileAttribute<?>... attrs) throws IOException {
+    DafsPath path = (DafsPath) p.toAbsolutePath();
+    String rel = path.relativeToRoot();
+    if (rel.isEmpty() || (!o.create() && isDirectory(path))) {
+      if (o.write()) {
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      return new DafsFileChannel(this, path, handle(path), null, true, false, false, false, false);
+    }
+    OpenMode mode = o.mode(o.create() ? DafsFileAttributes.permissions(attrs, 0644) : 0644);
+    try {
+      CachedFile file = namespace.open(rel, mode, uncached || o.direct());
+      try {
+        if (file.attributes().isDirectory()) {
+          throw new FileSystemException(path.toString(), null, "Is a directory");
+        }
+        return new DafsFileChannel(this, path, file.handle(), file, o.read(), o.write(), o.append(), o.sync(), o.deleteOnClose());
+      } catch (IOException | RuntimeException e) {
+        try {
+          file.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+    } catch (DafsException e) {
+      if (e.status() == Status.ISDIR) {
+        throw new FileSystemException(path.toString(), null, "Is a directory");
+      }
+      throw NioErrors.of(e, path);
+    }
+  }
+
+  private boolean isDirectory(DafsPath path) {
+    try {
+      return attributes(path).isDirectory();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  // --- delete, copy, move ------------------------------------------------------------------------
+
+  void delete(DafsPath p) throws IOException {
+    DafsPath path = (DafsPath) p.toAbsolutePath();
+    if (path.getNameCount() == 0) {
+      throw new FileSystemException("/", null, "the root cannot be deleted");
+    }
+    try {
+      namespace.delete(path.relativeToRoot());
+    } catch (IOException e) {
+      throw NioErrors.of(e, path);
+    }
+  }
+
+  void deleteIfExists(DafsPath p) throws IOException {
+    try {
+      delete(p);
+    } catch (NoSuchFileException ignored) {
+      // Already gone.
+    }
+  }
+
+  /** Copies {@code src} of this file system to {@code dst} of {@code target} (this one, or another server's). */
+  void copy(DafsPath src, DafsPath dst, DafsFileSystem target, CopyOption... options) throws IOException {
+    boolean replace = Set.of(options).contains(StandardCopyOption.REPLACE_EXISTING);
+    FileAttributes a = attributes(src);
+    if (target == this && exists(dst) && provider.isSameFile(src, dst)) {
+      return; // as the JDK: copying a file onto itself does nothing (and must not delete it)
+    }
+    if (target.exists(dst)) {
+      if (!replace) {
+        throw new FileAlreadyExistsException(dst.toString());
+      }
+      target.delete(dst);
+    }
+    if (a.isDirectory()) {
+      provider.createDirectory(dst);
+    } else {
+      try (FileChannel in = newFileChannel(src, ChannelOptions.of(Set.of(StandardOpenOption.READ)));
+          FileChannel out = target.newFileChannel(dst, ChannelOptions.of(Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)))) {
+        ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+        while (in.read(buf) >= 0) {
+          buf.flip();
+          while (buf.hasRemaining()) {
+            out.write(buf);
+          }
+          buf.clear();
+        }
+      }
+    }
+    if (Set.of(options).contains(StandardCopyOption.COPY_ATTRIBUTES)) {
+      new DafsBasicAttributeView(target, dst).setTimes(
+          FileTime.from(a.modifyTimeNanos(), TimeUnit.NANOSECONDS), FileTime.from(a.accessTimeNanos(), TimeUnit.NANOSECONDS), null);
+    }
+  }
+
+  /**
+   * A rename on the server: atomic, so ATOMIC_MOVE holds; without REPLACE_EXISTING an existing target
+   * is refused. To another server ({@code target} not this), a copy and a delete.
+   */
+  void move(DafsPath source, DafsPath destination, DafsFileSystem target, CopyOption... options) throws IOException {
+    DafsPath src = (DafsPath) source.toAbsolutePath();
+    DafsPath dst = (DafsPath) destination.toAbsolutePath();
+    Set<CopyOption> opts = Set.of(options);
+    if (target != this) {
+      if (opts.contains(StandardCopyOption.ATOMIC_MOVE)) {
+        throw new java.nio.file.AtomicMoveNotSupportedException(src.toString(), dst.toString(), "across dafs servers");
+      }
+      copy(src, dst, target, opts.contains(StandardCopyOption.REPLACE_EXISTING)
+          ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES}
+          : new CopyOption[] {StandardCopyOption.COPY_ATTRIBUTES});
+      delete(src);
+      return;
+    }
+    if (!opts.contains(StandardCopyOption.REPLACE_EXISTING) && !opts.contains(StandardCopyOption.ATOMIC_MOVE) && exists(dst)
+        && !provider.isSameFile(src, dst)) {
+      throw new FileAlreadyExistsException(dst.toString());
+    }
+    if (src.getNameCount() == 0 || dst.getNameCount() == 0) {
+      throw new FileSystemException(src.toString(), dst.toString(), "the root cannot be moved");
+    }
+    handle(src); // a missing source is its failure alone, as the JDK reports it
+    try {
+      namespace.rename(src.relativeToRoot(), dst.relativeToRoot());
+    } catch (IOException e) {
+      throw NioErrors.of(e, src, dst);
+    }
+  }
+
+  private boolean exists(DafsPath p) throws IOException {
+    try {
+      attributes(p);
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
   }
 
   void opened(DafsFileChannel c) {
@@ -211,10 +318,6 @@ final class DafsFileSystem extends FileSystem {
 
   @Override
   public FileSystemProvider provider() {
-    return provider;
-  }
-
-  DafsFileSystemProvider dafsProvider() {
     return provider;
   }
 

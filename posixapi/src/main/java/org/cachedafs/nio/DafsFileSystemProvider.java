@@ -2,7 +2,6 @@ package org.cachedafs.nio;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessMode;
@@ -12,33 +11,21 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystemAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileAttributeView;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.spi.FileSystemProvider;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.cachedafs.cache.CachedFile;
-import org.cachedafs.client.DafsException;
-import org.cachedafs.client.OpenMode;
 import org.cachedafs.protocol.FileAttributes;
-import org.cachedafs.protocol.FileHandle;
-import org.cachedafs.protocol.Status;
 
 /**
  * The {@code dafs} scheme for java.nio. Found through {@link java.util.ServiceLoader}, so the jar on
@@ -139,81 +126,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
 
   @Override
   public FileChannel newFileChannel(Path p, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
-    DafsFileSystem fs = fs(p);
-    DafsPath path = (DafsPath) DafsPath.of(p).toAbsolutePath();
-    boolean append = options.contains(StandardOpenOption.APPEND);
-    boolean write = options.contains(StandardOpenOption.WRITE) || append;
-    boolean read = options.contains(StandardOpenOption.READ) || !write;
-    if (append && options.contains(StandardOpenOption.READ)) {
-      throw new IllegalArgumentException("READ + APPEND not allowed");
-    }
-    if (append && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-      throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
-    }
-    boolean createNew = write && options.contains(StandardOpenOption.CREATE_NEW);
-    boolean create = write && (createNew || options.contains(StandardOpenOption.CREATE));
-    boolean sync = options.contains(StandardOpenOption.SYNC) || options.contains(StandardOpenOption.DSYNC);
-    boolean deleteOnClose = options.contains(StandardOpenOption.DELETE_ON_CLOSE);
-    String rel = path.relativeToRoot();
-    if (rel.isEmpty() || (!create && isDirectory(fs, path))) {
-      if (write) {
-        throw new FileSystemException(path.toString(), null, "Is a directory");
-      }
-      return new DafsFileChannel(fs, path, fs.handle(path), null, true, false, false, false, false);
-    }
-    OpenMode mode = read && write ? OpenMode.readWrite() : write ? OpenMode.write() : OpenMode.read();
-    if (create) {
-      mode = mode.create(permissions(attrs, 0644));
-      if (createNew) {
-        mode = mode.exclusive();
-      }
-    }
-    if (write && options.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
-      mode = mode.truncate();
-    }
-    DafsPath parent = (DafsPath) path.getParent();
-    try {
-      boolean uncached = fs.uncached || options.contains(com.sun.nio.file.ExtendedOpenOption.DIRECT);
-      CachedFile file = fs.cache.open(fs.serverHandle(parent), path.getFileName().toString(), mode, uncached);
-      try {
-        if (file.attributes().isDirectory()) {
-          throw new FileSystemException(path.toString(), null, "Is a directory");
-        }
-        return new DafsFileChannel(fs, path, file.handle(), file, read, write, append, sync, deleteOnClose);
-      } catch (IOException | RuntimeException e) {
-        try {
-          file.close();
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        throw e;
-      }
-    } catch (DafsException e) {
-      if (e.status() == Status.ISDIR) {
-        throw new FileSystemException(path.toString(), null, "Is a directory");
-      }
-      throw NioErrors.of(e, path);
-    }
-  }
-
-  private static boolean isDirectory(DafsFileSystem fs, DafsPath path) {
-    try {
-      return fs.attributes(path).isDirectory();
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static int permissions(FileAttribute<?>[] attrs, int otherwise) {
-    for (FileAttribute<?> a : attrs) {
-      if (a.name().equals("posix:permissions") || a.name().equals("unix:permissions")) {
-        @SuppressWarnings("unchecked")
-        Set<PosixFilePermission> perms = (Set<PosixFilePermission>) a.value();
-        return DafsFileAttributes.mode(perms);
-      }
-      throw new UnsupportedOperationException("attribute " + a.name() + " cannot be set when creating a dafs file");
-    }
-    return otherwise;
+    return fs(p).newFileChannel(DafsPath.of(p), ChannelOptions.of(options), attrs);
   }
 
   // --- directories and names -------------------------------------------------------------------
@@ -237,7 +150,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       throw new FileAlreadyExistsException("/");
     }
     try {
-      fs.session.mkdir(fs.serverHandle((DafsPath) d.getParent()), d.getFileName().toString(), permissions(attrs, 0755));
+      fs.namespace.mkdir(d.relativeToRoot(), DafsFileAttributes.permissions(attrs, 0755));
     } catch (IOException e) {
       throw NioErrors.of(e, d);
     }
@@ -245,127 +158,19 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
 
   @Override
   public void delete(Path p) throws IOException {
-    DafsFileSystem fs = fs(p);
-    DafsPath path = (DafsPath) DafsPath.of(p).toAbsolutePath();
-    if (path.getNameCount() == 0) {
-      throw new FileSystemException("/", null, "the root cannot be deleted");
-    }
-    String name = path.getFileName().toString();
-    try {
-      FileHandle parent = fs.serverHandle((DafsPath) path.getParent());
-      var found = fs.session.lookup(parent, name);
-      if (found.attributes().isDirectory()) {
-        fs.session.rmdir(parent, name);
-      } else {
-        fs.session.remove(parent, name);
-        fs.cache.removed(found.handle());
-      }
-    } catch (IOException e) {
-      throw NioErrors.of(e, path);
-    } finally {
-      fs.forgetName(path);
-    }
-  }
-
-  void deleteIfExists(DafsPath p) throws IOException {
-    try {
-      delete(p);
-    } catch (NoSuchFileException ignored) {
-      // Already gone.
-    }
+    fs(p).delete(DafsPath.of(p));
   }
 
   @Override
   public void copy(Path source, Path target, CopyOption... options) throws IOException {
-    DafsFileSystem fs = fs(source);
-    DafsPath src = DafsPath.of(source);
     DafsPath dst = DafsPath.of(target);
-    DafsFileSystem dfs = fs(dst);
-    boolean replace = Set.of(options).contains(StandardCopyOption.REPLACE_EXISTING);
-    FileAttributes a = fs.attributes(src);
-    if (dfs == fs && exists(dfs, dst) && isSameFile(src, dst)) {
-      return; // as the JDK: copying a file onto itself does nothing (and must not delete it)
-    }
-    if (exists(dfs, dst)) {
-      if (!replace) {
-        throw new FileAlreadyExistsException(dst.toString());
-      }
-      delete(dst);
-    }
-    if (a.isDirectory()) {
-      createDirectory(dst);
-    } else {
-      try (FileChannel in = newFileChannel(src, Set.of(StandardOpenOption.READ));
-          FileChannel out = newFileChannel(dst, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW))) {
-        ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
-        while (in.read(buf) >= 0) {
-          buf.flip();
-          while (buf.hasRemaining()) {
-            out.write(buf);
-          }
-          buf.clear();
-        }
-      }
-    }
-    if (Set.of(options).contains(StandardCopyOption.COPY_ATTRIBUTES)) {
-      getFileAttributeView(dst, BasicFileAttributeView.class).setTimes(
-          FileTime.from(a.modifyTimeNanos(), TimeUnit.NANOSECONDS), FileTime.from(a.accessTimeNanos(), TimeUnit.NANOSECONDS), null);
-    }
+    fs(source).copy(DafsPath.of(source), dst, fs(dst), options);
   }
 
-  /** A rename on the server: atomic, so ATOMIC_MOVE holds; without REPLACE_EXISTING an existing target is refused. */
   @Override
   public void move(Path source, Path target, CopyOption... options) throws IOException {
-    DafsFileSystem fs = fs(source);
-    DafsPath src = (DafsPath) DafsPath.of(source).toAbsolutePath();
-    DafsPath dst = (DafsPath) DafsPath.of(target).toAbsolutePath();
-    Set<CopyOption> opts = Set.of(options);
-    if (fs(dst) != fs) {
-      // Another server: not a rename.
-      if (opts.contains(StandardCopyOption.ATOMIC_MOVE)) {
-        throw new java.nio.file.AtomicMoveNotSupportedException(src.toString(), dst.toString(), "across dafs servers");
-      }
-      copy(src, dst, opts.contains(StandardCopyOption.REPLACE_EXISTING)
-          ? new CopyOption[] {StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES}
-          : new CopyOption[] {StandardCopyOption.COPY_ATTRIBUTES});
-      delete(src);
-      return;
-    }
-    if (!opts.contains(StandardCopyOption.REPLACE_EXISTING) && !opts.contains(StandardCopyOption.ATOMIC_MOVE) && exists(fs, dst)
-        && !isSameFile(src, dst)) {
-      throw new FileAlreadyExistsException(dst.toString());
-    }
-    if (src.getNameCount() == 0 || dst.getNameCount() == 0) {
-      throw new FileSystemException(src.toString(), dst.toString(), "the root cannot be moved");
-    }
-    FileHandle moving = fs.handle(src); // a missing source is its failure alone, as the JDK reports it
-    FileHandle replaced = null;
-    try {
-      replaced = fs.session.lookup(fs.session.root(), dst.relativeToRoot()).handle();
-    } catch (IOException e) {
-      // No target.
-    }
-    try {
-      fs.session.rename(fs.serverHandle((DafsPath) src.getParent()), src.getFileName().toString(),
-          fs.serverHandle((DafsPath) dst.getParent()), dst.getFileName().toString());
-      if (replaced != null && !replaced.equals(moving)) {
-        fs.cache.removed(replaced);
-      }
-    } catch (IOException e) {
-      throw NioErrors.of(e, src, dst);
-    } finally {
-      fs.forgetName(src);
-      fs.forgetName(dst);
-    }
-  }
-
-  private static boolean exists(DafsFileSystem fs, DafsPath p) throws IOException {
-    try {
-      fs.attributes(p);
-      return true;
-    } catch (NoSuchFileException e) {
-      return false;
-    }
+    DafsPath dst = DafsPath.of(target);
+    fs(source).move(DafsPath.of(source), dst, fs(dst), options);
   }
 
   @Override
@@ -420,8 +225,11 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
   @SuppressWarnings("unchecked")
   public <V extends FileAttributeView> V getFileAttributeView(Path path, Class<V> type, LinkOption... options) {
     DafsFileSystem fs = fs(path);
-    if (type == BasicFileAttributeView.class || type == PosixFileAttributeView.class) {
-      return (V) new DafsAttributeView(fs, DafsPath.of(path), type == BasicFileAttributeView.class ? "basic" : "posix");
+    if (type == BasicFileAttributeView.class) {
+      return (V) new DafsBasicAttributeView(fs, DafsPath.of(path));
+    }
+    if (type == PosixFileAttributeView.class) {
+      return (V) new DafsPosixAttributeView(fs, DafsPath.of(path));
     }
     return null;
   }
@@ -448,21 +256,7 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
       throw new UnsupportedOperationException("view " + view + " is not supported");
     }
     DafsFileAttributes a = new DafsFileAttributes(fs(path).attributes(DafsPath.of(path)));
-    Map<String, Object> all = new HashMap<>();
-    all.put("lastModifiedTime", a.lastModifiedTime());
-    all.put("lastAccessTime", a.lastAccessTime());
-    all.put("creationTime", a.creationTime());
-    all.put("size", a.size());
-    all.put("isRegularFile", a.isRegularFile());
-    all.put("isDirectory", a.isDirectory());
-    all.put("isSymbolicLink", a.isSymbolicLink());
-    all.put("isOther", a.isOther());
-    all.put("fileKey", a.fileKey());
-    if (view.equals("posix")) {
-      all.put("permissions", a.permissions());
-      all.put("owner", a.owner());
-      all.put("group", a.group());
-    }
+    Map<String, Object> all = view.equals("posix") ? DafsPosixAttributeView.all(a) : DafsBasicAttributeView.all(a);
     if (names.equals("*")) {
       return all;
     }
@@ -477,16 +271,8 @@ public final class DafsFileSystemProvider extends FileSystemProvider {
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   public void setAttribute(Path path, String attribute, Object value, LinkOption... options) throws IOException {
     String name = attribute.contains(":") ? attribute.substring(attribute.indexOf(':') + 1) : attribute;
-    DafsAttributeView v = (DafsAttributeView) getFileAttributeView(path, PosixFileAttributeView.class);
-    switch (name) {
-      case "lastModifiedTime" -> v.setTimes((FileTime) value, null, null);
-      case "lastAccessTime" -> v.setTimes(null, (FileTime) value, null);
-      case "creationTime" -> v.setTimes(null, null, (FileTime) value);
-      case "permissions" -> v.setPermissions((Set<PosixFilePermission>) value);
-      default -> throw new UnsupportedOperationException("attribute " + attribute + " cannot be set");
-    }
+    new DafsPosixAttributeView(fs(path), DafsPath.of(path)).set(name, value, attribute);
   }
 }

@@ -1,30 +1,10 @@
 package org.cachedafs.posix;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.OpenFlags;
-import jnr.posix.FileStat;
-import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
 import org.cachedafs.cache.CacheManager;
-import org.cachedafs.cache.CachedFile;
-import org.cachedafs.client.DafsException;
-import org.cachedafs.client.DafsSession;
-import org.cachedafs.client.DirectoryPage;
-import org.cachedafs.client.OpenMode;
-import org.cachedafs.protocol.DirEntry;
-import org.cachedafs.protocol.FileAttributes;
-import org.cachedafs.protocol.FileHandle;
-import org.cachedafs.protocol.SetAttributes;
 
 /**
  * A POSIX-style file API for legacy-style code: int file descriptors, -1 and {@link #errno()} on error,
@@ -36,6 +16,12 @@ import org.cachedafs.protocol.SetAttributes;
  * errors are EBADF for a closed descriptor, EISDIR, ENOTEMPTY, EEXIST with {@code O_EXCL}, ENOENT, and
  * so on. Descriptors are this object's own (lowest free number first, from 3), for both kinds of file.
  * The errno is per thread and per facade, and, as in C, only a failing call sets it. Thread-safe.
+ *
+ * <p><b>Parts.</b> The facade resolves a path to its {@link Backend} ({@link MountTable}): the operating
+ * system's ({@link OsFiles}) or a mount's ({@link DafsFiles}, over the cache's namespace core); a
+ * descriptor number to its {@link OpenFile} or {@link DirectoryListing} ({@link Descriptors}); {@link
+ * Flags} turns open(2)'s flags into the cache's open mode. Backends fail with an {@link
+ * ErrnoException}, which the facade turns into -1 and this thread's errno.
  */
 public final class DafsPosix implements AutoCloseable {
   public static final int O_RDONLY = OpenFlags.O_RDONLY.intValue();
@@ -64,33 +50,12 @@ public final class DafsPosix implements AutoCloseable {
   public static final int X_OK = 1;
   public static final int W_OK = 2;
   public static final int R_OK = 4;
-  private static final int AT_FDCWD = -100;
 
-  /** An open descriptor: one of the operating system's, or a file through the cache with its offset. */
-  private sealed interface Descriptor permits Native, Dafs {}
-
-  private record Native(int osFd) implements Descriptor {}
-
-  private static final class Dafs implements Descriptor {
-    final CachedFile file;
-    final int flags;
-    /** Guarded by this. */
-    long position;
-
-    Dafs(CachedFile file, int flags) {
-      this.file = file;
-      this.flags = flags;
-    }
-  }
-
-  /** The operating system, with a handler that leaves failures to errno instead of throwing. */
-  private final POSIX os = POSIXFactory.getNativePOSIX(new ErrnoOnlyHandler());
+  private final OsFiles os = new OsFiles();
+  private final ReadBuffers readBuffers = new ReadBuffers();
   private final MountTable mounts = new MountTable();
-  private final Map<Integer, Descriptor> fds = new ConcurrentHashMap<>();
-  private final Map<Integer, DirectoryListing> dirs = new ConcurrentHashMap<>();
+  private final Descriptors descriptors = new Descriptors();
   private final ThreadLocal<int[]> errno = ThreadLocal.withInitial(() -> new int[1]);
-
-  private record DirectoryListing(List<String> names, int[] next) {}
 
   /**
    * Paths under {@code prefix} go to {@code cache} (and its session) from now on, in place of any mount
@@ -98,7 +63,7 @@ public final class DafsPosix implements AutoCloseable {
    * and {@code cache.session().failure()} says why) is replaced. The caller closes the old cache and session.
    */
   public void mount(String prefix, CacheManager cache) {
-    mounts.add(prefix, cache);
+    mounts.add(prefix, new DafsFiles(cache, readBuffers, os));
   }
 
   /** The error of this thread's last failed call. */
@@ -106,30 +71,49 @@ public final class DafsPosix implements AutoCloseable {
     return errno.get()[0];
   }
 
-  private int fail(int e) {
-    errno.get()[0] = e;
+  private int fail(ErrnoException e) {
+    errno.get()[0] = e.errno();
     return -1;
   }
 
-  private int fail(Errno e) {
-    return fail(e.intValue());
+  private <T> T failNull(ErrnoException e) {
+    fail(e);
+    return null;
   }
 
-  private int fail(IOException e) {
-    return fail(e instanceof DafsException d ? Errnos.of(d.status()) : Errno.EIO.intValue());
+  /** A path in the backend it belongs to, in that backend's form. */
+  private record Target(Backend backend, String path) {}
+
+  private Target resolve(String path) {
+    MountTable.Resolved r = mounts.resolve(path);
+    return r == null ? new Target(os, MountTable.absolute(path)) : new Target(r.mount().files(), r.relative());
   }
 
-  private int osResult(long r) {
-    return r < 0 ? fail(os.errno()) : (int) r;
-  }
-
-  private synchronized int allocate(Descriptor d) {
-    int fd = 3;
-    while (fds.containsKey(fd) || dirs.containsKey(fd)) {
-      fd++;
+  /** As {@link #resolve}; an empty path is ENOENT, as the kernel has it. */
+  private Target target(String path) throws ErrnoException {
+    if (path.isEmpty()) {
+      throw new ErrnoException(Errno.ENOENT);
     }
-    fds.put(fd, d);
-    return fd;
+    return resolve(path);
+  }
+
+  private OpenFile file(int fd) throws ErrnoException {
+    return descriptors.get(fd, OpenFile.class);
+  }
+
+  private interface PathCall {
+    void run(Backend backend, String path) throws ErrnoException;
+  }
+
+  /** The shape every path call with no result shares: 0, or -1 and the errno. */
+  private int pathCall(String path, PathCall call) {
+    try {
+      Target t = target(path);
+      call.run(t.backend(), t.path());
+      return 0;
+    } catch (ErrnoException e) {
+      return fail(e);
+    }
   }
 
   // --- open and close --------------------------------------------------------------------------
@@ -139,56 +123,19 @@ public final class DafsPosix implements AutoCloseable {
   }
 
   public int open(String path, int flags, int mode) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      int osFd = os.open(MountTable.absolute(path), flags & ~O_DIRECT, mode);
-      return osFd < 0 ? fail(os.errno()) : allocate(new Native(osFd));
-    }
-    int acc = flags & O_ACCMODE;
-    OpenMode m = acc == O_WRONLY ? OpenMode.write() : acc == O_RDWR ? OpenMode.readWrite() : OpenMode.read();
-    if ((flags & O_CREAT) != 0) {
-      m = m.create(mode);
-      if ((flags & O_EXCL) != 0) {
-        m = m.exclusive();
-      }
-    }
-    if ((flags & O_TRUNC) != 0 && m.canWrite()) {
-      m = m.truncate();
-    }
     try {
-      CacheManager cache = r.mount().cache();
-      if (r.components().isEmpty()) {
-        return fail(Errno.EISDIR); // the mount root itself: only as a directory stream
-      }
-      FileHandle dir = directory(cache.session(), r.parent());
-      if ((flags & O_DIRECTORY) != 0) {
-        // Checked before opening, so that O_DIRECTORY|O_TRUNC on a file truncates nothing.
-        if (!cache.session().lookup(dir, r.leaf()).attributes().isDirectory()) {
-          return fail(Errno.ENOTDIR);
-        }
-      }
-      CachedFile f = cache.open(dir, r.leaf(), m, (flags & O_DIRECT) != 0);
-      return allocate(new Dafs(f, flags));
-    } catch (IOException e) {
+      Target t = target(path);
+      return descriptors.add(t.backend().open(t.path(), flags, mode));
+    } catch (ErrnoException e) {
       return fail(e);
     }
   }
 
   public int close(int fd) {
-    Descriptor d = fds.remove(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (d instanceof Native n) {
-      return osResult(os.close(n.osFd()));
-    }
     try {
-      ((Dafs) d).file.close();
+      descriptors.remove(fd, OpenFile.class).close();
       return 0;
-    } catch (IOException e) {
+    } catch (ErrnoException e) {
       return fail(e); // the descriptor is closed all the same, as with close(2)
     }
   }
@@ -197,194 +144,63 @@ public final class DafsPosix implements AutoCloseable {
 
   /** Reads up to {@code len} bytes at the descriptor's offset; 0 at end of file. */
   public long read(int fd, byte[] buf, int off, int len) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (d instanceof Native n) {
-      return osResult(os.read(n.osFd(), ByteBuffer.wrap(buf, off, len).slice(), (long) len));
-    }
-    Dafs f = (Dafs) d;
-    if ((f.flags & O_ACCMODE) == O_WRONLY) {
-      return fail(Errno.EBADF);
-    }
-    synchronized (f) {
-      long n = readAt(f, buf, off, len, f.position);
-      if (n > 0) {
-        f.position += n;
-      }
-      return n;
+    try {
+      return file(fd).read(buf, off, len);
+    } catch (ErrnoException e) {
+      return fail(e);
     }
   }
 
   public long pread(int fd, byte[] buf, int off, int len, long offset) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (offset < 0) {
-      return fail(Errno.EINVAL);
-    }
-    if (d instanceof Native n) {
-      return osResult(os.pread(n.osFd(), ByteBuffer.wrap(buf, off, len).slice(), (long) len, offset));
-    }
-    Dafs f = (Dafs) d;
-    if ((f.flags & O_ACCMODE) == O_WRONLY) {
-      return fail(Errno.EBADF);
-    }
-    return readAt(f, buf, off, len, offset);
-  }
-
-  /**
-   * This thread's buffer over the array it last read into. A cached read takes about 100 ns, and a new
-   * {@code ByteBuffer.wrap} per call, which escapes into the cache, would add an allocation to every
-   * one; callers mostly read into the same array again. It holds on to that one array per thread.
-   */
-  private final ThreadLocal<ByteBuffer[]> readBuffers = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
-
-  private ByteBuffer readBuffer(byte[] buf, int off, int len) {
-    ByteBuffer[] held = readBuffers.get();
-    ByteBuffer b = held[0];
-    if (b == null || b.array() != buf) {
-      b = ByteBuffer.wrap(buf);
-      held[0] = b;
-    }
-    b.limit(off + len).position(off);
-    return b;
-  }
-
-  private long readAt(Dafs f, byte[] buf, int off, int len, long at) {
     try {
-      ByteBuffer dst = readBuffer(buf, off, len);
-      long total = 0;
-      while (dst.hasRemaining()) {
-        int n = f.file.read(at + total, dst);
-        if (n < 0) {
-          break;
-        }
-        total += n;
+      OpenFile f = file(fd);
+      if (offset < 0) {
+        throw new ErrnoException(Errno.EINVAL);
       }
-      return total;
-    } catch (IOException e) {
+      return f.pread(buf, off, len, offset);
+    } catch (ErrnoException e) {
       return fail(e);
     }
   }
 
   /** Writes at the descriptor's offset, or at the end with {@code O_APPEND}; returns the count. */
   public long write(int fd, byte[] buf, int off, int len) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (d instanceof Native n) {
-      return osResult(os.write(n.osFd(), ByteBuffer.wrap(buf, off, len).slice(), (long) len));
-    }
-    Dafs f = (Dafs) d;
-    if ((f.flags & O_ACCMODE) == O_RDONLY) {
-      return fail(Errno.EBADF);
-    }
-    synchronized (f) {
-      try {
-        if ((f.flags & O_APPEND) != 0) {
-          // The end and the write are one step against this client's other appenders.
-          long at = f.file.append(ByteBuffer.wrap(buf, off, len));
-          f.position = at + len;
-          return len;
-        }
-        long n = writeAt(f, buf, off, len, f.position);
-        if (n > 0) {
-          f.position += n;
-        }
-        return n;
-      } catch (IOException e) {
-        return fail(e);
-      }
-    }
-  }
-
-  public long pwrite(int fd, byte[] buf, int off, int len, long offset) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (offset < 0) {
-      return fail(Errno.EINVAL);
-    }
-    if (d instanceof Native n) {
-      return osResult(os.pwrite(n.osFd(), ByteBuffer.wrap(buf, off, len).slice(), (long) len, offset));
-    }
-    Dafs f = (Dafs) d;
-    if ((f.flags & O_ACCMODE) == O_RDONLY) {
-      return fail(Errno.EBADF);
-    }
-    // Linux ignores the offset of pwrite(2) on an O_APPEND descriptor and appends.
     try {
-      if ((f.flags & O_APPEND) != 0) {
-        f.file.append(ByteBuffer.wrap(buf, off, len));
-        return len;
-      }
-      return writeAt(f, buf, off, len, offset);
-    } catch (IOException e) {
+      return file(fd).write(buf, off, len);
+    } catch (ErrnoException e) {
       return fail(e);
     }
   }
 
-  private long writeAt(Dafs f, byte[] buf, int off, int len, long at) {
+  public long pwrite(int fd, byte[] buf, int off, int len, long offset) {
     try {
-      return f.file.write(at, ByteBuffer.wrap(buf, off, len));
-    } catch (IOException e) {
+      OpenFile f = file(fd);
+      if (offset < 0) {
+        throw new ErrnoException(Errno.EINVAL);
+      }
+      return f.pwrite(buf, off, len, offset);
+    } catch (ErrnoException e) {
       return fail(e);
     }
   }
 
   public long lseek(int fd, long offset, int whence) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (d instanceof Native n) {
-      long r = os.lseekLong(n.osFd(), offset, whence);
-      return r < 0 ? fail(os.errno()) : r;
-    }
-    Dafs f = (Dafs) d;
-    synchronized (f) {
-      try {
-        long base = switch (whence) {
-          case SEEK_SET -> 0;
-          case SEEK_CUR -> f.position;
-          case SEEK_END -> f.file.size();
-          default -> -1;
-        };
-        if (base < 0 || base + offset < 0) {
-          return fail(Errno.EINVAL);
-        }
-        f.position = base + offset;
-        return f.position;
-      } catch (IOException e) {
-        return fail(e);
-      }
+    try {
+      return file(fd).lseek(offset, whence);
+    } catch (ErrnoException e) {
+      return fail(e);
     }
   }
 
   public int ftruncate(int fd, long length) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (length < 0) {
-      return fail(Errno.EINVAL);
-    }
-    if (d instanceof Native n) {
-      return osResult(os.ftruncate(n.osFd(), length));
-    }
-    Dafs f = (Dafs) d;
-    if ((f.flags & O_ACCMODE) == O_RDONLY) {
-      return fail(Errno.EINVAL); // Linux: ftruncate on a descriptor not open for writing
-    }
     try {
-      f.file.truncate(length);
+      OpenFile f = file(fd);
+      if (length < 0) {
+        throw new ErrnoException(Errno.EINVAL);
+      }
+      f.truncate(length);
       return 0;
-    } catch (IOException e) {
+    } catch (ErrnoException e) {
       return fail(e);
     }
   }
@@ -398,17 +214,10 @@ public final class DafsPosix implements AutoCloseable {
   }
 
   private int sync(int fd, boolean dataOnly) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      return fail(Errno.EBADF);
-    }
-    if (d instanceof Native n) {
-      return osResult(dataOnly ? os.fdatasync(n.osFd()) : os.fsync(n.osFd()));
-    }
     try {
-      ((Dafs) d).file.sync(dataOnly);
+      file(fd).sync(dataOnly);
       return 0;
-    } catch (IOException e) {
+    } catch (ErrnoException e) {
       return fail(e);
     }
   }
@@ -417,57 +226,21 @@ public final class DafsPosix implements AutoCloseable {
 
   /** The attributes of an open file, or null with errno set. */
   public Stat fstat(int fd) {
-    Descriptor d = fds.get(fd);
-    if (d == null) {
-      fail(Errno.EBADF);
-      return null;
-    }
-    if (d instanceof Native n) {
-      FileStat st = os.allocateStat();
-      return os.fstat(n.osFd(), st) < 0 ? failNull(os.errno()) : of(st);
-    }
     try {
-      return of(((Dafs) d).file.attributes());
-    } catch (IOException e) {
-      fail(e);
-      return null;
+      return file(fd).stat();
+    } catch (ErrnoException e) {
+      return failNull(e);
     }
   }
 
   /** The attributes of a path (following a final symlink), or null with errno set. */
   public Stat stat(String path) {
-    if (path.isEmpty()) {
-      return failNull(Errno.ENOENT.intValue());
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      FileStat st = os.allocateStat();
-      return os.stat(MountTable.absolute(path), st) < 0 ? failNull(os.errno()) : of(st);
-    }
     try {
-      CacheManager cache = r.mount().cache();
-      DafsSession s = cache.session();
-      var found = s.lookup(s.root(), r.relative());
-      FileAttributes mine = cache.cachedAttributes(found.handle()); // this client's unflushed writes count
-      return of(mine != null ? mine : found.attributes());
-    } catch (IOException e) {
-      fail(e);
-      return null;
+      Target t = target(path);
+      return t.backend().stat(t.path());
+    } catch (ErrnoException e) {
+      return failNull(e);
     }
-  }
-
-  private Stat failNull(int e) {
-    fail(e);
-    return null;
-  }
-
-  private static Stat of(FileStat st) {
-    return new Stat(st.mode(), st.st_size(), st.nlink(), st.uid(), st.gid(), TimeUnit.SECONDS.toNanos(st.atime()),
-        TimeUnit.SECONDS.toNanos(st.mtime()), TimeUnit.SECONDS.toNanos(st.ctime()), st.ino());
-  }
-
-  private static Stat of(FileAttributes a) {
-    return new Stat(a.mode(), a.size(), a.nlink(), a.uid(), a.gid(), a.accessTimeNanos(), a.modifyTimeNanos(), a.changeTimeNanos(), a.fileId());
   }
 
   /**
@@ -476,132 +249,43 @@ public final class DafsPosix implements AutoCloseable {
    * the check is made against this process's effective uid and groups, as the kernel would.
    */
   public int access(String path, int amode) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      return osResult(os.access(MountTable.absolute(path), amode));
-    }
-    Stat st = stat(path);
-    if (st == null) {
-      return -1;
-    }
-    if (amode == F_OK) {
-      return 0;
-    }
-    int uid = os.geteuid();
-    int bits;
-    if (uid == 0) {
-      // root: read and write always; execute if anyone may, or for a directory
-      bits = 6 | ((st.mode() & 0111) != 0 || st.isDirectory() ? 1 : 0);
-    } else if (uid == st.uid()) {
-      bits = (st.mode() >> 6) & 7;
-    } else if (os.getegid() == st.gid()) {
-      bits = (st.mode() >> 3) & 7;
-    } else {
-      bits = st.mode() & 7;
-    }
-    return (bits & amode) == amode ? 0 : fail(Errno.EACCES);
-  }
-
-  /** What a path call does when the path is under a mount. */
-  private interface OnMount {
-    void run(CacheManager cache, DafsSession session, MountTable.Resolved path) throws IOException;
-  }
-
-  /**
-   * The shape every path call shares: an empty path is ENOENT; an operating-system path goes to JNR
-   * ({@code os}); a DAFS path runs {@code dafs}, and its failure becomes the errno.
-   */
-  private int pathCall(String path, java.util.function.IntSupplier os, OnMount dafs) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    if (r == null) {
-      return osResult(os.getAsInt());
-    }
-    try {
-      CacheManager cache = r.mount().cache();
-      dafs.run(cache, cache.session(), r);
-      return 0;
-    } catch (IOException e) {
-      return fail(e);
-    }
+    return pathCall(path, (b, p) -> b.access(p, amode));
   }
 
   public int chmod(String path, int mode) {
-    return pathCall(path, () -> os.chmod(MountTable.absolute(path), mode),
-        (cache, s, r) -> cache.setattr(s.lookup(s.root(), r.relative()).handle(), SetAttributes.mode(mode)));
+    return pathCall(path, (b, p) -> b.chmod(p, mode));
   }
 
   /** Sets access and modification times, in nanoseconds since the epoch. */
   public int utimes(String path, long accessNanos, long modifyNanos) {
-    long[] a = {accessNanos / 1_000_000_000L, accessNanos % 1_000_000_000L};
-    long[] m = {modifyNanos / 1_000_000_000L, modifyNanos % 1_000_000_000L};
-    return pathCall(path, () -> os.utimensat(AT_FDCWD, MountTable.absolute(path), a, m, 0),
-        (cache, s, r) -> cache.setattr(s.lookup(s.root(), r.relative()).handle(), SetAttributes.times(accessNanos, modifyNanos)));
+    return pathCall(path, (b, p) -> b.utimes(p, accessNanos, modifyNanos));
   }
 
   // --- names -----------------------------------------------------------------------------------
 
   public int unlink(String path) {
-    return pathCall(path, () -> os.unlink(MountTable.absolute(path)), (cache, s, r) -> {
-      FileHandle dir = directory(s, r.parent());
-      FileHandle gone = s.lookup(dir, r.leaf()).handle();
-      s.remove(dir, r.leaf());
-      cache.removed(gone);
-    });
+    return pathCall(path, Backend::unlink);
   }
 
   public int mkdir(String path, int mode) {
-    return pathCall(path, () -> os.mkdir(MountTable.absolute(path), mode), (cache, s, r) -> {
-      if (r.components().isEmpty()) {
-        throw new DafsException(org.cachedafs.protocol.Status.EXIST, "the mount point");
-      }
-      s.mkdir(directory(s, r.parent()), r.leaf(), mode);
-    });
+    return pathCall(path, (b, p) -> b.mkdir(p, mode));
   }
 
   public int rmdir(String path) {
-    if (!path.isEmpty()) {
-      MountTable.Resolved r = mounts.resolve(path);
-      if (r != null && r.components().isEmpty()) {
-        return fail(Errno.EBUSY); // the mount point
-      }
-    }
-    return pathCall(path, () -> os.rmdir(MountTable.absolute(path)), (cache, s, r) -> s.rmdir(directory(s, r.parent()), r.leaf()));
+    return pathCall(path, Backend::rmdir);
   }
 
   /** Renames within one file system; across a mount boundary it fails with EXDEV, as rename(2) does. */
   public int rename(String from, String to) {
-    MountTable.Resolved a = mounts.resolve(from);
-    MountTable.Resolved b = mounts.resolve(to);
-    if (a == null && b == null) {
-      return osResult(os.rename(MountTable.absolute(from), MountTable.absolute(to)));
-    }
-    if (a == null || b == null || a.mount() != b.mount()) {
-      return fail(Errno.EXDEV);
+    Target a = resolve(from);
+    Target b = resolve(to);
+    if (a.backend() != b.backend()) {
+      return fail(new ErrnoException(Errno.EXDEV));
     }
     try {
-      CacheManager cache = a.mount().cache();
-      DafsSession s = cache.session();
-      FileHandle fromDir = directory(s, a.parent());
-      FileHandle toDir = directory(s, b.parent());
-      FileHandle moving = s.lookup(fromDir, a.leaf()).handle();
-      FileHandle replaced = null;
-      try {
-        replaced = s.lookup(toDir, b.leaf()).handle();
-      } catch (DafsException e) {
-        // No target: a plain rename.
-      }
-      s.rename(fromDir, a.leaf(), toDir, b.leaf());
-      if (replaced != null && !replaced.equals(moving)) {
-        cache.removed(replaced);
-      }
+      a.backend().rename(a.path(), b.path());
       return 0;
-    } catch (IOException e) {
+    } catch (ErrnoException e) {
       return fail(e);
     }
   }
@@ -610,82 +294,49 @@ public final class DafsPosix implements AutoCloseable {
 
   /** Opens a directory stream; returns its handle, or -1 with errno set. */
   public int opendir(String path) {
-    if (path.isEmpty()) {
-      return fail(Errno.ENOENT);
-    }
-    MountTable.Resolved r = mounts.resolve(path);
-    List<String> names = new ArrayList<>(List.of(".", ".."));
     try {
-      if (r == null) {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of(MountTable.absolute(path)))) {
-          for (Path p : ds) {
-            names.add(p.getFileName().toString());
-          }
-        }
-      } else {
-        DafsSession s = r.mount().cache().session();
-        FileHandle dir = directory(s, r.relative());
-        long cookie = 0;
-        while (true) {
-          DirectoryPage page = s.readdir(dir, cookie, 512);
-          for (DirEntry e : page.entries()) {
-            names.add(e.name());
-          }
-          if (page.eof()) {
-            break;
-          }
-          cookie = page.nextCookie();
-        }
-      }
-    } catch (java.nio.file.NoSuchFileException e) {
-      return fail(Errno.ENOENT);
-    } catch (java.nio.file.NotDirectoryException e) {
-      return fail(Errno.ENOTDIR);
-    } catch (java.nio.file.AccessDeniedException e) {
-      return fail(Errno.EACCES);
-    } catch (IOException e) {
+      Target t = target(path);
+      List<String> names = new ArrayList<>(List.of(".", ".."));
+      names.addAll(t.backend().list(t.path()));
+      return descriptors.add(new DirectoryListing(names));
+    } catch (ErrnoException e) {
       return fail(e);
-    }
-    synchronized (this) {
-      int h = 3;
-      while (fds.containsKey(h) || dirs.containsKey(h)) {
-        h++;
-      }
-      dirs.put(h, new DirectoryListing(names, new int[1]));
-      return h;
     }
   }
 
   /** The next name in a directory stream; null at its end (errno 0) or on error (errno set). */
   public String readdir(int dir) {
-    DirectoryListing l = dirs.get(dir);
-    if (l == null) {
-      fail(Errno.EBADF);
-      return null;
-    }
-    synchronized (l) {
-      if (l.next()[0] >= l.names().size()) {
+    try {
+      String next = descriptors.get(dir, DirectoryListing.class).next();
+      if (next == null) {
         errno.get()[0] = 0;
-        return null;
       }
-      return l.names().get(l.next()[0]++);
+      return next;
+    } catch (ErrnoException e) {
+      return failNull(e);
     }
   }
 
   public int closedir(int dir) {
-    return dirs.remove(dir) == null ? fail(Errno.EBADF) : 0;
-  }
-
-  private static FileHandle directory(DafsSession s, String relative) throws IOException {
-    return relative.isEmpty() ? s.root() : s.lookup(s.root(), relative).handle();
+    try {
+      descriptors.remove(dir, DirectoryListing.class);
+      return 0;
+    } catch (ErrnoException e) {
+      return fail(e);
+    }
   }
 
   /** Closes every descriptor and directory stream still open. */
   @Override
   public void close() {
-    for (Integer fd : new ArrayList<>(fds.keySet())) {
-      close(fd);
+    for (int fd : descriptors.numbers()) {
+      if (descriptors.remove(fd) instanceof OpenFile f) {
+        try {
+          f.close();
+        } catch (ErrnoException e) {
+          fail(e);
+        }
+      }
     }
-    dirs.clear();
   }
 }

@@ -4,35 +4,26 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.cachedafs.cache.CacheManager;
 
 /** Which path prefixes are DAFS mounts. A path under none of them belongs to the operating system. */
 final class MountTable {
-  record Mount(String prefix, CacheManager cache) {}
+  record Mount(String prefix, DafsFiles files) {}
 
   /** A path under a mount, and its components below the mount's root. */
   record Resolved(Mount mount, List<String> components) {
     String relative() {
       return String.join("/", components);
     }
-
-    String leaf() {
-      return components.isEmpty() ? "" : components.get(components.size() - 1);
-    }
-
-    String parent() {
-      return String.join("/", components.subList(0, Math.max(0, components.size() - 1)));
-    }
   }
 
   private final List<Mount> mounts = new CopyOnWriteArrayList<>();
 
   /**
-   * Mounts {@code cache} at {@code prefix}, in place of any mount there already (as after a session was
+   * Mounts {@code files} at {@code prefix}, in place of any mount there already (as after a session was
    * lost: a new session and cache take the prefix over; the caller closes the old ones).
    */
-  void add(String prefix, CacheManager cache) {
-    Mount m = new Mount("/" + String.join("/", components(absolute(prefix))), cache);
+  void add(String prefix, DafsFiles files) {
+    Mount m = new Mount("/" + String.join("/", components(absolute(prefix))), files);
     synchronized (mounts) {
       mounts.removeIf(old -> old.prefix().equals(m.prefix()));
       mounts.add(m);

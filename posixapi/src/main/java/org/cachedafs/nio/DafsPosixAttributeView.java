@@ -7,26 +7,25 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.cachedafs.protocol.FileAttributes;
 import org.cachedafs.protocol.SetAttributes;
 
-/** The basic and posix views of one path; the file is looked up when a method is called, not before. */
-final class DafsAttributeView implements PosixFileAttributeView {
+/** The posix view of one path: the basic view's times, and permissions; owners cannot be changed. */
+final class DafsPosixAttributeView implements PosixFileAttributeView {
   private final DafsFileSystem fs;
   private final DafsPath path;
-  private final String name;
+  private final DafsBasicAttributeView basic;
 
-  DafsAttributeView(DafsFileSystem fs, DafsPath path, String name) {
+  DafsPosixAttributeView(DafsFileSystem fs, DafsPath path) {
     this.fs = fs;
     this.path = path;
-    this.name = name;
+    this.basic = new DafsBasicAttributeView(fs, path);
   }
 
   @Override
   public String name() {
-    return name;
+    return "posix";
   }
 
   @Override
@@ -36,25 +35,30 @@ final class DafsAttributeView implements PosixFileAttributeView {
 
   @Override
   public void setTimes(FileTime lastModifiedTime, FileTime lastAccessTime, FileTime createTime) throws IOException {
-    if (lastModifiedTime == null && lastAccessTime == null) {
-      return; // creation time cannot be set on the server's file system; it is ignored, as on Linux
-    }
-    FileAttributes now = fs.attributes(path);
-    long m = lastModifiedTime == null ? now.modifyTimeNanos() : lastModifiedTime.to(TimeUnit.NANOSECONDS);
-    long a = lastAccessTime == null ? now.accessTimeNanos() : lastAccessTime.to(TimeUnit.NANOSECONDS);
-    set(SetAttributes.times(a, m));
+    basic.setTimes(lastModifiedTime, lastAccessTime, createTime);
   }
 
   @Override
   public void setPermissions(Set<PosixFilePermission> perms) throws IOException {
-    set(SetAttributes.mode(DafsFileAttributes.mode(perms)));
+    DafsBasicAttributeView.set(fs, path, SetAttributes.mode(DafsFileAttributes.mode(perms)));
   }
 
-  private void set(SetAttributes change) throws IOException {
-    try {
-      fs.cache.setattr(fs.handle(path), change);
-    } catch (IOException e) {
-      throw NioErrors.of(e, path);
+  /** The view's attributes by name: the basic view's, and permissions, owner and group. */
+  static Map<String, Object> all(DafsFileAttributes a) {
+    Map<String, Object> all = DafsBasicAttributeView.all(a);
+    all.put("permissions", a.permissions());
+    all.put("owner", a.owner());
+    all.put("group", a.group());
+    return all;
+  }
+
+  /** Sets the attribute {@code name}: permissions here, the times through the basic view. */
+  @SuppressWarnings("unchecked")
+  void set(String name, Object value, String attribute) throws IOException {
+    if (name.equals("permissions")) {
+      setPermissions((Set<PosixFilePermission>) value);
+    } else {
+      basic.set(name, value, attribute);
     }
   }
 

@@ -30,6 +30,11 @@ import java.util.HexFormat;
 public final class LocalOpsMain {
   private LocalOpsMain() {}
 
+  /** The bytes given in hex as word {@code i}: none when the word is missing (an empty file). */
+  private static byte[] bytesAt(String[] w, int i) {
+    return w.length > i ? HexFormat.of().parseHex(w[i]) : new byte[0];
+  }
+
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
@@ -71,12 +76,12 @@ public final class LocalOpsMain {
           }
           case "replace" -> {
             Path fresh = file.resolveSibling(w[1] + ".new");
-            Files.write(fresh, HexFormat.of().parseHex(w[2]));
+            Files.write(fresh, bytesAt(w, 2));
             Files.move(fresh, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
           }
           case "recreate" -> {
             Files.delete(file);
-            Files.write(file, HexFormat.of().parseHex(w[2]));
+            Files.write(file, bytesAt(w, 2));
           }
           default -> throw new IllegalArgumentException("unknown command " + w[0]);
         }

@@ -38,8 +38,9 @@ ulimit -l unlimited
 step ibv_rc_pingpong 120 sh "$host/pingpong.sh"
 
 cp=$(ls "$host"/jars/*.jar | tr '\n' ':')
-step verbs-smoke 300 java -XX:TieredStopAtLevel=1 --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
-  -Djava.library.path="$host/native" -cp "$cp" org.cachedafs.transport.rdma.VerbsSmoke "$addr"
+java_flags="-XX:TieredStopAtLevel=1 --add-exports java.base/sun.nio.ch=ALL-UNNAMED -Djava.library.path=$host/native -cp $cp"
+step verbs-smoke 300 java $java_flags org.cachedafs.transport.rdma.VerbsSmoke "$addr"
+step verbs-loopback 300 java $java_flags org.cachedafs.transport.rdma.VerbsLoopback "$addr"
 
 echo "=== status"
 cat "$res/status"

@@ -1,9 +1,11 @@
 package org.cachedafs.transport.rdma;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.file.Path;
 import org.cachedafs.transport.Capabilities;
 import org.cachedafs.transport.Connection;
 import org.cachedafs.transport.ConnectionHandler;
@@ -17,10 +19,10 @@ import org.cachedafs.transport.Transport;
  * project's own {@code libdisni.so} are present. Addresses are {@link InetSocketAddress}es of the
  * device's IP interface, as the RDMA connection manager takes them.
  *
- * <p><b>Status: a skeleton.</b> Availability is detected and explained; domains, connections and
- * listeners are not written yet and refuse with {@link UnsupportedOperationException}. The intended
- * shape (docs/rdma.md): a domain is one protection domain ({@code IbvPd}) and every region one memory
- * region registered once; a connection is one RC queue pair made through the connection manager with
+ * <p><b>Status: started.</b> Availability is detected and explained; a domain is one protection
+ * domain ({@code IbvPd}) on the first RDMA device, every region one memory region registered once
+ * ({@link RdmaDomain}). Connections and listeners are not written yet and refuse with {@link
+ * UnsupportedOperationException}. Their intended shape (docs/rdma.md): one RC queue pair made through the connection manager with
  * retries and RNR retries of 7; messages over posted receive buffers reused under the SPI's release
  * contract; one-sided transfers as RDMA WRITE and READ; completions polled, then awaited on the
  * completion channel.
@@ -83,9 +85,18 @@ public final class RdmaTransport implements Transport {
     return new InetSocketAddress(InetAddress.getLocalHost(), 0);
   }
 
+  /** A domain on the first RDMA device (the one whose interface has an IPv4 address). */
   @Override
   public MemoryDomain openDomain() {
-    throw notYet();
+    Availability a = availability();
+    if (!a.available()) {
+      throw new IllegalStateException("transport 'rdma' is not available here: " + a.reason());
+    }
+    try {
+      return RdmaDomain.open(Device.firstAddress(Path.of("/")));
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not open a protection domain on the RDMA device", e);
+    }
   }
 
   @Override
@@ -104,6 +115,6 @@ public final class RdmaTransport implements Transport {
     if (!a.available()) {
       return new IllegalStateException("transport 'rdma' is not available here: " + a.reason());
     }
-    return new UnsupportedOperationException("transport 'rdma' is a skeleton: domains, connections and listeners are not written yet (docs/rdma.md)");
+    return new UnsupportedOperationException("transport 'rdma' is started, not finished: connections and listeners are not written yet (docs/rdma.md)");
   }
 }

@@ -23,6 +23,34 @@ import java.nio.ByteBuffer;
 final class VerbsSmoke {
   private VerbsSmoke() {}
 
+  /**
+   * The provider's domain: found through {@code Transports} like any provider, memory allocated and
+   * registered, each registered once (the counter), a region's descriptor, and the release of both.
+   */
+  private static void domain() throws java.io.IOException {
+    org.cachedafs.transport.Transport rdma = org.cachedafs.transport.Transports.forScheme("rdma");
+    try (org.cachedafs.transport.MemoryDomain domain = rdma.openDomain()) {
+      org.cachedafs.transport.Region allocated = domain.allocate(1 << 20, org.cachedafs.transport.Access.REMOTE_READ);
+      ByteBuffer own = ByteBuffer.allocateDirect(64 << 10);
+      org.cachedafs.transport.Region registered = domain.register(own, org.cachedafs.transport.Access.LOCAL);
+      check(domain.stats().registrations() == 2, "registrations: " + domain.stats().registrations() + ", expected 2");
+      check(allocated.remote().size() == RdmaRegion.DESCRIPTOR_BYTES, "descriptor of " + allocated.remote().size() + " bytes");
+      check(allocated.belongsTo(domain) && allocated.length() == 1 << 20, "allocated region's domain or length");
+      System.out.println("rdma domain: 2 regions registered once each, descriptor " + allocated.remote());
+      registered.close();
+      registered.close(); // idempotent
+      allocated.buffer().putLong(0, 42); // the allocated region stays usable until its own close
+      // allocated is left open: the domain deregisters it when it closes
+    }
+    System.out.println("rdma domain closed");
+  }
+
+  private static void check(boolean ok, String failure) throws java.io.IOException {
+    if (!ok) {
+      throw new java.io.IOException(failure);
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
       System.err.println("usage: VerbsSmoke <IPv4 address of the RDMA device>");
@@ -53,6 +81,7 @@ final class VerbsSmoke {
       id.destroyId();
       channel.destroyEventChannel();
     }
+    domain();
     System.out.println("VERBS SMOKE OK");
   }
 }

@@ -81,5 +81,41 @@ else
   echo "[rdma-vm]   none reported; the end of the console:"
   tail -30 "$console"
 fi
+
+# The guest's steps as one surefire report, so that tools that read surefire's format see them: a
+# test case per step, its log as system-out, a failure where the step failed, and one failure if the
+# guest reported nothing at all.
+reports=$target/rdma-vm/surefire-reports
+mkdir -p "$reports"
+report=$reports/TEST-rdma-vm.xml
+cdata() { sed 's/]]>/]]]]><![CDATA[>/g' "$1" | tr -cd '\11\12\15\40-\176'; }
+{
+  steps=0 failures=0
+  if [[ -s $share/results/status ]]; then
+    steps=$(wc -l < "$share/results/status")
+    failures=$(grep -c FAILED "$share/results/status" || true)
+  else
+    steps=1 failures=1
+  fi
+  echo '<?xml version="1.0" encoding="UTF-8"?>'
+  echo "<testsuite name=\"rdma-vm\" tests=\"$steps\" failures=\"$failures\" errors=\"0\" skipped=\"0\">"
+  if [[ -s $share/results/status ]]; then
+    while read -r name outcome took; do
+      echo "  <testcase classname=\"rdma-vm\" name=\"$name\" time=\"${took%s}\">"
+      [[ $outcome == ok ]] || echo "    <failure message=\"$outcome\"/>"
+      echo -n "    <system-out><![CDATA["
+      [[ -f $share/results/$name.log ]] && cdata "$share/results/$name.log"
+      echo "]]></system-out>"
+      echo "  </testcase>"
+    done < "$share/results/status"
+  else
+    echo "  <testcase classname=\"rdma-vm\" name=\"guest\"><failure message=\"the guest reported no steps (qemu exit $qrc)\"/>"
+    echo -n "    <system-out><![CDATA["
+    cdata "$console"
+    echo "]]></system-out></testcase>"
+  fi
+  echo "</testsuite>"
+} > "$report"
+echo "[rdma-vm] report: $report"
 echo "[rdma-vm] total: $(( $(date +%s) - t_all )) s"
 [[ $qrc -eq 0 && -s $share/results/status ]] && ! grep -q FAILED "$share/results/status"

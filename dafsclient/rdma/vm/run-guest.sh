@@ -53,6 +53,16 @@ cp "$jar" \
 cp "$(ls "$module"/../transport/target/dafs-transport-*.jar 2>/dev/null | head -1)" "$share/jars/" 2>/dev/null \
   || cp "$(ls "$repo"/org/cachedafs/dafs-transport/*/dafs-transport-*.jar | head -1)" "$share/jars/"
 
+# The module's tests, for GuestTestRunner: its test classes and JUnit's jars at the pinned versions.
+cp -r "$target/test-classes" "$share/test-classes"
+mkdir -p "$share/testjars"
+for j in org/junit/jupiter/junit-jupiter-api/5.11.4 org/junit/jupiter/junit-jupiter-engine/5.11.4 \
+    org/junit/platform/junit-platform-commons/1.11.4 org/junit/platform/junit-platform-engine/1.11.4 \
+    org/junit/platform/junit-platform-launcher/1.11.4 org/opentest4j/opentest4j/1.3.0 \
+    org/apiguardian/apiguardian-api/1.1.2 org/slf4j/slf4j-simple/2.0.17; do
+  cp "$repo/$j"/*.jar "$share/testjars/"
+done
+
 if [[ -e /sys/module/kvm_intel || -e /sys/module/kvm_amd ]] && [[ -w /dev/kvm ]]; then
   accel=(-accel kvm -cpu host)
 else
@@ -86,7 +96,10 @@ fi
 # test case per step, its log as system-out, a failure where the step failed, and one failure if the
 # guest reported nothing at all.
 reports=$target/rdma-vm/surefire-reports
+rm -rf "$reports"
 mkdir -p "$reports"
+# GuestTestRunner's reports, one per test class, as the guest wrote them.
+cp "$share"/results/surefire/*.xml "$reports/" 2>/dev/null || true
 report=$reports/TEST-rdma-vm.xml
 cdata() { sed 's/]]>/]]]]><![CDATA[>/g' "$1" | tr -cd '\11\12\15\40-\176'; }
 {

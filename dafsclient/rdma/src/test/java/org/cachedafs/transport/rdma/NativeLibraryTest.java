@@ -71,7 +71,14 @@ class NativeLibraryTest {
   void everyNativeMethodDiSNIDeclaresIsExported() throws Exception {
     Set<String> declared = declaredNatives();
     assertEquals(50, declared.size(), "DiSNI 2.1 declares 48 native methods in NativeDispatcher and 2 in NativeAffinity");
-    Process nm = new ProcessBuilder("nm", "-D", "--defined-only", library().toString()).redirectErrorStream(true).start();
+    Process nm;
+    try {
+      nm = new ProcessBuilder("nm", "-D", "--defined-only", library().toString()).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      // binutils is not in the SoftRoCE guest; the host's build runs this test.
+      assumeTrue(false, "nm (binutils) is not installed: " + e.getMessage());
+      return;
+    }
     String out = new String(nm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(nm.waitFor(30, TimeUnit.SECONDS), "nm did not finish");
     assertEquals(0, nm.exitValue(), out);

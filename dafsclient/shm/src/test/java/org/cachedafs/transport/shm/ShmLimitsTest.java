@@ -44,6 +44,21 @@ class ShmLimitsTest {
     return fillPastHighWater(c, 0);
   }
 
+  /**
+   * Fills past the high water with a stuck peer and keeps it there: the peer's receive thread may still
+   * take a batch off the ring before its handler sticks, which makes room, so the queue is topped up
+   * until it stays over the high water. Returns how many were sent.
+   */
+  private static int fillUntilItStaysOverHighWater(ShmConnection c) throws IOException, InterruptedException {
+    int sent = fillPastHighWater(c);
+    Thread.sleep(50);
+    while (c.isWritable()) {
+      sent = fillPastHighWater(c, sent);
+      Thread.sleep(50);
+    }
+    return sent;
+  }
+
   /** As {@link #fillPastHighWater(ShmConnection)}, numbering from {@code first}; returns the next number. */
   private static int fillPastHighWater(ShmConnection c, int first) throws IOException {
     int sent = first;
@@ -59,7 +74,7 @@ class ShmLimitsTest {
     try (ShmPair pair = new ShmPair(new ConnectionLimits(HIGH_WATER, HARD_LIMIT, Duration.ofSeconds(1)));
         ShmPair.Client client = pair.connect(new byte[0], stuckUntil(release))) {
       ShmConnection server = client.server;
-      int sent = fillPastHighWater(server);
+      int sent = fillUntilItStaysOverHighWater(server);
       assertTrue(sent * (long) MESSAGE > Ring.RING_BYTES, "the ring filled, then the queue passed the high water");
       CompletableFuture<Void> writable = new CompletableFuture<>();
       server.whenWritable(() -> writable.complete(null));
@@ -101,14 +116,7 @@ class ShmLimitsTest {
     try (ShmPair pair = new ShmPair(new ConnectionLimits(HIGH_WATER, HARD_LIMIT, Duration.ofSeconds(30)));
         ShmPair.Client client = pair.connect(new byte[0], stuckUntil(release))) {
       ShmConnection server = client.server;
-      int sent = fillPastHighWater(server);
-      // The client's receive thread may still be taking a batch off the ring before its handler
-      // sticks, which makes room: top the queue up until it stays over the high water.
-      Thread.sleep(100);
-      while (server.isWritable()) {
-        sent = fillPastHighWater(server, sent);
-        Thread.sleep(100);
-      }
+      int sent = fillUntilItStaysOverHighWater(server);
       CompletableFuture<Void> writable = new CompletableFuture<>();
       server.whenWritable(() -> writable.complete(null));
       // The client still sends; the server, over its high water, does not take it in.

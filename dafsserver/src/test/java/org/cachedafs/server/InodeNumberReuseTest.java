@@ -173,7 +173,7 @@ class InodeNumberReuseTest {
    * before it that did not are kept, so that the number ends up the lowest free); skips the test if
    * none does within two seconds.
    */
-  private static Path createWithKey(Path dir, String prefix, Object key) throws Exception {
+  static Path createWithKey(Path dir, String prefix, Object key) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     for (int i = 0; System.nanoTime() < deadline; i++) {
       Path p = Files.write(dir.resolve(prefix + i), block((byte) prefix.charAt(0)), StandardOpenOption.CREATE_NEW);

@@ -40,14 +40,15 @@ step ibv_rc_pingpong 120 sh "$host/pingpong.sh"
 cp=$(ls "$host"/jars/*.jar | tr '\n' ':')
 testcp=$host/test-classes:$(ls "$host"/testjars/*.jar | tr '\n' ':')
 # C1 only: under emulation the JIT's second tier costs more than it saves in these short runs.
-java_flags="-XX:TieredStopAtLevel=1 --add-exports java.base/sun.nio.ch=ALL-UNNAMED -Djava.library.path=$host/native"
+java_flags="-XX:TieredStopAtLevel=1 -XX:ErrorFile=$res/hs_err_%p.log --add-exports java.base/sun.nio.ch=ALL-UNNAMED -Djava.library.path=$host/native"
 step verbs-smoke 300 java $java_flags -cp "$cp" org.cachedafs.transport.rdma.VerbsSmoke "$addr"
 step verbs-loopback 300 java $java_flags -cp "$cp" org.cachedafs.transport.rdma.VerbsLoopback "$addr"
 # The module's JUnit tests, on the device; a report per class in results/surefire.
 step junit 600 java $java_flags -cp "$cp$testcp" -Dcachedafs.rdma.native.dir="$host/native" \
   org.cachedafs.transport.rdma.GuestTestRunner "$res/surefire" \
   org.cachedafs.transport.rdma.NativeLibraryTest org.cachedafs.transport.rdma.RdmaTransportTest \
-  org.cachedafs.transport.rdma.DeviceTest org.cachedafs.transport.rdma.RdmaDomainOnDeviceTest
+  org.cachedafs.transport.rdma.DeviceTest org.cachedafs.transport.rdma.RdmaDomainOnDeviceTest \
+  org.cachedafs.transport.rdma.RdmaTransportKitTest org.cachedafs.transport.rdma.RdmaBadKeyTest
 
 echo "=== status"
 cat "$res/status"

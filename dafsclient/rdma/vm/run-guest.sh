@@ -62,6 +62,9 @@ for j in org/junit/jupiter/junit-jupiter-api/5.11.4 org/junit/jupiter/junit-jupi
     org/apiguardian/apiguardian-api/1.1.2 org/slf4j/slf4j-simple/2.0.17; do
   cp "$repo/$j"/*.jar "$share/testjars/"
 done
+# The transport test kit (RdmaTransportKitTest): this tree's build where there is one.
+cp "$(ls "$module"/../transport-testkit/target/dafs-transport-testkit-*.jar 2>/dev/null | head -1)" "$share/testjars/" 2>/dev/null \
+  || cp "$(ls "$repo"/org/cachedafs/dafs-transport-testkit/*/dafs-transport-testkit-*.jar | head -1)" "$share/testjars/"
 
 if [[ -e /sys/module/kvm_intel || -e /sys/module/kvm_amd ]] && [[ -w /dev/kvm ]]; then
   accel=(-accel kvm -cpu host)

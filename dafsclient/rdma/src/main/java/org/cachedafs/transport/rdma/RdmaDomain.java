@@ -36,6 +36,13 @@ final class RdmaDomain implements MemoryDomain {
   private final RdmaCmId id;
   private final IbvPd pd;
   private final LongAdder registrations = new LongAdder();
+  /** Bytes this side's RDMA READs placed in the domain's regions (a peer's RDMA WRITEs are never seen). */
+  private final LongAdder placed = new LongAdder();
+  /**
+   * Connections whose queue pairs use the PD, so that closing the domain closes them first: a PD
+   * with a queue pair on it cannot be deallocated.
+   */
+  private final Set<RdmaConnection> connections = new LinkedHashSet<>();
   /** Open regions, so that the domain can deregister what is left when it closes. */
   private final Set<RdmaRegion> regions = new LinkedHashSet<>();
   private boolean closed;
@@ -126,17 +133,52 @@ final class RdmaDomain implements MemoryDomain {
 
   @Override
   public DomainStats stats() {
-    return new DomainStats(registrations.sum(), 0, 0, 0, 0);
+    return new DomainStats(registrations.sum(), placed.sum(), 0, 0, 0);
+  }
+
+  IbvPd protectionDomain() {
+    return pd;
+  }
+
+  /** Counts bytes an RDMA READ of this side placed in one of the domain's regions. */
+  void placed(long bytes) {
+    placed.add(bytes);
+  }
+
+  /** A connection now uses this domain's PD; false if the domain is closed. */
+  boolean attach(RdmaConnection c) {
+    synchronized (lock) {
+      if (closed) {
+        return false;
+      }
+      connections.add(c);
+      return true;
+    }
+  }
+
+  /** The connection released its queue pair. */
+  void detach(RdmaConnection c) {
+    synchronized (lock) {
+      connections.remove(c);
+    }
   }
 
   @Override
   public void close() {
     List<RdmaRegion> left;
+    List<RdmaConnection> users;
     synchronized (lock) {
       if (closed) {
         return;
       }
       closed = true;
+      users = new ArrayList<>(connections);
+    }
+    // Connections first (each close waits for its queue pair to go), then what they registered.
+    for (RdmaConnection c : users) {
+      c.close();
+    }
+    synchronized (lock) {
       left = new ArrayList<>(regions);
     }
     for (RdmaRegion r : left) {

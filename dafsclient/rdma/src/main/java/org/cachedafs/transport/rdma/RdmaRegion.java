@@ -35,6 +35,19 @@ final class RdmaRegion implements Region {
     return mr;
   }
 
+  /** The registered memory's virtual address, as work requests name it. */
+  long address() {
+    return mr.getAddr();
+  }
+
+  int lkey() {
+    return mr.getLkey();
+  }
+
+  boolean isClosed() {
+    return closed.get();
+  }
+
   @Override
   public int length() {
     return memory.capacity();

@@ -6,15 +6,12 @@ import com.ibm.disni.verbs.IbvContext;
 import com.ibm.disni.verbs.IbvMr;
 import com.ibm.disni.verbs.IbvPd;
 import com.ibm.disni.verbs.IbvQP;
-import com.ibm.disni.verbs.IbvQPInitAttr;
 import com.ibm.disni.verbs.IbvRecvWR;
 import com.ibm.disni.verbs.IbvSendWR;
-import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.IbvWC;
 import com.ibm.disni.verbs.RdmaCm;
 import com.ibm.disni.verbs.RdmaCmEvent;
 import com.ibm.disni.verbs.RdmaCmId;
-import com.ibm.disni.verbs.RdmaConnParam;
 import com.ibm.disni.verbs.RdmaEventChannel;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -22,7 +19,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.LinkedList;
 import java.util.List;
 
 /**
@@ -127,14 +123,14 @@ final class VerbsLoopback {
     System.out.println("address and route resolved");
     resources(active, active.id.getVerbs());
     postReceive(active);
-    active.id.connect(connParam());
+    active.id.connect(RdmaTransport.connParam());
 
     RdmaCmEvent request = expect(passiveEvents, RdmaCmEvent.EventType.RDMA_CM_EVENT_CONNECT_REQUEST);
     Side passive = new Side("passive", request.getConnIdPriv());
     releases.push(passive.id::destroyId);
     resources(passive, passive.id.getVerbs());
     postReceive(passive);
-    passive.id.accept(connParam());
+    passive.id.accept(RdmaTransport.connParam());
     // The active side first: librdmacm answers the passive side's reply (moving the queue pair to
     // ready-to-send and sending the RTU that establishes the passive side) only when the active
     // side takes the connect-response event, inside rdma_get_cm_event.
@@ -188,14 +184,6 @@ final class VerbsLoopback {
     System.out.println("RDMA READ with a key never given: remote access error (status " + bad.getStatus() + ")");
   }
 
-  private static RdmaConnParam connParam() throws IOException {
-    RdmaConnParam p = new RdmaConnParam();
-    // DiSNI's defaults are zero retries: one late ACK under emulation would end the connection.
-    p.setRetry_count((byte) 7);
-    p.setRnr_retry_count((byte) 7);
-    return p;
-  }
-
   /** Protection domain, completion channel and queue, RC queue pair, and one registered region. */
   private void resources(Side side, IbvContext context) throws Exception {
     side.pd = context.allocPd();
@@ -204,16 +192,7 @@ final class VerbsLoopback {
     releases.push(side.channel::destroyCompChannel);
     side.cq = context.createCQ(side.channel, 16, 0);
     releases.push(side.cq::destroyCQ);
-    IbvQPInitAttr attr = new IbvQPInitAttr();
-    attr.cap().setMax_send_wr(8);
-    attr.cap().setMax_recv_wr(8);
-    attr.cap().setMax_send_sge(1);
-    attr.cap().setMax_recv_sge(1);
-    attr.cap().setMax_inline_data(0);
-    attr.setQp_type(IbvQP.IBV_QPT_RC);
-    attr.setSend_cq(side.cq);
-    attr.setRecv_cq(side.cq);
-    side.qp = side.id.createQP(side.pd, attr);
+    side.qp = side.id.createQP(side.pd, QueuePair.rcAttributes(side.cq, 8, 8));
     releases.push(side.id::destroyQP);
     side.memory = ByteBuffer.allocateDirect(REGION);
     side.mr = side.pd.regMr(side.memory, ACCESS).execute().free().getMr();
@@ -224,18 +203,8 @@ final class VerbsLoopback {
   private static void postReceive(Side side) throws IOException {
     IbvRecvWR wr = new IbvRecvWR();
     wr.setWr_id(100);
-    wr.setSg_list(sges(side.mr.getAddr(), 1024, side.mr.getLkey()));
+    wr.setSg_list(QueuePair.sge(side.mr.getAddr(), 1024, side.mr.getLkey()));
     side.qp.postRecv(List.of(wr), null).execute().free();
-  }
-
-  private static LinkedList<IbvSge> sges(long addr, int length, int lkey) {
-    IbvSge sge = new IbvSge();
-    sge.setAddr(addr);
-    sge.setLength(length);
-    sge.setLkey(lkey);
-    LinkedList<IbvSge> list = new LinkedList<>();
-    list.add(sge);
-    return list;
   }
 
   private static void post(Side side, int opcode, long wrId, long local, int length, long remote, int rkey) throws IOException {
@@ -243,7 +212,7 @@ final class VerbsLoopback {
     wr.setWr_id(wrId);
     wr.setOpcode(opcode);
     wr.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
-    wr.setSg_list(sges(local, length, side.mr.getLkey()));
+    wr.setSg_list(QueuePair.sge(local, length, side.mr.getLkey()));
     wr.getRdma().setRemote_addr(remote);
     wr.getRdma().setRkey(rkey);
     side.qp.postSend(List.of(wr), null).execute().free();

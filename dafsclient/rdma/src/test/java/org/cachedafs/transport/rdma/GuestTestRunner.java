@@ -55,6 +55,10 @@ final class GuestTestRunner {
       @Override
       public void executionStarted(TestIdentifier id) {
         started.put(id.getUniqueId(), System.nanoTime());
+        if (id.isTest()) {
+          // As it happens, so that a test that hangs or crashes the VM is named in the log.
+          System.out.println("  started " + id.getDisplayName());
+        }
       }
 
       @Override
@@ -112,6 +116,8 @@ final class GuestTestRunner {
           System.out.println("  FAILED " + o.name() + ": " + o.failure());
         } else if (o.skipped()) {
           System.out.println("  skipped " + o.name() + ": " + o.skipReason());
+        } else {
+          System.out.printf("  ok %s (%.1f s)%n", o.name(), o.seconds());
         }
       }
     }
